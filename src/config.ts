@@ -1,0 +1,90 @@
+/**
+ * Where gmailctl keeps its files, and config.json: the default account and the chosen
+ * token store. config.json never holds a secret.
+ */
+import { mkdir, readFile, stat, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import envPaths from 'env-paths';
+import writeFileAtomic from 'write-file-atomic';
+import { ConfigError, UsageError } from './errors.js';
+
+export type TokenStoreKind = 'keychain' | 'file';
+
+export interface Settings {
+  defaultAccount?: string;
+  tokenStore?: TokenStoreKind;
+}
+
+export function resolveConfigDir(env: NodeJS.ProcessEnv): string {
+  if (env.GMAILCTL_CONFIG_DIR) return path.resolve(env.GMAILCTL_CONFIG_DIR);
+  if (env.XDG_CONFIG_HOME) return path.join(path.resolve(env.XDG_CONFIG_HOME), 'gmailctl');
+  return envPaths('gmailctl', { suffix: '' }).config;
+}
+
+export function settingsPath(configDir: string): string {
+  return path.join(configDir, 'config.json');
+}
+
+/** Creates the config dir with mode 0700, or tightens an existing one we own. */
+export async function ensureConfigDir(configDir: string): Promise<void> {
+  try {
+    await mkdir(configDir, { recursive: true, mode: 0o700 });
+    const info = await stat(configDir);
+    if ((info.mode & 0o077) !== 0) await chmod(configDir, 0o700);
+  } catch (error) {
+    throw new ConfigError(`Cannot create the config directory ${configDir}: ${(error as Error).message}`, {
+      hint: 'Set GMAILCTL_CONFIG_DIR to a directory you can write to.',
+      cause: error,
+    });
+  }
+}
+
+export async function loadSettings(configDir: string): Promise<Settings> {
+  const file = settingsPath(configDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${file} is not valid JSON.`, {
+      hint: `Fix or delete ${file}; it only holds the default account and the token store choice.`,
+    });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`${file} must hold a JSON object.`, { hint: `Fix or delete ${file}.` });
+  }
+  const record = data as Record<string, unknown>;
+  const settings: Settings = {};
+  if (typeof record.defaultAccount === 'string') settings.defaultAccount = record.defaultAccount;
+  if (record.tokenStore === 'keychain' || record.tokenStore === 'file') settings.tokenStore = record.tokenStore;
+  return settings;
+}
+
+export async function saveSettings(configDir: string, settings: Settings): Promise<void> {
+  await ensureConfigDir(configDir);
+  const body: Settings = {};
+  if (settings.defaultAccount) body.defaultAccount = settings.defaultAccount;
+  if (settings.tokenStore) body.tokenStore = settings.tokenStore;
+  await writeFileAtomic(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** GMAILCTL_TOKEN_STORE wins over config.json; the keychain is the default. */
+export function chooseTokenStore(env: NodeJS.ProcessEnv, settings: Settings): TokenStoreKind {
+  const fromEnv = env.GMAILCTL_TOKEN_STORE;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv === 'keychain' || fromEnv === 'file') return fromEnv;
+    throw new UsageError(`GMAILCTL_TOKEN_STORE must be "keychain" or "file", not "${fromEnv}".`);
+  }
+  return settings.tokenStore ?? 'keychain';
+}
+
+/** --account, then GMAILCTL_ACCOUNT, then the default account from config.json. */
+export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, settings: Settings): string | undefined {
+  return flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
+}

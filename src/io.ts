@@ -1,0 +1,133 @@
+/**
+ * Every terminal fact lives here: the streams, whether they are TTYs, colour, width,
+ * a closed stdout (EPIPE) and the progress line. Commands receive an IO object and never
+ * read process.stdout or process.env for these facts themselves.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { redact } from './redact.js';
+
+export interface IOOptions {
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env?: NodeJS.ProcessEnv;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+export class IO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly env: NodeJS.ProcessEnv;
+  readonly isStdoutTTY: boolean;
+  readonly isStderrTTY: boolean;
+  /** Colour for things written to stdout / stderr (each stream decides on its own). */
+  readonly out: ChalkInstance;
+  readonly err: ChalkInstance;
+  debugEnabled: boolean;
+  quiet: boolean;
+
+  /** Aborted when stdout's reader goes away (`gmailctl list | head -1`). */
+  readonly stdoutClosed: AbortSignal;
+  private readonly stdoutClosedController = new AbortController();
+
+  constructor(options: IOOptions = {}) {
+    this.stdin = options.stdin ?? process.stdin;
+    this.stdout = options.stdout ?? process.stdout;
+    this.stderr = options.stderr ?? process.stderr;
+    this.env = options.env ?? process.env;
+    this.isStdoutTTY = this.stdout.isTTY === true;
+    this.isStderrTTY = this.stderr.isTTY === true;
+    this.out = new Chalk({ level: colorLevel(this.isStdoutTTY, this.env) });
+    this.err = new Chalk({ level: colorLevel(this.isStderrTTY, this.env) });
+    this.debugEnabled = options.debug ?? isTruthy(this.env.GMAILCTL_DEBUG);
+    this.quiet = options.quiet ?? false;
+    this.stdoutClosed = this.stdoutClosedController.signal;
+    this.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      // A reader that stops reading is not a failure of ours: stop producing, exit 0.
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+        this.stdoutClosedController.abort();
+        return;
+      }
+      throw error;
+    });
+  }
+
+  /** Columns of the terminal on stdout, or a sane width when there is none. */
+  get terminalWidth(): number {
+    const columns = this.stdout.columns ?? Number.parseInt(this.env.COLUMNS ?? '', 10);
+    return Number.isFinite(columns) && columns > 0 ? columns : 80;
+  }
+
+  /** Writes data to stdout, waiting when the reader is slower than us (back-pressure). */
+  async write(chunk: string): Promise<void> {
+    if (this.stdoutClosed.aborted) return;
+    if (this.stdout.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stdout.off('drain', done);
+        this.stdoutClosed.removeEventListener('abort', done);
+        resolve();
+      };
+      this.stdout.once('drain', done);
+      this.stdoutClosed.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** A line for people on stderr (status, hints). Suppressed by --quiet. */
+  info(line: string): void {
+    if (!this.quiet) this.stderr.write(`${redact(line)}\n`);
+  }
+
+  /** A warning on stderr; shown even with --quiet. */
+  warn(line: string): void {
+    this.stderr.write(`${this.err.yellow('warning:')} ${redact(line)}\n`);
+  }
+
+  /** Details for --debug / GMAILCTL_DEBUG=1, always passed through the redactor. */
+  debug(line: string): void {
+    if (this.debugEnabled) this.stderr.write(`${this.err.dim(`debug: ${redact(line)}`)}\n`);
+  }
+
+  /** A single progress line on stderr, only when stderr is a terminal. */
+  progress(): ProgressLine {
+    return new ProgressLine(this.isStderrTTY && !this.quiet ? this.stderr : undefined);
+  }
+}
+
+export class ProgressLine {
+  private shown = false;
+  constructor(private readonly stream: NodeJS.WritableStream | undefined) {}
+
+  update(text: string): void {
+    if (!this.stream) return;
+    this.stream.write(`\r\x1b[2K${text}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.stream || !this.shown) return;
+    this.stream.write('\r\x1b[2K');
+    this.shown = false;
+  }
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+/** https://no-color.org and the FORCE_COLOR convention shared with chalk and Node. */
+export function colorLevel(isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) {
+    if (force === '0' || force.toLowerCase() === 'false') return 0;
+    if (force === '2') return 2;
+    if (force === '3') return 3;
+    return 1;
+  }
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  if (!isTTY || env.TERM === 'dumb') return 0;
+  if (env.COLORTERM === 'truecolor' || env.COLORTERM === '24bit') return 3;
+  return /-256(color)?$/i.test(env.TERM ?? '') ? 2 : 1;
+}
