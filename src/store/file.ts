@@ -1,0 +1,102 @@
+/**
+ * The file token store, used only when chosen (--insecure-storage or GMAILCTL_TOKEN_STORE=file):
+ * <config dir>/tokens.json, mode 0600, in a directory of mode 0700. Like ssh with its keys,
+ * it refuses a file or directory that others can read rather than use a leaked secret.
+ * Writes replace the file atomically, so an interrupted write leaves the previous logins.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { ensureConfigDir } from '../config.js';
+import { TokenStoreError } from '../errors.js';
+import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
+
+export class FileStore implements TokenStore {
+  readonly kind = 'file' as const;
+  readonly location: string;
+
+  constructor(private readonly configDir: string) {
+    this.location = path.join(configDir, 'tokens.json');
+  }
+
+  async probe(): Promise<void> {
+    await ensureConfigDir(this.configDir);
+    await this.#checkPermissions();
+  }
+
+  async get(account: string): Promise<StoredLogin | undefined> {
+    const logins = await this.#read();
+    const value = logins[account];
+    return value === undefined ? undefined : parseLogin(value, this.location, account);
+  }
+
+  async set(account: string, login: StoredLogin): Promise<void> {
+    await ensureConfigDir(this.configDir);
+    const logins = await this.#read();
+    logins[account] = JSON.parse(serializeLogin(login)) as unknown;
+    await this.#write(logins);
+  }
+
+  async delete(account: string): Promise<boolean> {
+    const logins = await this.#read();
+    if (!(account in logins)) return false;
+    delete logins[account];
+    await this.#write(logins);
+    return true;
+  }
+
+  async #read(): Promise<Record<string, unknown>> {
+    if (!(await this.#checkPermissions())) return {};
+    let text: string;
+    try {
+      text = await readFile(this.location, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new TokenStoreError(`Cannot read ${this.location}: ${(error as Error).message}`, { cause: error });
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new TokenStoreError(`${this.location} is corrupt (not a JSON object of logins).`, {
+        hint: `Move it away and log in again: gmailctl login --insecure-storage`,
+      });
+    }
+    return data as Record<string, unknown>;
+  }
+
+  async #write(logins: Record<string, unknown>): Promise<void> {
+    try {
+      await writeFileAtomic(this.location, `${JSON.stringify(logins, null, 2)}\n`, { mode: 0o600 });
+    } catch (error) {
+      throw new TokenStoreError(`Cannot write ${this.location}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Whether tokens.json exists; throws when it or its directory is open to others. */
+  async #checkPermissions(): Promise<boolean> {
+    if (process.platform === 'win32') return true; // modes mean nothing there; ACLs protect the profile
+    await refuseIfLoose(this.configDir, 'directory', 0o700);
+    return refuseIfLoose(this.location, 'file', 0o600);
+  }
+}
+
+async function refuseIfLoose(target: string, what: 'file' | 'directory', wanted: number): Promise<boolean> {
+  let mode: number;
+  try {
+    mode = (await stat(target)).mode;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new TokenStoreError(`Cannot read ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  if ((mode & 0o077) !== 0) {
+    const octal = (mode & 0o777).toString(8).padStart(4, '0');
+    throw new TokenStoreError(`Refusing to use ${target}: the ${what} is readable by others (mode ${octal}).`, {
+      hint: `Run: chmod ${wanted.toString(8)} '${target}'  (and consider the tokens in it leaked: gmailctl logout, then login)`,
+    });
+  }
+  return true;
+}
