@@ -1,0 +1,118 @@
+/**
+ * The streaming writers behind `list --format`. Each page is written as one chunk as soon
+ * as it arrives; nothing is buffered across pages, so memory stays flat and a reader sees
+ * rows while later pages are still being fetched.
+ */
+import type { IO } from '../io.js';
+import type { MessageSummary } from './message.js';
+import { displayName, fitToWidth, toSingleLine } from './text.js';
+
+export const OUTPUT_FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * How the listing ended: output must stay well-formed whichever. `stopped` is --max-free
+ * early ends that are not failures: Ctrl-C, or the reader of stdout going away.
+ */
+export type Outcome = 'complete' | 'stopped' | 'failed';
+
+export interface MessageWriter {
+  writePage(messages: readonly MessageSummary[]): Promise<void>;
+  /** Closes what the format opened (a JSON array). */
+  end(outcome: Outcome): Promise<void>;
+}
+
+/** What a person at a terminal wants to read; what a pipe wants to parse. */
+export function defaultFormat(io: IO): OutputFormat {
+  return io.isStdoutTTY ? 'table' : 'tsv';
+}
+
+export function createMessageWriter(format: OutputFormat, io: IO): MessageWriter {
+  switch (format) {
+    case 'ids':
+      return lineWriter(io, (m) => m.id);
+    case 'tsv':
+      return lineWriter(io, (m) => [m.id, m.date, m.from, m.subject].map(toSingleLine).join('\t'));
+    case 'ndjson':
+      return lineWriter(io, (m) => JSON.stringify(m));
+    case 'json':
+      return jsonArrayWriter(io);
+    case 'table':
+      return tableWriter(io);
+  }
+}
+
+function lineWriter(io: IO, line: (message: MessageSummary) => string): MessageWriter {
+  return {
+    async writePage(messages) {
+      if (messages.length > 0) await io.write(`${messages.map(line).join('\n')}\n`);
+    },
+    async end() {},
+  };
+}
+
+/** One JSON array, opened with the first page: `[]` when empty, closed even when cut short. */
+function jsonArrayWriter(io: IO): MessageWriter {
+  let opened = false;
+  return {
+    async writePage(messages) {
+      if (messages.length === 0) return;
+      const items = messages.map((m) => `  ${JSON.stringify(m)}`).join(',\n');
+      await io.write(`${opened ? ',\n' : '[\n'}${items}`);
+      opened = true;
+    },
+    async end(outcome) {
+      if (opened) await io.write('\n]\n');
+      // A failure before anything was written prints nothing: no `[]` that looks like "no mail".
+      else if (outcome !== 'failed') await io.write('[]\n');
+    },
+  };
+}
+
+const ID_WIDTH = 16;
+const DATE_WIDTH = 16;
+const GAP = '  ';
+
+/** Columns fitted to the terminal; the header comes with the first row, colour only on a TTY. */
+function tableWriter(io: IO): MessageWriter {
+  const width = io.terminalWidth;
+  const fixed = ID_WIDTH + DATE_WIDTH + GAP.length * 3;
+  const flexible = Math.max(width - fixed, 20);
+  const fromWidth = Math.min(24, Math.max(8, Math.floor(flexible * 0.3)));
+  const subjectWidth = Math.max(flexible - fromWidth, 8);
+  const c = io.out;
+  let rows = 0;
+
+  const row = (id: string, date: string, from: string, subject: string): string[] =>
+    [fitToWidth(id, ID_WIDTH), fitToWidth(date, DATE_WIDTH), fitToWidth(from, fromWidth), fitToWidth(subject, subjectWidth, false)];
+
+  return {
+    async writePage(messages) {
+      if (messages.length === 0) return;
+      let chunk = '';
+      if (rows === 0) {
+        const [id, date, from, subject] = row('ID', 'DATE', 'FROM', 'SUBJECT');
+        chunk += `${c.bold([id, date, from, subject].join(GAP))}\n`;
+      }
+      for (const m of messages) {
+        const unread = m.labelIds.includes('UNREAD');
+        const [id, date, from, subject] = row(m.id, localDate(m.date), toSingleLine(displayName(m.from)), toSingleLine(m.subject));
+        chunk += `${[c.dim(id), c.dim(date), from, unread ? c.bold(subject) : subject].join(GAP)}\n`;
+      }
+      rows += messages.length;
+      await io.write(chunk);
+    },
+    async end(outcome) {
+      if (rows === 0 && outcome === 'complete') io.info('No messages match.');
+    },
+  };
+}
+
+/** "2026-10-31 18:04" in the reader's time zone: a person reads the table, not a parser. */
+function localDate(iso: string): string {
+  if (iso === '') return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
