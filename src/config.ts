@@ -2,7 +2,7 @@
  * Where gmailctl keeps its files, and config.json: the default account and the chosen
  * token store. config.json never holds a secret.
  */
-import { mkdir, readFile, stat, chmod } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
@@ -13,6 +13,8 @@ export type TokenStoreKind = 'keychain' | 'file';
 export interface Settings {
   defaultAccount?: string;
   tokenStore?: TokenStoreKind;
+  /** The accounts that have a stored login, in login order. Addresses only, no secrets. */
+  accounts?: string[];
 }
 
 export function resolveConfigDir(env: NodeJS.ProcessEnv): string {
@@ -25,12 +27,13 @@ export function settingsPath(configDir: string): string {
   return path.join(configDir, 'config.json');
 }
 
-/** Creates the config dir with mode 0700, or tightens an existing one we own. */
+/**
+ * Creates the config dir with mode 0700. An existing directory keeps its mode: the file
+ * token store refuses a loose one (as ssh does) rather than have us silently change it.
+ */
 export async function ensureConfigDir(configDir: string): Promise<void> {
   try {
     await mkdir(configDir, { recursive: true, mode: 0o700 });
-    const info = await stat(configDir);
-    if ((info.mode & 0o077) !== 0) await chmod(configDir, 0o700);
   } catch (error) {
     throw new ConfigError(`Cannot create the config directory ${configDir}: ${(error as Error).message}`, {
       hint: 'Set GMAILCTL_CONFIG_DIR to a directory you can write to.',
@@ -63,6 +66,9 @@ export async function loadSettings(configDir: string): Promise<Settings> {
   const settings: Settings = {};
   if (typeof record.defaultAccount === 'string') settings.defaultAccount = record.defaultAccount;
   if (record.tokenStore === 'keychain' || record.tokenStore === 'file') settings.tokenStore = record.tokenStore;
+  if (Array.isArray(record.accounts)) {
+    settings.accounts = record.accounts.filter((account): account is string => typeof account === 'string');
+  }
   return settings;
 }
 
@@ -71,6 +77,7 @@ export async function saveSettings(configDir: string, settings: Settings): Promi
   const body: Settings = {};
   if (settings.defaultAccount) body.defaultAccount = settings.defaultAccount;
   if (settings.tokenStore) body.tokenStore = settings.tokenStore;
+  if (settings.accounts && settings.accounts.length > 0) body.accounts = [...new Set(settings.accounts)];
   await writeFileAtomic(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }
 
@@ -87,4 +94,20 @@ export function chooseTokenStore(env: NodeJS.ProcessEnv, settings: Settings): To
 /** --account, then GMAILCTL_ACCOUNT, then the default account from config.json. */
 export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, settings: Settings): string | undefined {
   return flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
+}
+
+/** Records a login: the account joins the list and becomes the default. */
+export function withLogin(settings: Settings, account: string, tokenStore?: TokenStoreKind): Settings {
+  const accounts = (settings.accounts ?? []).filter((known) => known !== account);
+  return { ...settings, accounts: [...accounts, account], defaultAccount: account, tokenStore: tokenStore ?? settings.tokenStore };
+}
+
+/** Forgets an account; the default moves to the most recent remaining login. */
+export function withoutLogin(settings: Settings, account: string): Settings {
+  const accounts = (settings.accounts ?? []).filter((known) => known !== account);
+  const defaultAccount = settings.defaultAccount === account ? accounts.at(-1) : settings.defaultAccount;
+  const next: Settings = { ...settings, accounts };
+  if (defaultAccount) next.defaultAccount = defaultAccount;
+  else delete next.defaultAccount;
+  return next;
 }

@@ -1,0 +1,71 @@
+/**
+ * What an OAuth redirect means, decided in one pure place for both ways it can arrive:
+ * the loopback listener and a URL pasted on stdin (--no-browser).
+ */
+import { timingSafeEqual } from 'node:crypto';
+
+export type CallbackOutcome =
+  /** The right state and a code: exchange it. */
+  | { kind: 'code'; code: string }
+  /** The right state and an error from Google (the user pressed Deny, …): the login ends. */
+  | { kind: 'denied'; error: string; description: string | undefined }
+  /** Not for this login (no state, wrong state) or incomplete: refuse it and keep waiting. */
+  | { kind: 'rejected'; reason: string };
+
+export function interpretCallback(params: URLSearchParams, expectedState: string): CallbackOutcome {
+  const states = params.getAll('state');
+  if (states.length === 0) return { kind: 'rejected', reason: 'The request has no state parameter.' };
+  if (states.length > 1) return { kind: 'rejected', reason: 'The request has more than one state parameter.' };
+  if (!sameSecret(states[0] ?? '', expectedState)) {
+    return { kind: 'rejected', reason: 'The state parameter does not match this login.' };
+  }
+  const error = params.get('error');
+  if (error !== null) {
+    return { kind: 'denied', error: error || 'unknown_error', description: params.get('error_description') ?? undefined };
+  }
+  const codes = params.getAll('code');
+  if (codes.length !== 1 || !codes[0]) return { kind: 'rejected', reason: 'The request has no authorization code.' };
+  return { kind: 'code', code: codes[0] };
+}
+
+/**
+ * A pasted line: the whole URL the browser was sent to, or just its query string
+ * (with or without the leading "?"). Returns undefined when the line holds neither.
+ */
+export function parsePastedRedirect(line: string): URLSearchParams | undefined {
+  const text = line.trim().replace(/^["'<]+|["'>]+$/g, '');
+  if (text === '') return undefined;
+  let query: string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    try {
+      query = new URL(text).search;
+    } catch {
+      return undefined;
+    }
+  } else {
+    query = text.startsWith('?') ? text : text.includes('=') ? `?${text}` : '';
+  }
+  if (query === '' || query === '?') return undefined;
+  const params = new URLSearchParams(query.slice(1));
+  return params.has('state') || params.has('code') || params.has('error') ? params : undefined;
+}
+
+/** Constant-time comparison, so that a local attacker cannot guess the state byte by byte. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Human words for the errors Google sends to the redirect URI. */
+export function describeDenial(error: string, description: string | undefined): string {
+  const known: Record<string, string> = {
+    access_denied: 'Access was denied on the consent page.',
+    admin_policy_enforced: 'Your Google Workspace administrator does not allow this app.',
+    invalid_scope: 'Google rejected the requested scope.',
+    unauthorized_client: 'This OAuth client is not allowed to ask for that.',
+    invalid_request: 'Google rejected the authorization request.',
+  };
+  const base = known[error] ?? `Google answered the login with the error "${error}".`;
+  return description ? `${base} (${description})` : base;
+}

@@ -1,0 +1,210 @@
+/**
+ * The login use case (RFC 8252, Google's "installed app" flow): loopback listener, consent
+ * URL with PKCE + state, whichever answer comes first (the redirect, or the redirected URL
+ * pasted on stdin), code exchange, account identification, and an atomic store write.
+ * It never prints: it tells the command what happens through LoginEvents.
+ */
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { saveSettings, withLogin, type TokenStoreKind } from '../config.js';
+import { InterruptedError, LoginError } from '../errors.js';
+import { toGmailctlError } from '../google-error.js';
+import { createGmailClient } from '../gmail/client.js';
+import { registerSecret } from '../redact.js';
+import type { StoredLogin } from '../store/token-store.js';
+import { describeDenial, interpretCallback, parsePastedRedirect, type CallbackOutcome } from './callback.js';
+import type { ClientCredentials } from './credentials.js';
+import { startLoopbackListener, type AcceptedCallback } from './loopback.js';
+import { createOAuthClient, GMAIL_READONLY_SCOPE } from './oauth-client.js';
+import type { Workspace } from './session.js';
+
+export interface LoginEvents {
+  /** The consent URL: always shown to the user. */
+  authUrl(url: string): void;
+  /** Opening the browser failed; the login keeps waiting. */
+  browserFailed(reason: string): void;
+  /** A callback or pasted URL was refused; the login keeps waiting. */
+  rejected(reason: string, source: 'callback' | 'paste'): void;
+  /** --no-browser: the login is now reading stdin. */
+  waitingForPaste(): void;
+  /** The token response had no refresh token; the stored one was kept. */
+  keptRefreshToken(account: string): void;
+}
+
+export interface LoginOptions {
+  workspace: Workspace;
+  credentials: ClientCredentials;
+  apiRoot: string;
+  /** Sent as login_hint. */
+  accountHint?: string;
+  port: number;
+  timeoutSeconds: number;
+  /** Opens the consent URL; absent with --no-browser. */
+  openBrowser?: (url: string) => Promise<void>;
+  /** With --no-browser: where the redirected URL may be pasted. */
+  pasteFrom?: NodeJS.ReadableStream;
+  /** Set when the login chose the file store (--insecure-storage) and must remember it. */
+  rememberStore?: TokenStoreKind;
+  signal: AbortSignal;
+  events: LoginEvents;
+}
+
+export interface LoginResult {
+  account: string;
+}
+
+export async function login(options: LoginOptions): Promise<LoginResult> {
+  const { workspace, credentials, events, signal } = options;
+  // Fail before the browser opens if tokens could not be kept afterwards.
+  await workspace.store.probe();
+
+  const state = randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG
+  const listener = await startLoopbackListener({
+    port: options.port,
+    expectedState: state,
+    onRejected: (reason) => events.rejected(reason, 'callback'),
+  });
+  const stopPasting = new AbortController();
+  try {
+    const client = await createOAuthClient(credentials, listener.redirectUri);
+    const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+    registerSecret(codeVerifier);
+    const authUrl = client.generateAuthUrl({
+      access_type: 'offline',
+      prompt: 'consent',
+      scope: [GMAIL_READONLY_SCOPE],
+      state,
+      code_challenge: codeChallenge,
+      // The library's enum type is not exported from its entry point; the wire value is what counts.
+      code_challenge_method: 'S256' as never,
+      ...(options.accountHint ? { login_hint: options.accountHint } : {}),
+    });
+    events.authUrl(authUrl);
+
+    if (options.openBrowser) {
+      options.openBrowser(authUrl).catch((error: Error) => events.browserFailed(error.message));
+    }
+    const answers: Promise<AcceptedCallback>[] = [listener.accepted];
+    if (options.pasteFrom) {
+      events.waitingForPaste();
+      answers.push(readPastedAnswer(options.pasteFrom, state, stopPasting.signal, (reason) => events.rejected(reason, 'paste')));
+    }
+    const answer = await firstOf(answers, options.timeoutSeconds, signal);
+    if (answer.kind === 'denied') throw new LoginError(describeDenial(answer.error, answer.description), { hint: 'Run gmailctl login again to retry.' });
+    registerSecret(answer.code);
+
+    const { tokens } = await client
+      .getToken({ code: answer.code, codeVerifier, redirect_uri: listener.redirectUri })
+      .catch((error: unknown) => {
+        throw toGmailctlError(error, { doing: 'exchanging the authorization code' });
+      });
+    if (!tokens.access_token) throw new LoginError('Google answered the code exchange without an access token.');
+    registerSecret(tokens.access_token);
+    registerSecret(tokens.refresh_token);
+    client.setCredentials(tokens);
+
+    const gmail = await createGmailClient(client, { apiRoot: options.apiRoot, signal });
+    const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
+      throw toGmailctlError(error, { doing: 'identifying the account' });
+    });
+    const account = profile.data.emailAddress;
+    if (!account) throw new LoginError('Gmail did not say which account this is (no emailAddress in the profile).');
+
+    let refreshToken = tokens.refresh_token ?? undefined;
+    let createdAt = Date.now();
+    if (!refreshToken) {
+      const existing = await workspace.store.get(account);
+      if (!existing) {
+        throw new LoginError(`Google sent no refresh token for ${account}, and none is stored.`, {
+          hint:
+            'Remove gmailctl\'s access at https://myaccount.google.com/permissions, then run gmailctl login again ' +
+            'so that Google asks for consent and issues a new refresh token.',
+        });
+      }
+      refreshToken = existing.refresh_token;
+      createdAt = existing.created_at ?? createdAt;
+      events.keptRefreshToken(account);
+    }
+    const login: StoredLogin = {
+      refresh_token: refreshToken,
+      access_token: tokens.access_token,
+      expiry_date: tokens.expiry_date ?? undefined,
+      scope: tokens.scope ?? GMAIL_READONLY_SCOPE,
+      token_type: tokens.token_type ?? 'Bearer',
+      created_at: createdAt,
+    };
+    if (signal.aborted) throw signal.reason as Error;
+    await workspace.store.set(account, login);
+    await saveSettings(workspace.configDir, withLogin(workspace.settings, account, options.rememberStore));
+    return { account };
+  } finally {
+    stopPasting.abort();
+    await listener.close();
+  }
+}
+
+/** The first answer wins; the timeout and Ctrl-C end the wait. */
+async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: number, signal: AbortSignal): Promise<AcceptedCallback> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new LoginError(`No answer from the browser within ${timeoutSeconds} seconds.`, {
+            hint: 'Run gmailctl login again (with --timeout to wait longer, or --no-browser to paste the redirected URL).',
+          }),
+        ),
+      timeoutSeconds * 1000,
+    );
+  });
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new InterruptedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([...answers, timeout, interrupted]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Reads lines until one is a redirect for this login. Lines that are not (a wrong state, a
+ * typo) are refused and reading goes on; end of input just leaves the listener to answer.
+ */
+function readPastedAnswer(
+  input: NodeJS.ReadableStream,
+  state: string,
+  stop: AbortSignal,
+  rejected: (reason: string) => void,
+): Promise<AcceptedCallback> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
+    const finish = (): void => {
+      lines.close();
+      // Let the process exit even though stdin was being read.
+      (input as NodeJS.ReadStream).pause?.();
+      (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
+    };
+    stop.addEventListener('abort', finish, { once: true });
+    lines.on('line', (line) => {
+      if (line.trim() === '') return;
+      const params = parsePastedRedirect(line);
+      if (!params) {
+        rejected('That is not the URL the browser was sent to (copy it from the address bar).');
+        return;
+      }
+      const outcome: CallbackOutcome = interpretCallback(params, state);
+      if (outcome.kind === 'rejected') {
+        rejected(outcome.reason);
+        return;
+      }
+      finish();
+      resolve(outcome);
+    });
+  });
+}
+

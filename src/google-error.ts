@@ -1,0 +1,133 @@
+/**
+ * Turns what Google's client libraries throw (GaxiosError and plain network errors) into
+ * our error values, in one place: Google's own message, the HTTP status, and what to do.
+ * Kept free of imports from Google's libraries so that it costs nothing to load.
+ */
+import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from './errors.js';
+import type { FailureFacts } from './gmail/retry.js';
+
+interface GaxiosLike {
+  message?: string;
+  code?: string | number;
+  status?: number;
+  cause?: unknown;
+  response?: { status?: number; data?: unknown; headers?: unknown };
+}
+
+/** The facts the retry policy needs, read off a gaxios error. */
+export function failureFacts(error: unknown): FailureFacts {
+  const e = (error ?? {}) as GaxiosLike;
+  const status = e.response?.status;
+  return {
+    status,
+    reason: googleReason(e.response?.data),
+    code: networkCode(e),
+    retryAfter: header(e.response?.headers, 'retry-after'),
+  };
+}
+
+export interface GoogleErrorContext {
+  /** The account the call was made for, to name it in "run gmailctl login --account …". */
+  account?: string;
+  /** What we were doing, e.g. "listing messages". */
+  doing: string;
+}
+
+export function toGmailctlError(error: unknown, context: GoogleErrorContext): GmailctlError {
+  if (error instanceof GmailctlError) return error;
+  const e = (error ?? {}) as GaxiosLike;
+  if ((e as { name?: string }).name === 'AbortError') return new InterruptedError();
+  const response = e.response;
+  if (!response || response.status === undefined) {
+    const code = networkCode(e);
+    return new GoogleApiError(`Could not reach Google while ${context.doing}: ${code ?? e.message ?? 'network error'}.`, undefined, {
+      hint: 'Check your network connection and try again.',
+      cause: error,
+    });
+  }
+  const status = response.status;
+  const data = response.data;
+  const oauthError = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+
+  // The token endpoint speaks OAuth: {"error":"invalid_grant","error_description":"…"}.
+  if (typeof oauthError === 'string') {
+    const description = (data as Record<string, unknown>).error_description;
+    const detail = typeof description === 'string' && description ? `${oauthError}: ${description}` : oauthError;
+    if (oauthError === 'invalid_grant') {
+      return new AuthRequiredError(
+        `The login${context.account ? ` for ${context.account}` : ''} is no longer valid (${detail}).`,
+        context.account,
+        {
+          hint:
+            `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''}` +
+            ' (if this happens every 7 days, your OAuth consent screen is in Testing mode: see the README).',
+        },
+      );
+    }
+    if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
+      return new GoogleApiError(`Google does not accept the OAuth client (${detail}).`, status, {
+        hint: 'Check the OAuth client file: it must be a "Desktop app" client of a project with the Gmail API enabled.',
+        cause: error,
+      });
+    }
+    return new GoogleApiError(`Google's token endpoint answered ${status} while ${context.doing} (${detail}).`, status, { cause: error });
+  }
+
+  const message = googleMessage(data) ?? e.message ?? 'no message';
+  const reason = googleReason(data);
+  if (status === 401) {
+    return new AuthRequiredError(
+      `Google did not accept the credentials${context.account ? ` of ${context.account}` : ''} while ${context.doing} (${message}).`,
+      context.account,
+    );
+  }
+  if (status === 403 && (reason === 'insufficientPermissions' || /insufficient authentication scopes/i.test(message))) {
+    return new GoogleApiError(
+      `The login${context.account ? ` for ${context.account}` : ''} lacks the Gmail scope this needs (https://www.googleapis.com/auth/gmail.readonly).`,
+      status,
+      { hint: `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''} and allow reading your email.`, cause: error },
+    );
+  }
+  if (status === 403 && /has not been used|is disabled|accessNotConfigured/i.test(`${message} ${reason ?? ''}`)) {
+    return new GoogleApiError(`The Gmail API is not enabled for this OAuth client's project (${message}).`, status, {
+      hint: 'Enable it in the Google Cloud console (APIs & Services → Library → Gmail API), then try again.',
+      cause: error,
+    });
+  }
+  return new GoogleApiError(`Google answered ${status} while ${context.doing}: ${message}`, status, { cause: error });
+}
+
+function googleMessage(data: unknown): string | undefined {
+  const inner = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+  if (typeof inner === 'object' && inner !== null) {
+    const message = (inner as Record<string, unknown>).message;
+    if (typeof message === 'string' && message) return message;
+  }
+  return typeof data === 'string' && data.trim() && data.length < 300 ? data.trim() : undefined;
+}
+
+function googleReason(data: unknown): string | undefined {
+  const inner = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+  if (typeof inner !== 'object' || inner === null) return undefined;
+  const errors = (inner as Record<string, unknown>).errors;
+  if (!Array.isArray(errors)) return undefined;
+  const first = errors[0] as Record<string, unknown> | undefined;
+  return typeof first?.reason === 'string' ? first.reason : undefined;
+}
+
+function networkCode(e: GaxiosLike): string | undefined {
+  let current: unknown = e;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function header(headers: unknown, name: string): string | null {
+  if (!headers) return null;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
+  const value = (headers as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : null;
+}
