@@ -1,0 +1,76 @@
+/**
+ * The Gmail API client: Google's generated client, pointed at GMAILCTL_API_ROOT, with our
+ * retry policy plugged into gaxios's retry loop. Loaded lazily.
+ */
+import type { gmail_v1 } from '@googleapis/gmail';
+import type { OAuth2Client } from 'google-auth-library';
+import { failureFacts } from '../google-error.js';
+import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
+
+export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
+
+export type GmailClient = gmail_v1.Gmail;
+
+export interface GmailClientOptions {
+  apiRoot: string;
+  policy?: RetryPolicy;
+  /** Aborts waits between retries (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Told of each retry, so that callers can slow down on rate limits. */
+  onRetry?: (kind: FailureKind, delayMs: number, attempt: number) => void;
+}
+
+/** GMAILCTL_API_ROOT, with the trailing slash that relative API paths need. */
+export function apiRootFrom(env: NodeJS.ProcessEnv): string {
+  const root = env.GMAILCTL_API_ROOT || DEFAULT_API_ROOT;
+  return root.endsWith('/') ? root : `${root}/`;
+}
+
+export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
+  const { gmail } = await import('@googleapis/gmail');
+  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  return gmail({
+    version: 'v1',
+    auth,
+    rootUrl: options.apiRoot,
+    retryConfig: {
+      retry: policy.maxAttempts - 1,
+      noResponseRetries: policy.maxAttempts - 1,
+      // Batch requests are POSTs; every call we make is a read, so any method may be retried.
+      httpMethodsToRetry: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE'],
+      statusCodesToRetry: [
+        [403, 403],
+        [429, 429],
+        [500, 504],
+      ],
+      shouldRetry: async (error) => {
+        if (options.signal?.aborted) return false;
+        const facts = failureFacts(error);
+        if (classifyFailure(facts) === 'final') return false;
+        const asked = parseRetryAfter(facts.retryAfter, Date.now());
+        if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) return false;
+        const attempt = error.config.retryConfig?.currentRetryAttempt ?? 0;
+        return attempt + 1 < policy.maxAttempts;
+      },
+      retryBackoff: async (error) => {
+        const facts = failureFacts(error);
+        const attempt = error.config.retryConfig?.currentRetryAttempt ?? 1;
+        const delay = retryDelay(attempt, facts.retryAfter, policy);
+        options.onRetry?.(classifyFailure(facts), delay, attempt);
+        await sleep(delay, options.signal);
+      },
+    },
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Listing: pages of message ids from users.messages.list, followed to the end or to --max,
+ * and (for formats that show more than ids) each page's metadata fetched concurrently while
+ * the next list page is already on its way. Pages come out in the API's order, each message
+ * once, as an async iterable: the consumer's pace (and its stopping) drives the work.
+ */
+import type { gmail_v1 } from '@googleapis/gmail';
+import { failureFacts } from '../google-error.js';
+import type { MessageSummary } from '../output/message.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
+import type { GmailClient } from './client.js';
+
+export interface ListQuery {
+  query?: string;
+  labelIds: string[];
+  includeSpamTrash: boolean;
+  /** Stop after this many messages. */
+  max?: number;
+}
+
+export interface ListPage {
+  messages: MessageSummary[];
+  /** Gmail's estimate of the total, from the first page. */
+  resultSizeEstimate: number;
+}
+
+/** Wraps each Google call (refresh on 401, error mapping): the session's `call`. */
+export type CallGoogle = <T>(doing: string, request: () => Promise<T>) => Promise<T>;
+
+export interface ListDeps {
+  gmail: GmailClient;
+  call: CallGoogle;
+  signal: AbortSignal;
+  /** Shared with the client's retry hook so rate-limit answers slow the fetching down. */
+  limit?: AdaptiveLimit;
+}
+
+/** The largest page users.messages.list allows. */
+export const MAX_PAGE_SIZE = 500;
+/** For formats that fetch metadata: small enough that the first rows show quickly. */
+export const METADATA_PAGE_SIZE = 100;
+export const METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
+
+type IdPage = { ids: gmail_v1.Schema$Message[]; resultSizeEstimate: number };
+
+/** Pages of bare ids: list calls only, 500 at a time. */
+export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<IdPage> {
+  let pageToken: string | undefined;
+  let remaining = query.max ?? Number.POSITIVE_INFINITY;
+  let estimate: number | undefined;
+  const seen = new Set<string>();
+  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = fetchPage(undefined);
+
+  function fetchPage(token: string | undefined): Promise<gmail_v1.Schema$ListMessagesResponse> {
+    const maxResults = Math.min(pageSize, remaining);
+    return deps.call('listing messages', async () => {
+      const response = await deps.gmail.users.messages.list(
+        {
+          userId: 'me',
+          maxResults,
+          ...(query.query !== undefined ? { q: query.query } : {}),
+          ...(query.labelIds.length > 0 ? { labelIds: query.labelIds } : {}),
+          ...(query.includeSpamTrash ? { includeSpamTrash: true } : {}),
+          ...(token ? { pageToken: token } : {}),
+        },
+        { signal: deps.signal },
+      );
+      return response.data;
+    });
+  }
+
+  while (next && remaining > 0) {
+    const data = await next;
+    next = undefined;
+    estimate ??= data.resultSizeEstimate ?? 0;
+    pageToken = data.nextPageToken ?? undefined;
+    // Gmail pages can overlap when mail arrives while we page; each message once.
+    const fresh = (data.messages ?? []).filter((m) => m.id && !seen.has(m.id)).slice(0, remaining);
+    for (const m of fresh) seen.add(m.id as string);
+    remaining -= fresh.length;
+    // Ask for the next page before handing this one over, so the two overlap.
+    if (pageToken && remaining > 0) next = fetchPage(pageToken);
+    next?.catch(() => undefined); // handled when awaited; avoid an unhandled rejection meanwhile
+    if (fresh.length > 0) yield { ids: fresh, resultSizeEstimate: estimate };
+  }
+}
+
+export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
+  for await (const page of listIdPages(deps, query, MAX_PAGE_SIZE)) {
+    yield { messages: page.ids.map((m) => idOnly(m)), resultSizeEstimate: page.resultSizeEstimate };
+  }
+}
+
+/** Pages of full summaries: list + users.messages.get(format=metadata) per message. */
+export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
+  const limit = deps.limit ?? new AdaptiveLimit();
+  let pending: Promise<ListPage> | undefined;
+  for await (const page of listIdPages(deps, query, METADATA_PAGE_SIZE)) {
+    // Start this page's metadata, then hand over the previous page: fetching runs ahead
+    // of writing by one page, and never further, so memory stays flat.
+    const current = fetchSummaries(deps, limit, page);
+    current.catch(() => undefined);
+    if (pending) yield await pending;
+    pending = current;
+  }
+  if (pending) yield await pending;
+}
+
+async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, page: IdPage): Promise<ListPage> {
+  const summaries = await Promise.all(
+    page.ids.map((ref) =>
+      limit.run(() =>
+        deps.call('reading message metadata', async () => {
+          try {
+            const response = await deps.gmail.users.messages.get(
+              { userId: 'me', id: ref.id as string, format: 'metadata', metadataHeaders: METADATA_HEADERS },
+              { signal: deps.signal },
+            );
+            return toSummary(response.data);
+          } catch (error) {
+            // Deleted between the list and the get: it no longer matches, leave it out.
+            if (failureFacts(error).status === 404) return undefined;
+            throw error;
+          }
+        }),
+      ),
+    ),
+  );
+  return {
+    messages: summaries.filter((s): s is MessageSummary => s !== undefined),
+    resultSizeEstimate: page.resultSizeEstimate,
+  };
+}
+
+function idOnly(message: gmail_v1.Schema$Message): MessageSummary {
+  return { id: message.id ?? '', threadId: message.threadId ?? '', labelIds: [], date: '', from: '', to: '', subject: '', snippet: '' };
+}
+
+export function toSummary(message: gmail_v1.Schema$Message): MessageSummary {
+  const headers = message.payload?.headers ?? [];
+  const header = (name: string): string => {
+    const lower = name.toLowerCase();
+    return headers.find((h) => h.name?.toLowerCase() === lower)?.value ?? '';
+  };
+  const millis = Number(message.internalDate);
+  return {
+    id: message.id ?? '',
+    threadId: message.threadId ?? '',
+    labelIds: message.labelIds ?? [],
+    date: message.internalDate && Number.isFinite(millis) ? new Date(millis).toISOString() : '',
+    from: header('From'),
+    to: header('To'),
+    subject: header('Subject'),
+    snippet: decodeHtmlEntities(message.snippet ?? ''),
+  };
+}
+
+/** Gmail's snippets are HTML-escaped ("&#39;", "&amp;"); scripts want the text. */
+export function decodeHtmlEntities(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
+    if (entity[0] === '#') {
+      const code = entity[1]?.toLowerCase() === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return named[entity.toLowerCase()] ?? whole;
+  });
+}
