@@ -9,6 +9,7 @@ import { ExitCode, GmailctlError, InterruptedError, exitCodeOf } from './errors.
 import { IO } from './io.js';
 import { redact } from './redact.js';
 import type { CommandContext } from './commands/context.js';
+import { parseAccount, parseMax, parsePort, parseTimeout } from './commands/options.js';
 
 interface GlobalOptions {
   debug?: boolean;
@@ -54,10 +55,10 @@ Environment: GMAILCTL_ACCOUNT, GMAILCTL_CONFIG_DIR, GMAILCTL_CREDENTIALS, GMAILC
     .command('login')
     .description('log in to a Google account in the browser and store the login in the keychain')
     .option('--credentials <file>', 'OAuth client JSON file (default: $GMAILCTL_CREDENTIALS or <config dir>/credentials.json)')
-    .option('--account <email>', 'suggest this account on the consent page (login_hint)')
+    .option('--account <email>', 'suggest this account on the consent page (login_hint)', parseAccount)
     .option('--no-browser', 'do not open a browser; paste the redirected URL on stdin instead')
-    .option('--port <n>', 'port of the local redirect listener (default: any free port)')
-    .option('--timeout <seconds>', 'give up after this many seconds', '300')
+    .option('--port <n>', 'port of the local redirect listener (default: any free port)', parsePort, 0)
+    .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
     .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain')
     .addHelpText(
       'after',
@@ -76,8 +77,8 @@ Examples:
   program
     .command('logout')
     .description('revoke the stored login at Google and delete it')
-    .option('--account <email>', 'account to log out of (default: the default account)')
-    .option('--all', 'log out of every stored account')
+    .option('--account <email>', 'account to log out of (default: the default account)', parseAccount)
+    .addOption(new Option('--all', 'log out of every stored account').conflicts('account'))
     .addHelpText(
       'after',
       `
@@ -111,7 +112,7 @@ Examples:
   program
     .command('token')
     .description('print a valid access token (refreshed if needed)')
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)')
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .addHelpText(
       'after',
       `
@@ -129,7 +130,7 @@ Examples:
     .description('list the messages that match a Gmail search')
     .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
     .option('--label <id>', 'only messages with this label id (repeatable)', collect, [] as string[])
-    .option('-n, --max <n>', 'stop after n messages (default: all)')
+    .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
     .option('--include-spam-trash', 'include messages in SPAM and TRASH')
     .addOption(
       new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices([
@@ -141,7 +142,7 @@ Examples:
       ]),
     )
     .option('--json', 'same as --format json')
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)')
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .addHelpText(
       'after',
       `

@@ -1,6 +1,69 @@
-import { GmailctlError } from '../errors.js';
+import { openSession } from '../auth/session.js';
+import { InterruptedError } from '../errors.js';
+import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
+import { apiRootFrom, createGmailClient } from '../gmail/client.js';
+import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/list.js';
+import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext } from './context.js';
 
-export async function runList(_ctx: CommandContext, _options: Record<string, unknown>): Promise<void> {
-  throw new GmailctlError('gmailctl list is not implemented yet.');
+export interface ListFlags {
+  query?: string;
+  label: string[];
+  max?: number;
+  includeSpamTrash?: boolean;
+  format?: OutputFormat;
+  json?: boolean;
+  account?: string;
+}
+
+export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
+  const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
+  // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
+  const stop = AbortSignal.any([signal, io.stdoutClosed]);
+  const session = await openSession({ env, account: flags.account });
+  const limit = new AdaptiveLimit();
+  const gmail = await createGmailClient(session.client, {
+    apiRoot: apiRootFrom(env),
+    signal: stop,
+    onRetry: (kind, delayMs, attempt) => {
+      if (kind === 'rate-limited') limit.rateLimited();
+      io.debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
+    },
+  });
+  const query = {
+    query: flags.query,
+    labelIds: flags.label,
+    includeSpamTrash: flags.includeSpamTrash ?? false,
+    max: flags.max,
+  };
+  const deps = { gmail, call: session.call, signal: stop, limit };
+  const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(deps, query) : listMessageSummaries(deps, query);
+
+  const writer = createMessageWriter(format, io);
+  const progress = format === 'ids' ? undefined : io.progress();
+  const started = Date.now();
+  let written = 0;
+  let outcome: Outcome = 'failed';
+  try {
+    for await (const page of pages) {
+      progress?.clear();
+      await writer.writePage(page.messages);
+      written += page.messages.length;
+      if (stop.aborted) break;
+      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+      progress?.update(
+        io.err.dim(`${written} of ~${Math.max(page.resultSizeEstimate, written)} messages, ${Math.round(written / seconds)}/s`),
+      );
+    }
+    outcome = 'complete';
+  } catch (error) {
+    // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
+    if (!stop.aborted) throw error;
+  } finally {
+    progress?.clear();
+    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
+    await writer.end(stop.aborted ? 'stopped' : outcome);
+    await session.close();
+  }
+  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
 }

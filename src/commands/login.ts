@@ -1,6 +1,59 @@
-import { GmailctlError } from '../errors.js';
+import { openInBrowser } from '../auth/browser.js';
+import { credentialsPath, loadClientCredentials } from '../auth/credentials.js';
+import { login } from '../auth/login.js';
+import { openWorkspace } from '../auth/session.js';
+import { apiRootFrom } from '../gmail/client.js';
 import type { CommandContext } from './context.js';
 
-export async function runLogin(_ctx: CommandContext, _options: Record<string, unknown>): Promise<void> {
-  throw new GmailctlError('gmailctl login is not implemented yet.');
+export interface LoginFlags {
+  credentials?: string;
+  account?: string;
+  browser: boolean; // false with --no-browser
+  port: number;
+  timeout: number;
+  insecureStorage?: boolean;
+}
+
+export async function runLogin({ io, env, signal }: CommandContext, flags: LoginFlags): Promise<void> {
+  const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined);
+  const credentials = await loadClientCredentials(credentialsPath(flags.credentials, env, workspace.configDir));
+  if (credentials.kind === 'web') {
+    io.warn('The OAuth client file holds a "web" client; Google only allows loopback redirects for "Desktop app" clients.');
+  }
+
+  const { account } = await login({
+    workspace,
+    credentials,
+    apiRoot: apiRootFrom(env),
+    accountHint: flags.account,
+    port: flags.port,
+    timeoutSeconds: flags.timeout,
+    openBrowser: flags.browser ? (url) => openInBrowser(url, env) : undefined,
+    pasteFrom: flags.browser ? undefined : io.stdin,
+    rememberStore: flags.insecureStorage ? 'file' : undefined,
+    signal,
+    events: {
+      authUrl(url) {
+        // Always shown, even with --quiet: it is the way forward when no browser opens.
+        io.stderr.write(`Open this URL in a browser to log in:\n\n${url}\n\n`);
+      },
+      browserFailed(reason) {
+        io.warn(`Could not open a browser (${reason}). Open the URL above yourself; gmailctl keeps waiting.`);
+      },
+      rejected(reason, source) {
+        io.warn(`${source === 'paste' ? 'Ignored the pasted line' : 'Ignored a request to the login listener'}: ${reason}`);
+      },
+      waitingForPaste() {
+        io.stderr.write('After you allow access, the browser goes to a 127.0.0.1 address that may not load here.\n');
+        io.stderr.write('Paste that whole URL from the address bar, then press Enter:\n');
+      },
+      keptRefreshToken(address) {
+        io.info(`Google sent no new refresh token; keeping the one already stored for ${address}.`);
+      },
+    },
+  });
+  if (flags.account && flags.account.toLowerCase() !== account.toLowerCase()) {
+    io.warn(`You asked for ${flags.account} but logged in as ${account}.`);
+  }
+  io.stderr.write(`Logged in as ${account}\n`);
 }

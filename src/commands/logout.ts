@@ -1,6 +1,32 @@
-import { GmailctlError } from '../errors.js';
+import { logout } from '../auth/logout.js';
+import { openWorkspace } from '../auth/session.js';
+import { chooseAccount } from '../config.js';
+import { AuthRequiredError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
-export async function runLogout(_ctx: CommandContext, _options: Record<string, unknown>): Promise<void> {
-  throw new GmailctlError('gmailctl logout is not implemented yet.');
+export interface LogoutFlags {
+  account?: string;
+  all?: boolean;
+}
+
+export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags): Promise<void> {
+  const workspace = await openWorkspace(env);
+  let accounts: string[];
+  if (flags.all) {
+    accounts = workspace.settings.accounts ?? [];
+    if (accounts.length === 0) throw new AuthRequiredError('There are no stored logins.', undefined, { hint: 'Nothing to log out of.' });
+  } else {
+    const account = chooseAccount(flags.account, env, workspace.settings);
+    if (!account) throw new AuthRequiredError('You are not logged in to any account.', undefined, { hint: 'Nothing to log out of.' });
+    accounts = [account];
+  }
+  for (const result of await logout(workspace, accounts, env)) {
+    if (result.revokeFailure) {
+      io.warn(
+        `Could not revoke the login at Google (${result.revokeFailure}); it was deleted here anyway. ` +
+          'To be sure, remove gmailctl at https://myaccount.google.com/permissions',
+      );
+    }
+    io.info(`Logged out of ${result.account}`);
+  }
 }

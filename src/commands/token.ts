@@ -1,6 +1,16 @@
-import { GmailctlError } from '../errors.js';
+import { openSession } from '../auth/session.js';
 import type { CommandContext } from './context.js';
 
-export async function runToken(_ctx: CommandContext, _options: Record<string, unknown>): Promise<void> {
-  throw new GmailctlError('gmailctl token is not implemented yet.');
+export interface TokenFlags {
+  account?: string;
+}
+
+export async function runToken({ io, env }: CommandContext, flags: TokenFlags): Promise<void> {
+  const session = await openSession({ env, account: flags.account });
+  try {
+    const token = await session.accessToken();
+    await io.write(`${token}\n`);
+  } finally {
+    await session.close();
+  }
 }

@@ -1,0 +1,37 @@
+/**
+ * Parsers for flag values. Commander turns InvalidArgumentError into a usage error
+ * (exit 2) that names the flag, so each message only says what a good value is.
+ */
+import { InvalidArgumentError } from 'commander';
+
+function wholeNumber(value: string): number | undefined {
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
+}
+
+/** --max: a positive whole number of messages. */
+export function parseMax(value: string): number {
+  const n = wholeNumber(value);
+  if (n === undefined || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('Expected a whole number of messages, 1 or more.');
+  return n;
+}
+
+/** --port: 1–65535, or 0 for "any free port". */
+export function parsePort(value: string): number {
+  const n = wholeNumber(value);
+  if (n === undefined || n > 65535) throw new InvalidArgumentError('Expected a port number from 1 to 65535 (or 0 for any free port).');
+  return n;
+}
+
+/** --timeout: a positive number of seconds (fractions allowed), at most a day. */
+export function parseTimeout(value: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n > 0) || n > 86_400) throw new InvalidArgumentError('Expected a number of seconds greater than 0 (at most 86400).');
+  return n;
+}
+
+/** --account / GMAILCTL_ACCOUNT: an email address, checked only for its shape. */
+export function parseAccount(value: string): string {
+  const trimmed = value.trim();
+  if (!/^[^\s@]+@[^\s@]+$/.test(trimmed)) throw new InvalidArgumentError('Expected an email address, like you@gmail.com.');
+  return trimmed;
+}
