@@ -1,0 +1,90 @@
+/**
+ * A sandbox per test: its own config dir with the emulator's OAuth client file, and the
+ * environment that points the built CLI at the emulator. Nothing of the developer's own
+ * configuration leaks in.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options, type Result } from 'execa';
+import type { Emulator } from '../emulator/index.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = path.join(ROOT, 'bin', 'gmailctl.js');
+export const FOLLOW_REDIRECTS = path.join(ROOT, 'test', 'helpers', 'follow-redirects.mjs');
+
+/** Whether a real Secret Service runs (test/with-keyring.sh sets this). */
+export const hasSecretService = process.env.GMAILCTL_TEST_SECRET_SERVICE === '1';
+
+export interface Sandbox {
+  dir: string;
+  configDir: string;
+  credentialsFile: string;
+  env: Record<string, string>;
+  run(args: string[], options?: RunOptions): Promise<Result>;
+  /** Logs in through the emulator's auto-approved consent; returns the CLI's result. */
+  login(args?: string[], options?: RunOptions): Promise<Result>;
+  cleanup(): Promise<void>;
+}
+
+export interface RunOptions extends Pick<Options, 'input' | 'timeout' | 'stdin'> {
+  env?: Record<string, string | undefined>;
+}
+
+/** The parts of the parent's environment a child needs; nothing gmailctl-specific. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'GNOME_KEYRING_CONTROL', 'LANG', 'TMPDIR', 'SYSTEMROOT'];
+  const env: Record<string, string> = {};
+  for (const name of keep) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+export async function createSandbox(emulator: Emulator, options: { store?: 'file' | 'keychain' } = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gmailctl-test-'));
+  const configDir = path.join(dir, 'config');
+  const credentialsFile = path.join(dir, 'credentials.json');
+  await writeFile(credentialsFile, JSON.stringify(emulator.credentials()), { mode: 0o600 });
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    HOME: dir,
+    GMAILCTL_CONFIG_DIR: configDir,
+    GMAILCTL_CREDENTIALS: credentialsFile,
+    GMAILCTL_API_ROOT: emulator.url,
+    GMAILCTL_TOKEN_STORE: options.store ?? 'file',
+    GMAILCTL_BROWSER: `${process.execPath} ${FOLLOW_REDIRECTS}`,
+    NO_COLOR: '1',
+  };
+  const sandbox: Sandbox = {
+    dir,
+    configDir,
+    credentialsFile,
+    env,
+    run(args, runOptions = {}) {
+      return runCli(args, { ...runOptions, env: { ...env, ...runOptions.env } });
+    },
+    login(args = [], runOptions = {}) {
+      return sandbox.run(['login', '--timeout', '20', ...args], runOptions);
+    },
+    async cleanup() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
+
+/** Runs the built CLI as a user would, with exactly the given environment. */
+export function runCli(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<Result> {
+  const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  return execa(process.execPath, [CLI, ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: options.stdin ?? 'ignore' }),
+    stripFinalNewline: false,
+  });
+}
