@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options, type Result } from 'execa';
+import { execa, type Options } from 'execa';
 import type { Emulator } from '../emulator/index.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,14 +17,22 @@ export const FOLLOW_REDIRECTS = path.join(ROOT, 'test', 'helpers', 'follow-redir
 /** Whether a real Secret Service runs (test/with-keyring.sh sets this). */
 export const hasSecretService = process.env.GMAILCTL_TEST_SECRET_SERVICE === '1';
 
+/** What a finished CLI run left: its exit code and both streams as text. */
+export interface CliResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
 export interface Sandbox {
   dir: string;
   configDir: string;
   credentialsFile: string;
   env: Record<string, string>;
-  run(args: string[], options?: RunOptions): Promise<Result>;
+  run(args: string[], options?: RunOptions): Promise<CliResult>;
   /** Logs in through the emulator's auto-approved consent; returns the CLI's result. */
-  login(args?: string[], options?: RunOptions): Promise<Result>;
+  login(args?: string[], options?: RunOptions): Promise<CliResult>;
   cleanup(): Promise<void>;
 }
 
@@ -77,9 +85,9 @@ export async function createSandbox(emulator: Emulator, options: { store?: 'file
 }
 
 /** Runs the built CLI as a user would, with exactly the given environment. */
-export function runCli(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<Result> {
+export async function runCli(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult> {
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  return execa(process.execPath, [CLI, ...args], {
+  const result = await execa(process.execPath, [CLI, ...args], {
     env,
     extendEnv: false,
     reject: false,
@@ -87,4 +95,5 @@ export function runCli(args: string[], options: RunOptions & { env: Record<strin
     ...(options.input !== undefined ? { input: options.input } : { stdin: options.stdin ?? 'ignore' }),
     stripFinalNewline: false,
   });
+  return { exitCode: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
