@@ -6,12 +6,12 @@
  */
 import type { OAuth2Client } from 'google-auth-library';
 import { chooseAccount, chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from '../config.js';
-import { AuthRequiredError } from '../errors.js';
+import { AuthRequiredError, CredentialsError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
 import { registerSecret } from '../redact.js';
 import { openTokenStore } from '../store/index.js';
 import type { StoredLogin, TokenStore } from '../store/token-store.js';
-import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
+import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { createOAuthClient } from './oauth-client.js';
 
 export interface Workspace {
@@ -29,10 +29,9 @@ export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file')
 }
 
 export interface Session {
+  /** The address, or a description when the login came from the environment. */
   readonly account: string;
   readonly client: OAuth2Client;
-  readonly credentials: ClientCredentials;
-  readonly workspace: Workspace;
   /** Runs one Google call with refresh-on-401 and our error mapping. */
   call<T>(doing: string, request: () => Promise<T>): Promise<T>;
   /** A valid access token, refreshed if it is missing or expires within 5 minutes. */
@@ -47,26 +46,79 @@ export interface SessionOptions {
   credentialsFile?: string;
 }
 
+/**
+ * The login for a command: from the environment when GMAILCTL_REFRESH_TOKEN or
+ * GMAILCTL_ACCESS_TOKEN is set (CI, containers: no store, no files), else from the store.
+ */
 export async function openSession(options: SessionOptions): Promise<Session> {
+  const fromEnvironment = environmentLogin(options.env);
+  if (fromEnvironment) {
+    return sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, {
+      reloginHint: 'Set a fresh token in the environment (GMAILCTL_REFRESH_TOKEN, or GMAILCTL_ACCESS_TOKEN), or unset them to use the stored login.',
+    });
+  }
+
   const workspace = await openWorkspace(options.env);
   const account = chooseAccount(options.account, options.env, workspace.settings);
   if (!account) throw new AuthRequiredError('You are not logged in to any account.');
   const stored = await workspace.store.get(account);
   if (!stored) throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   const credentials = await loadClientCredentials(credentialsPath(options.credentialsFile, options.env, workspace.configDir));
-  return sessionFor(workspace, account, stored, credentials);
+  return sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
 }
 
-/** A session for a login already read from the store. */
+/**
+ * GMAILCTL_CLIENT_ID + GMAILCTL_CLIENT_SECRET + GMAILCTL_REFRESH_TOKEN make a complete
+ * login; GMAILCTL_ACCESS_TOKEN alone works until it expires. Nothing is written anywhere.
+ */
+export function environmentLogin(
+  env: NodeJS.ProcessEnv,
+): { account: string; stored: StoredLogin; credentials: ClientCredentials } | undefined {
+  const refreshToken = env.GMAILCTL_REFRESH_TOKEN || undefined;
+  const accessToken = env.GMAILCTL_ACCESS_TOKEN || undefined;
+  if (!refreshToken && !accessToken) return undefined;
+  registerSecret(refreshToken);
+  registerSecret(accessToken);
+  registerSecret(env.GMAILCTL_CLIENT_SECRET);
+  if (refreshToken) {
+    const missing = ['GMAILCTL_CLIENT_ID', 'GMAILCTL_CLIENT_SECRET'].filter((name) => !env[name]);
+    if (missing.length > 0) {
+      throw new CredentialsError(`GMAILCTL_REFRESH_TOKEN is set, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not.`, {
+        hint: 'Set all three (the OAuth client\'s id and secret with the refresh token), or unset GMAILCTL_REFRESH_TOKEN to use the stored login.',
+      });
+    }
+  }
+  const credentials: ClientCredentials = {
+    kind: 'installed',
+    clientId: env.GMAILCTL_CLIENT_ID ?? '',
+    clientSecret: env.GMAILCTL_CLIENT_SECRET ?? '',
+    authUri: GOOGLE_ENDPOINTS.authUri,
+    tokenUri: env.GMAILCTL_TOKEN_URI || GOOGLE_ENDPOINTS.tokenUri,
+    revokeUri: GOOGLE_ENDPOINTS.revokeUri,
+    file: 'the environment',
+  };
+  const account = env.GMAILCTL_ACCOUNT || `the login in ${refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN'}`;
+  // Without a refresh token the access token is used until Google refuses it (no expiry known).
+  return { account, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
+}
+
+export interface SessionHooks {
+  /** Receives each refreshed login, so that the next command needs no refresh. */
+  persist?: (login: StoredLogin) => Promise<void>;
+  /** What to do when Google no longer accepts the login, if not `gmailctl login`. */
+  reloginHint?: string;
+}
+
+/** A session for a login already read. */
 export async function sessionFor(
-  workspace: Workspace,
   account: string,
   stored: StoredLogin,
   credentials: ClientCredentials,
+  { persist, reloginHint }: SessionHooks = {},
 ): Promise<Session> {
   const client = await createOAuthClient(credentials);
   client.setCredentials({
-    refresh_token: stored.refresh_token,
+    refresh_token: stored.refresh_token || null,
     access_token: stored.access_token ?? null,
     expiry_date: stored.expiry_date ?? null,
     scope: stored.scope,
@@ -88,7 +140,7 @@ export async function sessionFor(
       token_type: tokens.token_type ?? latest.token_type,
     };
     const snapshot = latest;
-    writes = writes.then(() => workspace.store.set(account, snapshot)).catch(() => undefined);
+    if (persist) writes = writes.then(() => persist(snapshot)).catch(() => undefined);
   });
 
   async function call<T>(doing: string, request: () => Promise<T>): Promise<T> {
@@ -96,7 +148,7 @@ export async function sessionFor(
     try {
       return await request();
     } catch (error) {
-      if (failureFacts(error).status !== 401) throw toGmailctlError(error, { account, doing });
+      if (failureFacts(error).status !== 401 || !client.credentials.refresh_token) throw mapError(error, doing);
     }
     // A 401 with a token we thought valid (revoked, clock skew): one refresh, one retry.
     // When concurrent calls all fail, only the first refreshes; the others reuse its token.
@@ -104,15 +156,19 @@ export async function sessionFor(
       if (client.credentials.access_token === tokenUsed) await client.refreshAccessToken();
       return await request();
     } catch (error) {
-      throw toGmailctlError(error, { account, doing });
+      throw mapError(error, doing);
     }
+  }
+
+  function mapError(error: unknown, doing: string): Error {
+    const mapped = toGmailctlError(error, { account, doing });
+    if (reloginHint && mapped instanceof AuthRequiredError) return new AuthRequiredError(mapped.message, undefined, { hint: reloginHint, cause: error });
+    return mapped;
   }
 
   return {
     account,
     client,
-    credentials,
-    workspace,
     call,
     async accessToken() {
       const { token } = await call('refreshing the access token', () => client.getAccessToken());

@@ -76,7 +76,7 @@ async function checkLogin(
   }
   if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', scopes, ...age };
   try {
-    const session = await sessionFor(workspace, account, stored, credentials);
+    const session = await sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
     await session.accessToken();
     await session.close();
     return { ok: true, state: 'refreshed', detail: 'refreshed the access token', scopes, ...age };
