@@ -1,0 +1,51 @@
+/**
+ * An IO over in-memory streams, so the writers can be watched without a terminal.
+ * `tty` and `columns` are set on the stream objects, as Node sets them on a real TTY.
+ */
+import { PassThrough } from 'node:stream';
+import { IO } from '../../src/io.js';
+
+export interface FakeTerminal {
+  io: IO;
+  /** Everything written to stdout so far. */
+  out(): string;
+  /** Everything written to stderr so far. */
+  err(): string;
+}
+
+export interface FakeTerminalOptions {
+  tty?: boolean;
+  columns?: number;
+  env?: NodeJS.ProcessEnv;
+  quiet?: boolean;
+}
+
+export function fakeTerminal(options: FakeTerminalOptions = {}): FakeTerminal {
+  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  const stderr = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  if (options.tty) {
+    stdout.isTTY = true;
+    stderr.isTTY = true;
+  }
+  if (options.columns !== undefined) {
+    stdout.columns = options.columns;
+    stderr.columns = options.columns;
+  }
+  let out = '';
+  let err = '';
+  stdout.setEncoding('utf8');
+  stderr.setEncoding('utf8');
+  stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  stderr.on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const io = new IO({ stdout, stderr, env: options.env ?? {}, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}) });
+  return { io, out: () => out, err: () => err };
+}
+
+/** Lets PassThrough deliver what was written (its 'data' events run on the next ticks). */
+export async function settle(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
