@@ -112,6 +112,9 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
 
     let refreshToken = tokens.refresh_token ?? undefined;
     let createdAt = Date.now();
+    // Google adds refresh_token_expires_in only when the client is in Testing mode (7 days).
+    const refreshLifetime = Number((tokens as { refresh_token_expires_in?: unknown }).refresh_token_expires_in);
+    let refreshExpiry = refreshToken && refreshLifetime > 0 ? createdAt + refreshLifetime * 1000 : undefined;
     if (!refreshToken) {
       const existing = await workspace.store.get(account);
       if (!existing) {
@@ -123,6 +126,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       }
       refreshToken = existing.refresh_token;
       createdAt = existing.created_at ?? createdAt;
+      refreshExpiry = existing.refresh_expiry_date;
       events.keptRefreshToken(account);
     }
     const login: StoredLogin = {
@@ -132,6 +136,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       scope: tokens.scope ?? GMAIL_READONLY_SCOPE,
       token_type: tokens.token_type ?? 'Bearer',
       created_at: createdAt,
+      ...(refreshExpiry ? { refresh_expiry_date: refreshExpiry } : {}),
     };
     if (signal.aborted) throw signal.reason as Error;
     await workspace.store.set(account, login);

@@ -1,6 +1,8 @@
 /**
- * Status: which logins are stored, which is the default, where tokens live, and whether
- * each login still works (a valid cached access token, or a successful refresh).
+ * Status: which logins are stored, which is the default, where tokens live and whether the
+ * store answers, what the OAuth client file holds, and whether each login still works (a
+ * valid cached access token, or a successful refresh) — with the next command to run when
+ * something is wrong.
  */
 import { AuthRequiredError, GmailctlError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
@@ -9,24 +11,44 @@ import { sessionFor, type Workspace } from './session.js';
 
 export type LoginState = 'valid' | 'refreshed' | 'revoked' | 'missing' | 'error';
 
+const DAY_MS = 86_400_000;
+/** Warn this long before a Testing-mode login (7 days) expires. */
+const EXPIRY_WARNING_MS = 2 * DAY_MS;
+
 export interface AccountStatus {
   account: string;
   isDefault: boolean;
   ok: boolean;
   state: LoginState;
   detail: string;
+  /** Scopes Google granted; `missingScopes` are the needed ones it did not. */
   scopes: string[];
-  /** Days since the refresh token was issued, when known. */
+  missingScopes: string[];
+  /** Days since the login was made, when known. */
   loginAgeDays?: number;
+  /**
+   * When Google will expire the refresh token (ISO 8601): Google says so only for clients
+   * whose consent screen is in Testing mode, where refresh tokens live 7 days.
+   */
+  loginExpiresAt?: string;
+  /** Something to act on soon, though the login works now. */
+  warning?: string;
+  /** The command that fixes what is wrong. */
+  fix?: string;
 }
 
 export interface StatusReport {
   configDir: string;
-  tokenStore: { kind: 'keychain' | 'file'; location: string };
+  tokenStore: { kind: 'keychain' | 'file'; location: string; reachable: boolean; problem?: string };
   credentials: { file: string; kind?: 'installed' | 'web'; problem?: string };
+  neededScopes: string[];
   defaultAccount?: string;
   accounts: AccountStatus[];
 }
+
+export const NEEDED_SCOPES = [GMAIL_READONLY_SCOPE];
+/** Broader scopes that include reading. */
+const READ_SCOPES = new Set([GMAIL_READONLY_SCOPE, 'https://www.googleapis.com/auth/gmail.modify', 'https://mail.google.com/']);
 
 export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv, now = Date.now()): Promise<StatusReport> {
   const file = credentialsPath(undefined, env, workspace.configDir);
@@ -34,25 +56,47 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
   let problem: string | undefined;
   try {
     credentials = await loadClientCredentials(file);
+    if (credentials.kind === 'web') {
+      problem = 'This is a "Web application" client: Google lets only "Desktop app" clients redirect to 127.0.0.1. Create a Desktop app client.';
+    }
   } catch (error) {
     problem = (error as Error).message;
   }
+
+  let storeProblem: string | undefined;
+  try {
+    await workspace.store.probe();
+  } catch (error) {
+    storeProblem = error instanceof GmailctlError && error.hint ? `${error.message} ${error.hint}` : (error as Error).message;
+  }
+
   const defaultAccount = env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount;
   const known = [...(workspace.settings.accounts ?? [])];
   if (defaultAccount && !known.includes(defaultAccount)) known.push(defaultAccount);
 
   const accounts: AccountStatus[] = [];
   for (const account of known) {
-    accounts.push({ account, isDefault: account === defaultAccount, ...(await checkLogin(workspace, account, credentials, problem, now)) });
+    const status = storeProblem
+      ? { ok: false, state: 'error' as const, detail: 'the token store cannot be read', scopes: [], missingScopes: [] }
+      : await checkLogin(workspace, account, credentials, problem, now);
+    accounts.push({ account, isDefault: account === defaultAccount, ...status });
   }
   return {
     configDir: workspace.configDir,
-    tokenStore: { kind: workspace.store.kind, location: workspace.store.location },
+    tokenStore: {
+      kind: workspace.store.kind,
+      location: workspace.store.location,
+      reachable: storeProblem === undefined,
+      ...(storeProblem ? { problem: storeProblem } : {}),
+    },
     credentials: { file, ...(credentials ? { kind: credentials.kind } : {}), ...(problem ? { problem } : {}) },
+    neededScopes: NEEDED_SCOPES,
     ...(defaultAccount ? { defaultAccount } : {}),
     accounts,
   };
 }
+
+type LoginCheck = Omit<AccountStatus, 'account' | 'isDefault'>;
 
 async function checkLogin(
   workspace: Workspace,
@@ -60,34 +104,44 @@ async function checkLogin(
   credentials: ClientCredentials | undefined,
   credentialsProblem: string | undefined,
   now: number,
-): Promise<Omit<AccountStatus, 'account' | 'isDefault'>> {
+): Promise<LoginCheck> {
+  const relogin = `gmailctl login --account ${account}`;
   let stored;
   try {
     stored = await workspace.store.get(account);
   } catch (error) {
-    return { ok: false, state: 'error', detail: (error as Error).message, scopes: [] };
+    return { ok: false, state: 'error', detail: (error as Error).message, scopes: [], missingScopes: [], fix: relogin };
   }
-  if (!stored) return { ok: false, state: 'missing', detail: 'no stored login', scopes: [] };
+  if (!stored) return { ok: false, state: 'missing', detail: 'no stored login', scopes: [], missingScopes: [], fix: relogin };
+
   const scopes = (stored.scope ?? '').split(/\s+/).filter(Boolean);
-  const age = stored.created_at ? { loginAgeDays: Math.floor((now - stored.created_at) / 86_400_000) } : {};
+  const missingScopes = scopes.length === 0 || scopes.some((s) => READ_SCOPES.has(s)) ? [] : NEEDED_SCOPES;
+  const facts: Pick<LoginCheck, 'scopes' | 'missingScopes' | 'loginAgeDays' | 'loginExpiresAt' | 'warning'> = { scopes, missingScopes };
+  if (stored.created_at) facts.loginAgeDays = Math.floor((now - stored.created_at) / DAY_MS);
+  if (stored.refresh_expiry_date) {
+    facts.loginExpiresAt = new Date(stored.refresh_expiry_date).toISOString();
+    const left = stored.refresh_expiry_date - now;
+    if (left < EXPIRY_WARNING_MS) {
+      const when = left <= 0 ? 'has expired' : `expires in ${Math.max(1, Math.round(left / 3_600_000))} hours`;
+      facts.warning = `this login ${when}: the OAuth consent screen is in Testing mode, where Google keeps logins 7 days (see the README)`;
+    }
+  }
+  const fix = missingScopes.length > 0 ? { fix: relogin } : {};
+
   if (stored.access_token && stored.expiry_date && stored.expiry_date - EAGER_REFRESH_MS > now) {
     const minutes = Math.round((stored.expiry_date - now) / 60_000);
-    return { ok: true, state: 'valid', detail: `access token valid for ${minutes} more minutes`, scopes, ...age };
+    return { ok: true, state: 'valid', detail: `access token valid for ${minutes} more minutes`, ...facts, ...fix };
   }
-  if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', scopes, ...age };
+  if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', ...facts };
   try {
     const session = await sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
     await session.accessToken();
     await session.close();
-    return { ok: true, state: 'refreshed', detail: 'refreshed the access token', scopes, ...age };
+    return { ok: true, state: 'refreshed', detail: 'refreshed the access token', ...facts, ...fix };
   } catch (error) {
     if (error instanceof AuthRequiredError) {
-      return { ok: false, state: 'revoked', detail: 'the login was revoked or has expired', scopes, ...age };
+      return { ok: false, state: 'revoked', detail: 'the login was revoked or has expired', ...facts, fix: relogin };
     }
-    return { ok: false, state: 'error', detail: error instanceof GmailctlError ? error.message : String(error), scopes, ...age };
+    return { ok: false, state: 'error', detail: error instanceof GmailctlError ? error.message : String(error), ...facts };
   }
-}
-
-export function hasNeededScope(scopes: string[]): boolean {
-  return scopes.length === 0 || scopes.includes(GMAIL_READONLY_SCOPE) || scopes.some((s) => s === 'https://mail.google.com/');
 }

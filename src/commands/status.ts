@@ -1,5 +1,5 @@
 import { openWorkspace } from '../auth/session.js';
-import { collectStatus, hasNeededScope, type StatusReport } from '../auth/status.js';
+import { collectStatus, type StatusReport } from '../auth/status.js';
 import { AuthRequiredError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
@@ -21,19 +21,23 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
 
 function renderStatus(report: StatusReport, io: IO): string {
   const c = io.out;
+  const warn = (text: string): string => `  ${c.yellow('!')} ${text}`;
   const lines: string[] = [];
-  lines.push(`Token store: ${report.tokenStore.kind === 'keychain' ? 'OS keychain' : 'file'} (${report.tokenStore.location})`);
-  lines.push(
-    `OAuth client: ${report.credentials.file}${report.credentials.kind ? ` (${report.credentials.kind === 'installed' ? 'Desktop app' : 'Web application'})` : ''}`,
-  );
-  if (report.credentials.problem) lines.push(`  ${c.yellow('!')} ${report.credentials.problem}`);
+  const store = report.tokenStore;
+  lines.push(`Token store: ${store.kind === 'keychain' ? 'OS keychain' : 'file'} (${store.location})${store.reachable ? '' : ` ${c.red('unreachable')}`}`);
+  if (store.problem) lines.push(warn(store.problem));
+  const kind = report.credentials.kind === 'installed' ? ' (Desktop app)' : report.credentials.kind === 'web' ? ' (Web application)' : '';
+  lines.push(`OAuth client: ${report.credentials.file}${kind}`);
+  if (report.credentials.problem) lines.push(warn(report.credentials.problem));
   if (report.accounts.length === 0) lines.push('No stored logins. Run: gmailctl login');
   for (const account of report.accounts) {
     const mark = account.ok ? c.green('✓') : c.red('✗');
     const name = account.isDefault ? `${c.bold(account.account)} (default)` : account.account;
-    lines.push(`${mark} ${name}: ${account.detail}`);
-    if (!hasNeededScope(account.scopes)) lines.push(`  ${c.yellow('!')} granted scopes lack gmail.readonly: run gmailctl login --account ${account.account}`);
-    if (!account.ok) lines.push(`  Run: gmailctl login --account ${account.account}`);
+    const age = account.loginAgeDays !== undefined ? `, logged in ${account.loginAgeDays === 0 ? 'today' : `${account.loginAgeDays} days ago`}` : '';
+    lines.push(`${mark} ${name}: ${account.detail}${age}`);
+    if (account.missingScopes.length > 0) lines.push(warn(`granted scopes lack ${account.missingScopes.join(', ')}`));
+    if (account.warning) lines.push(warn(account.warning));
+    if (account.fix) lines.push(`  Run: ${account.fix}`);
   }
   return `${lines.join('\n')}\n`;
 }

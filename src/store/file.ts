@@ -19,8 +19,8 @@ export class FileStore implements TokenStore {
     this.location = path.join(configDir, 'tokens.json');
   }
 
+  /** The file and its directory may not exist yet (set() creates them); if they do, they must be private. */
   async probe(): Promise<void> {
-    await ensureConfigDir(this.configDir);
     await this.#checkPermissions();
   }
 

@@ -15,8 +15,13 @@ export interface StoredLogin {
   /** Space-separated scopes that Google granted. */
   scope?: string;
   token_type?: string;
-  /** When this login was made (ms since the epoch): status warns as Testing-mode logins near 7 days. */
+  /** When this login was made (ms since the epoch). */
   created_at?: number;
+  /**
+   * When Google will expire the refresh token (ms since the epoch). Google says so
+   * (refresh_token_expires_in) only for Testing-mode clients, whose logins last 7 days.
+   */
+  refresh_expiry_date?: number;
 }
 
 export interface TokenStore {
@@ -60,6 +65,9 @@ export function parseLogin(value: unknown, where: string, account: string): Stor
   if (typeof record.scope === 'string') login.scope = record.scope;
   if (typeof record.token_type === 'string') login.token_type = record.token_type;
   if (typeof record.created_at === 'number' && Number.isFinite(record.created_at)) login.created_at = record.created_at;
+  if (typeof record.refresh_expiry_date === 'number' && Number.isFinite(record.refresh_expiry_date)) {
+    login.refresh_expiry_date = record.refresh_expiry_date;
+  }
   registerLogin(login);
   return login;
 }
