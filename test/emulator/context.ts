@@ -1,0 +1,27 @@
+/** The emulator's shared state, handed to every route. */
+import type { FaultQueue } from './faults.js';
+import type { QuotaLimiter } from './quota.js';
+import type { AccountMailbox } from './search.js';
+import type { TokenRegistry } from './tokens.js';
+
+/** What the control API and the Emulator's setters change while it runs. */
+export interface EmulatorSettings {
+  latencyMs: number;
+  autoApprove: boolean;
+  accessTokenLifetimeSec: number;
+  omitRefreshToken: boolean;
+  /** Granular consent: grant only these; undefined grants what was asked. */
+  grantedScopes: string[] | undefined;
+  quota: QuotaLimiter | undefined;
+}
+
+export interface EmulatorContext {
+  clientId: string;
+  clientSecret: string;
+  /** The accounts, first one the default. */
+  accounts: readonly string[];
+  mailboxes: ReadonlyMap<string, AccountMailbox>;
+  tokens: TokenRegistry;
+  faults: FaultQueue;
+  settings: EmulatorSettings;
+}

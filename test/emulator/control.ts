@@ -1,0 +1,131 @@
+/**
+ * The /__emulator/ control API, for tests and scripts that run the emulator in another
+ * process (npm run emulator):
+ *   GET    /__emulator/requests              the request log (bodies included)
+ *   DELETE /__emulator/requests              clears it
+ *   POST   /__emulator/faults                {match:{method?, path: "prefix" | {regex}}, fault, times?}
+ *   POST   /__emulator/revoke-all            every token dies
+ *   POST   /__emulator/expire-access-tokens  access tokens answer 401; refresh still works
+ *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), autoApprove?,
+ *                                             accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
+ * Bad input answers 400 with {"error": "..."}.
+ */
+import type { RecordedRequest, Reply } from './exchange.js';
+import { jsonReply } from './exchange.js';
+import type { Fault, RequestMatch } from './faults.js';
+import type { Emulator } from './index.js';
+import type { QuotaOptions } from './quota.js';
+
+type Controlled = Pick<
+  Emulator,
+  | 'requests'
+  | 'clearRequests'
+  | 'enqueue'
+  | 'revokeAll'
+  | 'expireAccessTokens'
+  | 'setLatency'
+  | 'setQuota'
+  | 'setAutoApprove'
+  | 'setAccessTokenLifetime'
+  | 'setOmitRefreshToken'
+  | 'setGrantedScopes'
+>;
+
+class ControlInputError extends Error {}
+
+/** The request log as JSON: the query as its string form, so repeated parameters survive. */
+function serializeRequest(request: RecordedRequest): object {
+  return { ...request, query: request.query.toString() };
+}
+
+function parseJson(body: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(body || '{}');
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // Reported below, with the rest of the malformed input.
+  }
+  throw new ControlInputError('the body must be a JSON object');
+}
+
+function parseMatch(value: unknown): RequestMatch {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) throw new ControlInputError('match must be a path prefix or {method?, path}');
+  const { method, path } = value as { method?: unknown; path?: unknown };
+  if (method !== undefined && typeof method !== 'string') throw new ControlInputError('match.method must be a string');
+  const regex = typeof path === 'object' && path !== null ? (path as { regex?: unknown }).regex : undefined;
+  let pattern: string | RegExp;
+  if (typeof path === 'string') pattern = path;
+  else if (typeof regex === 'string') pattern = new RegExp(regex);
+  else throw new ControlInputError('match.path must be a prefix string or {"regex": "..."}');
+  return method === undefined ? { path: pattern } : { method, path: pattern };
+}
+
+function parseFault(value: unknown): Fault {
+  const fault = value as Partial<Record<string, unknown>> | null;
+  const ok =
+    typeof fault === 'object' &&
+    fault !== null &&
+    ((fault.type === 'status' && typeof fault.status === 'number') ||
+      (fault.type === 'raw' && typeof fault.status === 'number' && typeof fault.body === 'string') ||
+      fault.type === 'reset' ||
+      (fault.type === 'delay' && typeof fault.ms === 'number'));
+  if (!ok) throw new ControlInputError('fault must be {type:"status",status} | {type:"raw",status,body} | {type:"reset"} | {type:"delay",ms}');
+  return fault as Fault;
+}
+
+function applySettings(emulator: Controlled, settings: Record<string, unknown>): void {
+  const { latencyMs, quota, autoApprove, accessTokenLifetimeSec, omitRefreshToken, grantedScopes } = settings;
+  const expect = (ok: boolean, what: string): void => {
+    if (!ok) throw new ControlInputError(what);
+  };
+  if (latencyMs !== undefined) expect(typeof latencyMs === 'number' && latencyMs >= 0, 'latencyMs must be a number >= 0');
+  if (autoApprove !== undefined) expect(typeof autoApprove === 'boolean', 'autoApprove must be a boolean');
+  if (omitRefreshToken !== undefined) expect(typeof omitRefreshToken === 'boolean', 'omitRefreshToken must be a boolean');
+  if (accessTokenLifetimeSec !== undefined) expect(typeof accessTokenLifetimeSec === 'number', 'accessTokenLifetimeSec must be a number');
+  if (grantedScopes !== undefined && grantedScopes !== null) {
+    expect(Array.isArray(grantedScopes) && grantedScopes.every((scope) => typeof scope === 'string'), 'grantedScopes must be an array of strings or null');
+  }
+  if (quota !== undefined && quota !== null) expect(typeof quota === 'object', 'quota must be {regime, timeScale?, burstUnits?} or null');
+
+  if (latencyMs !== undefined) emulator.setLatency(latencyMs as number);
+  if (autoApprove !== undefined) emulator.setAutoApprove(autoApprove as boolean);
+  if (omitRefreshToken !== undefined) emulator.setOmitRefreshToken(omitRefreshToken as boolean);
+  if (accessTokenLifetimeSec !== undefined) emulator.setAccessTokenLifetime(accessTokenLifetimeSec as number);
+  if (grantedScopes !== undefined) emulator.setGrantedScopes((grantedScopes as string[] | null) ?? undefined);
+  if (quota !== undefined) emulator.setQuota((quota as QuotaOptions | null) ?? undefined);
+}
+
+export function handleControl(request: RecordedRequest, emulator: Controlled): Reply {
+  const action = `${request.method} ${request.path}`;
+  try {
+    switch (action) {
+      case 'GET /__emulator/requests':
+        return jsonReply(200, emulator.requests.map(serializeRequest));
+      case 'DELETE /__emulator/requests':
+        emulator.clearRequests();
+        return jsonReply(200, {});
+      case 'POST /__emulator/faults': {
+        const { match, fault, times } = parseJson(request.body);
+        if (times !== undefined && typeof times !== 'number') throw new ControlInputError('times must be a number');
+        emulator.enqueue(parseMatch(match), parseFault(fault), times);
+        return jsonReply(200, {});
+      }
+      case 'POST /__emulator/revoke-all':
+        emulator.revokeAll();
+        return jsonReply(200, {});
+      case 'POST /__emulator/expire-access-tokens':
+        emulator.expireAccessTokens();
+        return jsonReply(200, {});
+      case 'POST /__emulator/settings':
+        applySettings(emulator, parseJson(request.body));
+        return jsonReply(200, {});
+      default:
+        return jsonReply(404, { error: `no control endpoint ${action}` });
+    }
+  } catch (error) {
+    // Besides ControlInputError, the setters reject bad values too (an unknown quota regime,
+    // times < 1, a bad regex): all of it is the caller's input.
+    return jsonReply(400, { error: (error as Error).message });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The Gmail API v1 routes the CLI uses, under /gmail/v1/users/{me|email}/: profile,
+ * messages.list, messages.get and labels.list. Each call is checked as Google checks it:
+ * route, method, bearer token, scopes, user, then the per-user quota.
+ */
+import { createHash } from 'node:crypto';
+import type { EmulatorContext } from './context.js';
+import { jsonReply, type RecordedRequest, type Reply } from './exchange.js';
+import { apiError, insufficientScopes, invalidArgument, notFound, rateLimited, unauthenticated } from './google-errors.js';
+import { MAILBOX_LABELS } from './mailbox.js';
+import { MESSAGE_FORMATS, renderMessage, type MessageFormat } from './message-format.js';
+import { QuerySyntaxError } from './query.js';
+import type { GmailMethod } from './quota.js';
+import { AccountMailbox, type ListFilter } from './search.js';
+
+export const GMAIL_PREFIX = '/gmail/v1/';
+
+/** Scopes that allow reading messages. */
+const READ_SCOPES = new Set([
+  'https://www.googleapis.com/auth/gmail.readonly',
+  'https://www.googleapis.com/auth/gmail.modify',
+  'https://mail.google.com/',
+]);
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 500;
+
+interface Route {
+  method: GmailMethod;
+  /** The RPC name Google reports in ErrorInfo metadata. */
+  rpc: string;
+  pattern: RegExp;
+  handle: (mailbox: AccountMailbox, request: RecordedRequest, params: string[]) => Reply;
+}
+
+const ROUTES: Route[] = [
+  { method: 'getProfile', rpc: 'GetProfile', pattern: /^\/gmail\/v1\/users\/([^/]+)\/profile$/, handle: getProfile },
+  { method: 'messages.list', rpc: 'ListMessages', pattern: /^\/gmail\/v1\/users\/([^/]+)\/messages$/, handle: listMessages },
+  { method: 'messages.get', rpc: 'GetMessage', pattern: /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)$/, handle: getMessage },
+  { method: 'labels.list', rpc: 'ListLabels', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels$/, handle: listLabels },
+];
+
+export function handleGmail(request: RecordedRequest, context: EmulatorContext): Reply {
+  const found = ROUTES.map((route) => ({ route, match: route.pattern.exec(request.path) })).find((candidate) => candidate.match);
+  if (!found?.match) return notFound(`Method not found: ${request.path}`);
+  if (request.method !== 'GET') return apiError(405);
+  const { route, match } = found;
+
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const token = bearer === undefined ? undefined : context.tokens.liveAccessToken(bearer);
+  if (!token) return unauthenticated();
+  if (!token.scopes.some((scope) => READ_SCOPES.has(scope))) return insufficientScopes(route.rpc);
+
+  const userId = decodeURIComponent(match[1]!);
+  if (userId !== 'me' && userId.toLowerCase() !== token.account.toLowerCase()) {
+    return apiError(403, { reason: 'forbidden', message: `Delegation denied for ${token.account}` });
+  }
+  const quota = context.settings.quota?.take(token.account, route.method);
+  if (quota && !quota.allowed) {
+    return rateLimited(new Date(Date.now() + quota.retryAfterMs), String(Math.ceil(quota.retryAfterMs / 1000)));
+  }
+  const mailbox = context.mailboxes.get(token.account)!;
+  return route.handle(mailbox, request, match.slice(2).map((param) => decodeURIComponent(param)));
+}
+
+function getProfile(mailbox: AccountMailbox): Reply {
+  const newest = mailbox.messages[0];
+  return jsonReply(200, {
+    emailAddress: mailbox.email,
+    messagesTotal: mailbox.messages.length,
+    threadsTotal: mailbox.threadCount(),
+    historyId: String((newest?.historyId ?? 1000) + 1),
+  });
+}
+
+function listLabels(): Reply {
+  return jsonReply(200, { labels: MAILBOX_LABELS });
+}
+
+/** A Gmail-style value for `?name=true|false`; undefined means the value is neither. */
+function parseBoolean(value: string | null): boolean | undefined {
+  if (value === null || value === 'false') return false;
+  return value === 'true' ? true : undefined;
+}
+
+/**
+ * Page tokens are numeric like Gmail's: the offset, then a checksum over (filter, offset).
+ * Repeating an equal query keeps them valid; a token from another query or a forged one is not.
+ */
+function pageToken(filterKey: string, offset: number): string {
+  const checksum = createHash('sha256').update(`${filterKey}\n${offset}`).digest().readUIntBE(0, 6);
+  return `${String(offset).padStart(9, '0')}${String(checksum).padStart(15, '0')}`;
+}
+
+function offsetOf(token: string, filterKey: string): number | undefined {
+  if (!/^\d{24}$/.test(token)) return undefined;
+  const offset = Number(token.slice(0, 9));
+  return pageToken(filterKey, offset) === token ? offset : undefined;
+}
+
+function listMessages(mailbox: AccountMailbox, request: RecordedRequest): Reply {
+  const { query } = request;
+  const rawMax = query.get('maxResults');
+  const maxResults = rawMax === null ? DEFAULT_PAGE_SIZE : Number(rawMax);
+  if (!Number.isInteger(maxResults) || maxResults < 1) return invalidArgument(`Invalid maxResults: ${rawMax}`);
+  const includeSpamTrash = parseBoolean(query.get('includeSpamTrash'));
+  if (includeSpamTrash === undefined) return invalidArgument(`Invalid value for includeSpamTrash: ${query.get('includeSpamTrash')}`);
+
+  const filter: ListFilter = { q: query.get('q') ?? '', labelIds: query.getAll('labelIds'), includeSpamTrash };
+  const filterKey = AccountMailbox.filterKey(filter);
+  const token = query.get('pageToken');
+  const offset = token === null || token === '' ? 0 : offsetOf(token, filterKey);
+  if (offset === undefined) return invalidArgument('Invalid pageToken');
+
+  let listing;
+  try {
+    listing = mailbox.list(filter);
+  } catch (error) {
+    if (error instanceof QuerySyntaxError) return invalidArgument('Invalid query');
+    throw error;
+  }
+  const page = listing.slice(offset, offset + Math.min(maxResults, MAX_PAGE_SIZE));
+  const next = offset + page.length;
+  return jsonReply(200, {
+    ...(page.length > 0 ? { messages: page.map(({ id, threadId }) => ({ id, threadId })) } : {}),
+    ...(next < listing.length ? { nextPageToken: pageToken(filterKey, next) } : {}),
+    resultSizeEstimate: listing.length,
+  });
+}
+
+function getMessage(mailbox: AccountMailbox, request: RecordedRequest, [id]: string[]): Reply {
+  const format = (request.query.get('format') ?? 'full') as MessageFormat;
+  if (!MESSAGE_FORMATS.includes(format)) {
+    return apiError(400, { reason: 'invalid', message: `Invalid value at 'format' (type.googleapis.com/gmail.v1.Format), "${format}"` });
+  }
+  const message = mailbox.get(id!);
+  if (!message) return notFound();
+  // The generated client repeats the parameter; some callers join names with commas.
+  const metadataHeaders = request.query.getAll('metadataHeaders').flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
+  return jsonReply(200, renderMessage(message, format, metadataHeaders));
+}

@@ -1,0 +1,181 @@
+/**
+ * A local Google for gmailctl's tests, demo and benchmarks: OAuth (auth, token, revoke)
+ * and the Gmail API v1 calls the CLI makes, on 127.0.0.1 only, speaking Google's wire
+ * formats, with seeded mailboxes, injectable faults, latency and Gmail's per-user quota.
+ *
+ *   const emulator = await startEmulator({ messages: 1234 });
+ *   // GMAILCTL_API_ROOT=emulator.url, client file = emulator.credentials()
+ *   await emulator.close();
+ */
+import type { EmulatorContext, EmulatorSettings } from './context.js';
+import { handleControl } from './control.js';
+import type { RecordedRequest } from './exchange.js';
+import { FaultQueue, type Fault, type RequestMatch } from './faults.js';
+import type { MailboxMessage } from './mailbox.js';
+import { AUTH_PATH, REVOKE_PATH, TOKEN_PATH } from './oauth.js';
+import { QuotaLimiter, type QuotaOptions } from './quota.js';
+import { AccountMailbox } from './search.js';
+import { startServer } from './server.js';
+import { TokenRegistry, type IssuedTokens } from './tokens.js';
+
+export { faults, type Fault, type RequestMatch } from './faults.js';
+export { generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, type GmailLabel, type MailboxMessage } from './mailbox.js';
+export { quotaCeiling, type QuotaOptions, type QuotaRegime } from './quota.js';
+export type { RecordedRequest } from './exchange.js';
+export type { IssuedTokens } from './tokens.js';
+
+export interface EmulatorOptions {
+  /** Default 0 (ephemeral); the host is always 127.0.0.1. */
+  port?: number;
+  /** Same seed → identical mailbox. Default 1. */
+  seed?: number;
+  /** Default ['user@example.com']; the first is the default account. */
+  accounts?: string[];
+  /** Messages per account (or per named account), default 50. */
+  messages?: number | Record<string, number>;
+  clientId?: string;
+  clientSecret?: string;
+  /** Default true: the auth endpoint redirects at once; false shows an HTML consent page. */
+  autoApprove?: boolean;
+  /** Default 3599, as Google. */
+  accessTokenLifetimeSec?: number;
+  /** Added to every Gmail API response. Default 0. */
+  latencyMs?: number;
+  /** Default: no quota enforcement. */
+  quota?: QuotaOptions;
+}
+
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT/', with the trailing slash: the GMAILCTL_API_ROOT. */
+  url: string;
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  /** A Google-console-shaped client file whose endpoints point at this emulator. */
+  credentials(kind?: 'installed' | 'web'): object;
+  /** Every request except the control API's, in arrival order. */
+  readonly requests: RecordedRequest[];
+  clearRequests(): void;
+  /** The next `times` (default 1) requests matching `match` get `fault`. */
+  enqueue(match: RequestMatch, fault: Fault, times?: number): void;
+  setLatency(ms: number): void;
+  setQuota(quota: QuotaOptions | undefined): void;
+  setAccessTokenLifetime(seconds: number): void;
+  setAutoApprove(on: boolean): void;
+  /** authorization_code answers without refresh_token, as Google's do when the user does not re-consent. */
+  setOmitRefreshToken(on: boolean): void;
+  /** Granular consent: grant only these scopes; undefined grants those requested. */
+  setGrantedScopes(scopes: string[] | undefined): void;
+  /** Every refresh and access token dies: refreshing gives invalid_grant. */
+  revokeAll(): void;
+  /** Access tokens answer 401 from now on; refreshing still works. */
+  expireAccessTokens(): void;
+  /** Every code, token and code verifier ever issued or seen, for leak checks. */
+  tokens(): IssuedTokens;
+  /** An account's seeded messages (default: the first account), newest first as messages.list returns them. */
+  mailbox(email?: string): readonly MailboxMessage[];
+  /** Closes the server and every open socket, keep-alive ones too. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  seed: 1,
+  accounts: ['user@example.com'],
+  messages: 50,
+  clientId: '1234-emulator.apps.googleusercontent.com',
+  clientSecret: 'GOCSPX-emulator-secret',
+  accessTokenLifetimeSec: 3599,
+};
+
+function messageCount(messages: EmulatorOptions['messages'], account: string): number {
+  if (typeof messages === 'number') return messages;
+  return messages?.[account] ?? DEFAULTS.messages;
+}
+
+function validateLatency(ms: number): number {
+  if (!(ms >= 0)) throw new Error(`latency must be >= 0 ms, not ${ms}`);
+  return ms;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const accounts = options.accounts ?? DEFAULTS.accounts;
+  if (accounts.length === 0) throw new Error('the emulator needs at least one account');
+  const seed = options.seed ?? DEFAULTS.seed;
+  const settings: EmulatorSettings = {
+    latencyMs: validateLatency(options.latencyMs ?? 0),
+    autoApprove: options.autoApprove ?? true,
+    accessTokenLifetimeSec: options.accessTokenLifetimeSec ?? DEFAULTS.accessTokenLifetimeSec,
+    omitRefreshToken: false,
+    grantedScopes: undefined,
+    quota: options.quota ? new QuotaLimiter(options.quota) : undefined,
+  };
+  const context: EmulatorContext = {
+    clientId: options.clientId ?? DEFAULTS.clientId,
+    clientSecret: options.clientSecret ?? DEFAULTS.clientSecret,
+    accounts,
+    mailboxes: new Map(accounts.map((account) => [account, new AccountMailbox(seed, account, messageCount(options.messages, account))])),
+    tokens: new TokenRegistry(),
+    faults: new FaultQueue(),
+    settings,
+  };
+  const requests: RecordedRequest[] = [];
+
+  const emulator: Emulator = {
+    url: '',
+    port: 0,
+    clientId: context.clientId,
+    clientSecret: context.clientSecret,
+    credentials(kind = 'installed') {
+      return {
+        [kind]: {
+          client_id: context.clientId,
+          project_id: 'gmailctl-emulator',
+          auth_uri: new URL(AUTH_PATH, emulator.url).toString(),
+          token_uri: new URL(TOKEN_PATH, emulator.url).toString(),
+          revoke_uri: new URL(REVOKE_PATH, emulator.url).toString(),
+          auth_provider_x509_cert_url: new URL('oauth2/v1/certs', emulator.url).toString(),
+          client_secret: context.clientSecret,
+          redirect_uris: ['http://localhost'],
+        },
+      };
+    },
+    requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    enqueue: (match, fault, times) => context.faults.enqueue(match, fault, times),
+    setLatency: (ms) => {
+      settings.latencyMs = validateLatency(ms);
+    },
+    setQuota: (quota) => {
+      settings.quota = quota ? new QuotaLimiter(quota) : undefined;
+    },
+    setAccessTokenLifetime: (seconds) => {
+      settings.accessTokenLifetimeSec = seconds;
+    },
+    setAutoApprove: (on) => {
+      settings.autoApprove = on;
+    },
+    setOmitRefreshToken: (on) => {
+      settings.omitRefreshToken = on;
+    },
+    setGrantedScopes: (scopes) => {
+      settings.grantedScopes = scopes && [...scopes];
+    },
+    revokeAll: () => context.tokens.revokeAll(),
+    expireAccessTokens: () => context.tokens.expireAccessTokens(),
+    tokens: () => context.tokens.issued(),
+    mailbox: (email = accounts[0]!) => {
+      const mailbox = context.mailboxes.get(email);
+      if (!mailbox) throw new Error(`no such account in the emulator: ${email}`);
+      return mailbox.messages;
+    },
+    close: async () => {
+      await server.close();
+    },
+  };
+  const server = await startServer({ port: options.port ?? 0, context, log: requests, control: (request) => handleControl(request, emulator) });
+  emulator.port = server.port;
+  emulator.url = `http://127.0.0.1:${server.port}/`;
+  return emulator;
+}
