@@ -4,7 +4,7 @@
  * libraries and the keychain binding lazily too, so `--help` and `--version` stay fast.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, GmailctlError, InterruptedError, exitCodeOf } from './errors.js';
 import { IO } from './io.js';
 import { redact } from './redact.js';
@@ -156,6 +156,31 @@ Examples:
     .action(async (options) => {
       const { runList } = await import('./commands/list.js');
       await runList(withContext(), options);
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script (commands, flags, formats, stored accounts)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl completion bash > ~/.local/share/bash-completion/completions/gmailctl
+  $ source <(gmailctl completion zsh)          # in ~/.zshrc
+  $ gmailctl completion fish > ~/.config/fish/completions/gmailctl.fish`,
+    )
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('./commands/completion.js');
+      await withContext().io.write(completionScript(shell, program));
+    });
+
+  program
+    .command('__accounts', { hidden: true })
+    .description('print the stored account addresses (for shell completion)')
+    .action(async () => {
+      const { runAccounts } = await import('./commands/completion.js');
+      await runAccounts(withContext());
     });
 
   return program;

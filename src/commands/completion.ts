@@ -1,0 +1,114 @@
+/**
+ * `gmailctl completion bash|zsh|fish`: a completion script generated from the commander
+ * program itself, so it can never drift from the real commands and flags. Account emails
+ * are completed from config.json through the hidden `gmailctl __accounts` (no keychain
+ * access, so it is instant and never prompts).
+ */
+import type { Command, Option } from 'commander';
+import { loadSettings, resolveConfigDir } from '../config.js';
+import type { CommandContext } from './context.js';
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+interface CommandSpec {
+  name: string;
+  description: string;
+  /** Values of a positional argument with fixed choices (completion's shell). */
+  values: readonly string[];
+  options: Array<{ long?: string; short?: string; description: string; takesValue: boolean; choices?: readonly string[] }>;
+}
+
+function describeProgram(program: Command): { globals: CommandSpec['options']; commands: CommandSpec[] } {
+  const options = (command: Command): CommandSpec['options'] =>
+    [...command.options, command.createHelp().visibleOptions(command).find((o) => o.long === '--help')]
+      .filter((o): o is Option => o !== undefined && !o.hidden)
+      .filter((o, i, all) => all.findIndex((other) => other.long === o.long) === i)
+      .map((o) => ({
+        ...(o.long ? { long: o.long } : {}),
+        ...(o.short ? { short: o.short } : {}),
+        description: o.description,
+        takesValue: o.required || o.optional,
+        ...(o.argChoices ? { choices: o.argChoices } : {}),
+      }));
+  return {
+    globals: options(program),
+    commands: program.commands
+      .filter((c) => !(c as Command & { _hidden?: boolean })._hidden)
+      .map((c) => ({
+        name: c.name(),
+        description: c.description(),
+        values: c.registeredArguments.flatMap((a) => a.argChoices ?? []),
+        options: options(c),
+      })),
+  };
+}
+
+export function completionScript(shell: Shell, program: Command): string {
+  const spec = describeProgram(program);
+  return shell === 'fish' ? fishScript(spec) : bashScript(spec, shell === 'zsh');
+}
+
+const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): string {
+  const flags = (opts: CommandSpec['options']): string => opts.flatMap((o) => [o.long, o.short].filter(Boolean)).join(' ');
+  const valueCases = new Map<string, string>();
+  for (const o of [...spec.globals, ...spec.commands.flatMap((c) => c.options)]) {
+    if (!o.long || !o.takesValue) continue;
+    const names = [o.long, o.short].filter(Boolean).join('|');
+    if (o.choices) valueCases.set(names, `COMPREPLY=($(compgen -W ${quote(o.choices.join(' '))} -- "$cur"))`);
+    else if (o.long === '--account') valueCases.set(names, 'COMPREPLY=($(compgen -W "$(gmailctl __accounts 2>/dev/null)" -- "$cur"))');
+    else if (o.long === '--credentials') valueCases.set(names, 'COMPREPLY=($(compgen -f -- "$cur"))');
+    else valueCases.set(names, 'COMPREPLY=()');
+  }
+  const lines = [
+    '# gmailctl completion for ' + (forZsh ? 'zsh' : 'bash') + '. Load it with:',
+    `#   source <(gmailctl completion ${forZsh ? 'zsh' : 'bash'})`,
+    ...(forZsh ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
+    '_gmailctl() {',
+    '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" word',
+    '  for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do',
+    '    case "$word" in -*) ;; *) cmd="$word"; break ;; esac',
+    '  done',
+    '  case "$prev" in',
+    ...[...valueCases].map(([names, action]) => `    ${names}) ${action}; return ;;`),
+    '  esac',
+    '  case "$cmd" in',
+    `    "") COMPREPLY=($(compgen -W ${quote([...spec.commands.map((c) => c.name), flags(spec.globals)].join(' '))} -- "$cur")) ;;`,
+    ...spec.commands.map((c) => `    ${c.name}) COMPREPLY=($(compgen -W ${quote([...c.values, flags(c.options)].join(' '))} -- "$cur")) ;;`),
+    '  esac',
+    '}',
+    'complete -F _gmailctl gmailctl',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function fishScript(spec: ReturnType<typeof describeProgram>): string {
+  const lines = ['# gmailctl completion for fish. Load it with:', '#   gmailctl completion fish | source', 'complete -c gmailctl -f'];
+  const option = (condition: string, o: CommandSpec['options'][number]): string => {
+    const parts = ['complete -c gmailctl', `-n ${quote(condition)}`];
+    if (o.long) parts.push(`-l ${o.long.slice(2)}`);
+    if (o.short) parts.push(`-s ${o.short.slice(1)}`);
+    if (o.choices) parts.push(`-xa ${quote(o.choices.join(' '))}`);
+    else if (o.long === '--account') parts.push(`-xa ${quote('(gmailctl __accounts 2>/dev/null)')}`);
+    else if (o.long === '--credentials') parts.push('-rF');
+    else if (o.takesValue) parts.push('-x');
+    parts.push(`-d ${quote(o.description)}`);
+    return parts.join(' ');
+  };
+  for (const o of spec.globals) lines.push(option('__fish_use_subcommand', o));
+  for (const c of spec.commands) {
+    lines.push(`complete -c gmailctl -n '__fish_use_subcommand' -a ${c.name} -d ${quote(c.description)}`);
+    if (c.values.length > 0) lines.push(`complete -c gmailctl -n ${quote(`__fish_seen_subcommand_from ${c.name}`)} -a ${quote(c.values.join(' '))}`);
+    for (const o of c.options) lines.push(option(`__fish_seen_subcommand_from ${c.name}`, o));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The hidden `__accounts`: stored addresses from config.json, one per line. */
+export async function runAccounts({ io, env }: CommandContext): Promise<void> {
+  const settings = await loadSettings(resolveConfigDir(env)).catch(() => ({ accounts: [] as string[] }));
+  const accounts = settings.accounts ?? [];
+  if (accounts.length > 0) await io.write(`${accounts.join('\n')}\n`);
+}
