@@ -117,6 +117,7 @@ Examples:
       'after',
       `
 Examples:
+  $ gmailctl token --account work@example.com
   $ curl -sH "Authorization: Bearer $(gmailctl token)" \\
       https://gmail.googleapis.com/gmail/v1/users/me/labels`,
     )

@@ -66,7 +66,7 @@ describe('usage errors exit 2 with a one-line reason', () => {
     ['logout', '--all', '--account', 'a@example.com'],
     ['token', '--account', 'not-an-address'],
   ];
-  it.each(cases)('gmailctl %s', async (...args) => {
+  it.each(cases.map((args) => [args.join(' '), args] as const))('gmailctl %s', async (_, args) => {
     const result = await run(...args);
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
