@@ -58,6 +58,8 @@ export interface Emulator {
   clearRequests(): void;
   /** The next `times` (default 1) requests matching `match` get `fault`. */
   enqueue(match: RequestMatch, fault: Fault, times?: number): void;
+  /** Drops every queued fault that has not fired yet. */
+  clearFaults(): void;
   setLatency(ms: number): void;
   setQuota(quota: QuotaOptions | undefined): void;
   setAccessTokenLifetime(seconds: number): void;
@@ -144,6 +146,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       requests.length = 0;
     },
     enqueue: (match, fault, times) => context.faults.enqueue(match, fault, times),
+    clearFaults: () => context.faults.clear(),
     setLatency: (ms) => {
       settings.latencyMs = validateLatency(ms);
     },
