@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { openSession } from '../auth/session.js';
 import { InterruptedError } from '../errors.js';
 import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
@@ -20,6 +21,8 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
+  // Every request in flight listens to it: dozens at once is expected, not a leak.
+  setMaxListeners(0, stop);
   const session = await openSession({ env, account: flags.account });
   const limit = new AdaptiveLimit();
   const gmail = await createGmailClient(session.client, {

@@ -5,6 +5,7 @@
  * once, as an async iterable: the consumer's pace (and its stopping) drives the work.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
+import { GoogleApiError } from '../errors.js';
 import { failureFacts } from '../google-error.js';
 import type { MessageSummary } from '../output/message.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
@@ -65,7 +66,7 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
         },
         { signal: deps.signal },
       );
-      return response.data;
+      return wellFormed(response.data, 'a page of messages');
     });
   }
 
@@ -95,13 +96,19 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGe
 export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
   const limit = deps.limit ?? new AdaptiveLimit();
   let pending: Promise<ListPage> | undefined;
-  for await (const page of listIdPages(deps, query, METADATA_PAGE_SIZE)) {
-    // Start this page's metadata, then hand over the previous page: fetching runs ahead
-    // of writing by one page, and never further, so memory stays flat.
-    const current = fetchSummaries(deps, limit, page);
-    current.catch(() => undefined);
-    if (pending) yield await pending;
-    pending = current;
+  try {
+    for await (const page of listIdPages(deps, query, METADATA_PAGE_SIZE)) {
+      // Start this page's metadata, then hand over the previous page: fetching runs ahead
+      // of writing by one page, and never further, so memory stays flat.
+      const current = fetchSummaries(deps, limit, page);
+      current.catch(() => undefined);
+      if (pending) yield await pending;
+      pending = current;
+    }
+  } catch (error) {
+    // The next list page failed: what was already fetched is still written, then the failure.
+    if (pending && !deps.signal.aborted) yield await pending;
+    throw error;
   }
   if (pending) yield await pending;
 }
@@ -116,7 +123,7 @@ async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, page: IdPage
               { userId: 'me', id: ref.id as string, format: 'metadata', metadataHeaders: METADATA_HEADERS },
               { signal: deps.signal },
             );
-            return toSummary(response.data);
+            return toSummary(wellFormed(response.data, `message ${ref.id}`));
           } catch (error) {
             // Deleted between the list and the get: it no longer matches, leave it out.
             if (failureFacts(error).status === 404) return undefined;
@@ -130,6 +137,17 @@ async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, page: IdPage
     messages: summaries.filter((s): s is MessageSummary => s !== undefined),
     resultSizeEstimate: page.resultSizeEstimate,
   };
+}
+
+/**
+ * gaxios hands over a body that is not JSON as a string rather than failing: reading it as
+ * an empty page would end the listing early and silently. Fail loudly instead.
+ */
+function wellFormed<T extends object>(data: T | string | null | undefined, what: string): T {
+  if (typeof data === 'object' && data !== null) return data;
+  throw new GoogleApiError(`Gmail answered with a malformed body for ${what} (not a JSON object).`, undefined, {
+    hint: 'This is usually a proxy or a transient fault between you and Google; try again.',
+  });
 }
 
 function idOnly(message: gmail_v1.Schema$Message): MessageSummary {

@@ -299,8 +299,9 @@ describe('tokens and retries', () => {
 
   it('keeps a json array valid when a page body is malformed: exit 1, what was written is closed', async () => {
     emulator.clearRequests();
-    emulator.enqueue({ path: LIST_PATH }, { type: 'delay', ms: 0 }, 1); // the first page arrives normally
-    emulator.enqueue({ path: LIST_PATH }, { type: 'raw', status: 200, body: '{"messages": [', contentType: 'application/json' }, 5);
+    const listOnly = { path: /^\/gmail\/v1\/users\/me\/messages$/ };
+    emulator.enqueue(listOnly, { type: 'delay', ms: 0 }, 1); // the first page arrives normally
+    emulator.enqueue(listOnly, { type: 'raw', status: 200, body: '{"messages": [', contentType: 'application/json' }, 5);
     const result = await s.run(['list', '--json', '--max', '250']);
     emulator.clearFaults();
     expect(result.exitCode).toBe(1);

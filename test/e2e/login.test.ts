@@ -355,7 +355,7 @@ describe('storage', () => {
 describe('token endpoint failures leave the stored login untouched', () => {
   const cases: Array<[string, Parameters<Emulator['enqueue']>[1], RegExp]> = [
     ['invalid_client', { type: 'raw', status: 401, body: '{"error":"invalid_client","error_description":"Unauthorized"}', contentType: 'application/json' }, /client/i],
-    ['a server error', { type: 'status', status: 503 }, /503/],
+    ['a persistent server error', { type: 'status', status: 503 }, /503/],
     ['malformed JSON', { type: 'raw', status: 200, body: '{"access_token": ', contentType: 'application/json' }, /./],
     ['no access token', { type: 'raw', status: 200, body: '{"token_type":"Bearer"}', contentType: 'application/json' }, /access token/i],
   ];
@@ -364,8 +364,10 @@ describe('token endpoint failures leave the stored login untouched', () => {
       const s = await sandbox();
       expect((await s.login()).exitCode).toBe(0);
       const before = await readFile(path.join(s.configDir, 'tokens.json'), 'utf8');
-      emulator.enqueue({ method: 'POST', path: '/token' }, fault, 1);
+      // Queued for every attempt: a retried exchange must not find a healthy endpoint.
+      emulator.enqueue({ method: 'POST', path: '/token' }, fault, 10);
       const result = await s.login();
+      emulator.clearFaults();
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
