@@ -4,9 +4,7 @@
  * Everything interpolated is escaped: client ids, scopes, state and hints come from the URL.
  */
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+import { escapeHtml } from './html.js';
 
 /** What Google's consent screen says for the scopes a CLI asks for. */
 const SCOPE_DESCRIPTIONS: Record<string, string> = {

@@ -4,6 +4,7 @@
  *   GET    /__emulator/requests              the request log (bodies included)
  *   DELETE /__emulator/requests              clears it
  *   POST   /__emulator/faults                {match:{method?, path: "prefix" | {regex}}, fault, times?}
+ *   DELETE /__emulator/faults                drops the faults not fired yet
  *   POST   /__emulator/revoke-all            every token dies
  *   POST   /__emulator/expire-access-tokens  access tokens answer 401; refresh still works
  *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), autoApprove?,
@@ -21,6 +22,7 @@ type Controlled = Pick<
   | 'requests'
   | 'clearRequests'
   | 'enqueue'
+  | 'clearFaults'
   | 'revokeAll'
   | 'expireAccessTokens'
   | 'setLatency'
@@ -111,6 +113,9 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
         emulator.enqueue(parseMatch(match), parseFault(fault), times);
         return jsonReply(200, {});
       }
+      case 'DELETE /__emulator/faults':
+        emulator.clearFaults();
+        return jsonReply(200, {});
       case 'POST /__emulator/revoke-all':
         emulator.revokeAll();
         return jsonReply(200, {});

@@ -187,6 +187,12 @@ describe('control API', () => {
     expect((await gmailGet(emulator, 'profile', token)).status).toBe(500);
   });
 
+  it('drops unfired faults', async () => {
+    await post('faults', { match: '/gmail/', fault: { type: 'status', status: 500 }, times: 5 });
+    expect((await control('faults', { method: 'DELETE' })).status).toBe(200);
+    expect((await gmailGet(emulator, 'profile', token)).status).toBe(200);
+  });
+
   it('refuses malformed input with 400', async () => {
     expect((await post('faults', { match: '/x', fault: { type: 'explode' } })).status).toBe(400);
     expect((await post('faults', { match: '/x', fault: { type: 'reset' }, times: 0 })).status).toBe(400);

@@ -61,6 +61,7 @@ export class FaultQueue {
     return entry.fault;
   }
 
+  /** Drops the faults not yet fired (Emulator.clearFaults), so one test's leftovers cannot hit the next. */
   clear(): void {
     this.queue.length = 0;
   }

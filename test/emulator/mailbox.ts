@@ -6,6 +6,7 @@
  * Messages are kept small (100,000 of them are listed by the benchmark): bodies and
  * header lists are derived on demand from the stored fields.
  */
+import { escapeHtml } from './html.js';
 
 /** "Now" for the mailbox and for relative queries (newer_than:), fixed for reproducibility. */
 export const MAILBOX_NOW = Date.UTC(2026, 10, 1);
@@ -141,8 +142,7 @@ const OFFSETS = [0, 60, -480, 540, 120, -300];
 
 /** Gmail's snippet: whitespace collapsed, cut at 200 characters, HTML-escaped. */
 export function toSnippet(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return flat.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return escapeHtml(body.replace(/\s+/g, ' ').trim().slice(0, 200));
 }
 
 function unescapeSnippet(snippet: string): string {

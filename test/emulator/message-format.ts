@@ -3,16 +3,13 @@
  * minimal, metadata (headers only, optionally filtered), full (MIME tree with base64url
  * bodies) and raw (the whole RFC 822 message, base64url).
  */
+import { escapeHtml } from './html.js';
 import { messageBody, messageHeaders, type Header, type MailboxMessage } from './mailbox.js';
 
 export const MESSAGE_FORMATS = ['minimal', 'metadata', 'full', 'raw'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
 
 const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function htmlBody(message: MailboxMessage): string {
   return `<div dir="ltr">${escapeHtml(messageBody(message)).replace(/\r\n/g, '<br>')}</div>\r\n`;

@@ -1,0 +1,45 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const run = (args: string[]) => execa(process.execPath, ['--import', 'tsx', MAIN, ...args], { reject: false, timeout: 20_000 });
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'emulator-main-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('npm run emulator', () => {
+  it('serves, prints the env, writes the client file 0600, and stops cleanly on SIGTERM', async () => {
+    const credentials = path.join(dir, 'client.json');
+    const child = run(['--port', '0', '--messages', '7', '--accounts', 'a@example.com,b@example.com', '--print-env', '--write-credentials', credentials]);
+    const stderrLine = await new Promise<string>((resolve) => {
+      let text = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\n')) resolve(text);
+      });
+    });
+    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(stderrLine)![0];
+    expect(stderrLine).toContain(`GMAILCTL_API_ROOT=${url}`);
+    const file = JSON.parse(await readFile(credentials, 'utf8')) as { installed: { token_uri: string } };
+    expect(file.installed.token_uri).toBe(`${url}token`);
+    expect((await stat(credentials)).mode & 0o777).toBe(0o600);
+    expect((await fetch(`${url}__emulator/requests`)).status).toBe(200);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`export GMAILCTL_API_ROOT=${url}\nexport GMAILCTL_CREDENTIALS=${credentials}`);
+  });
+
+  it.each([['--port', 'x'], ['--quota', '1999'], ['--quota-time-scale', '10'], ['--accounts', 'not-an-email'], ['--bogus']])('exits 2 for %s %s', async (...args) => {
+    const result = await run(args.filter((arg): arg is string => arg !== undefined));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^emulator: .+\nusage:/);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * `npm run emulator -- [flags]`: the emulator as a standalone process, for trying scripts
+ * offline and for tests that drive it from another process (see the /__emulator/ API).
+ *
+ *   eval "$(npm run -s emulator -- --print-env --write-credentials /tmp/client.json &)"
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { startEmulator, type EmulatorOptions } from './index.js';
+
+const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--accounts a@x,b@y] [--seed N]
+  [--consent-page] [--latency MS] [--quota legacy|2026] [--quota-time-scale N]
+  [--write-credentials FILE] [--print-env]`;
+
+class UsageError extends Error {}
+
+function integer(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  return number;
+}
+
+interface Invocation {
+  options: EmulatorOptions;
+  credentialsFile: string | undefined;
+  printEnv: boolean;
+}
+
+function parseFlags(argv: string[]): Invocation {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string', default: '8085' },
+        messages: { type: 'string' },
+        accounts: { type: 'string' },
+        seed: { type: 'string' },
+        'consent-page': { type: 'boolean', default: false },
+        latency: { type: 'string' },
+        quota: { type: 'string' },
+        'quota-time-scale': { type: 'string' },
+        'write-credentials': { type: 'string' },
+        'print-env': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const accounts = values.accounts?.split(',').map((account) => account.trim());
+  if (accounts?.some((account) => !/^[^@\s,]+@[^@\s,]+$/.test(account))) throw new UsageError(`--accounts must be comma-separated email addresses, not "${values.accounts}"`);
+  const regime = values.quota;
+  if (regime !== undefined && regime !== 'legacy' && regime !== '2026') throw new UsageError(`--quota must be legacy or 2026, not "${regime}"`);
+  const timeScale = values['quota-time-scale'] === undefined ? undefined : Number(values['quota-time-scale']);
+  if (timeScale !== undefined && !(timeScale > 0)) throw new UsageError(`--quota-time-scale must be a positive number, not "${values['quota-time-scale']}"`);
+  if (timeScale !== undefined && regime === undefined) throw new UsageError('--quota-time-scale needs --quota');
+  return {
+    options: {
+      port: integer('port', values.port, 0, 65535),
+      messages: integer('messages', values.messages, 0, 1_000_000),
+      accounts,
+      seed: integer('seed', values.seed, 0),
+      autoApprove: !values['consent-page'],
+      latencyMs: integer('latency', values.latency, 0),
+      quota: regime === undefined ? undefined : { regime, timeScale },
+    },
+    credentialsFile: values['write-credentials'],
+    printEnv: values['print-env'] ?? false,
+  };
+}
+
+async function main(): Promise<void> {
+  let invocation: Invocation;
+  try {
+    invocation = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`emulator: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const emulator = await startEmulator(invocation.options);
+  if (invocation.credentialsFile) {
+    await writeFile(invocation.credentialsFile, `${JSON.stringify(emulator.credentials(), null, 2)}\n`, { mode: 0o600 });
+  }
+  const env: Record<string, string> = { GMAILCTL_API_ROOT: emulator.url };
+  if (invocation.credentialsFile) env.GMAILCTL_CREDENTIALS = invocation.credentialsFile;
+  const exports = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  process.stderr.write(`Google emulator listening on ${emulator.url} — export ${exports.join(' ')}\n`);
+  if (invocation.printEnv) process.stdout.write(exports.map((line) => `export ${line}\n`).join(''));
+
+  const stop = (): void => {
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`emulator: close failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+await main();
