@@ -66,6 +66,8 @@ export function describeDenial(error: string, description: string | undefined): 
     unauthorized_client: 'This OAuth client is not allowed to ask for that.',
     invalid_request: 'Google rejected the authorization request.',
   };
-  const base = known[error] ?? `Google answered the login with the error "${error}".`;
-  return description ? `${base} (${description})` : base;
+  // Both values come from a URL anyone can craft: no control characters reach the terminal.
+  const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const base = known[error] ?? `Google answered the login with the error "${printable(error)}".`;
+  return description ? `${base} (${printable(description)})` : base;
 }

@@ -76,8 +76,13 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
     estimate ??= data.resultSizeEstimate ?? 0;
     pageToken = data.nextPageToken ?? undefined;
     // Gmail pages can overlap when mail arrives while we page; each message once.
-    const fresh = (data.messages ?? []).filter((m) => m.id && !seen.has(m.id)).slice(0, remaining);
-    for (const m of fresh) seen.add(m.id as string);
+    const fresh: gmail_v1.Schema$Message[] = [];
+    for (const m of data.messages ?? []) {
+      if (fresh.length === remaining) break;
+      if (!m.id || seen.has(m.id)) continue;
+      seen.add(m.id);
+      fresh.push(m);
+    }
     remaining -= fresh.length;
     // Ask for the next page before handing this one over, so the two overlap.
     if (pageToken && remaining > 0) next = fetchPage(pageToken);
@@ -161,11 +166,13 @@ export function toSummary(message: gmail_v1.Schema$Message): MessageSummary {
     return headers.find((h) => h.name?.toLowerCase() === lower)?.value ?? '';
   };
   const millis = Number(message.internalDate);
+  const date = message.internalDate ? new Date(millis) : undefined;
   return {
     id: message.id ?? '',
     threadId: message.threadId ?? '',
     labelIds: message.labelIds ?? [],
-    date: message.internalDate && Number.isFinite(millis) ? new Date(millis).toISOString() : '',
+    // Out of Date's range (a garbage value) is no date, rather than an exception.
+    date: date && Number.isFinite(date.getTime()) ? date.toISOString() : '',
     from: header('From'),
     to: header('To'),
     subject: header('Subject'),
@@ -179,7 +186,8 @@ export function decodeHtmlEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
     if (entity[0] === '#') {
       const code = entity[1]?.toLowerCase() === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      const isCharacter = Number.isFinite(code) && code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+      return isCharacter ? String.fromCodePoint(code) : whole;
     }
     return named[entity.toLowerCase()] ?? whole;
   });
