@@ -50,6 +50,7 @@ function defaultsFor(status: number): ApiErrorShape {
 export function apiError(httpStatus: number, options: { reason?: string; message?: string; headers?: Record<string, string> } = {}): Reply {
   const defaults = defaultsFor(httpStatus);
   const reason = options.reason ?? defaults.reason;
+  // An injected insufficientPermissions fault gets the real scope body; the RPC name is nominal.
   if (reason === 'insufficientPermissions') return insufficientScopes('ListMessages');
   if (httpStatus === 401 && !options.reason && !options.message) return unauthenticated();
   const message = options.message ?? (options.reason ? REASON_MESSAGES[options.reason] : undefined) ?? defaults.message;

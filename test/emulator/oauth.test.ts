@@ -100,12 +100,24 @@ describe('consent page', () => {
   });
 
   it('Allow redirects with a code for the chosen account and the state', async () => {
-    const { fields } = await consentForm({ state: 's&t' });
+    const { verifier, challenge } = pkce();
+    const { fields } = await consentForm({ state: 's&t', login_hint: 'user@example.com', code_challenge: challenge });
     const response = await decide(fields, 'allow', 'second@example.org');
     expect(response.status).toBe(302);
     const location = new URL(response.headers.get('location')!);
     expect(location.searchParams.get('state')).toBe('s&t');
-    expect(location.searchParams.get('code')).toMatch(/^4\/0A/);
+    const code = location.searchParams.get('code')!;
+    const tokens = await postForm(emulator, 'token', {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT_URI,
+      client_id: emulator.clientId,
+      client_secret: emulator.clientSecret,
+    });
+    const { access_token } = (await tokens.json()) as { access_token: string };
+    const profile = (await (await gmailGet(emulator, 'profile', access_token)).json()) as { emailAddress: string };
+    expect(profile.emailAddress).toBe('second@example.org');
   });
 
   it('Deny redirects with error=access_denied and the state', async () => {

@@ -54,7 +54,8 @@ function validateAuthorization(params: URLSearchParams, context: EmulatorContext
   const codeChallenge = params.get('code_challenge');
   if (!codeChallenge) return fail(400, 'invalid_request', 'Missing required parameter: code_challenge');
   if (params.get('code_challenge_method') !== 'S256') return fail(400, 'invalid_request', 'Invalid code_challenge_method: only S256 is accepted');
-  const hint = params.get('login_hint') ?? params.get('account') ?? '';
+  // The consent form's account choice wins over the login_hint it carries along.
+  const hint = params.get('account') ?? params.get('login_hint') ?? '';
   const account = context.accounts.find((candidate) => candidate.toLowerCase() === hint.toLowerCase()) ?? context.accounts[0]!;
   return { clientId, redirectUri, scopes, state: params.get('state') ?? undefined, codeChallenge, account };
 }
