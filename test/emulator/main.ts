@@ -12,6 +12,22 @@ const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--accounts 
   [--consent-page] [--latency MS] [--quota legacy|2026] [--quota-time-scale N]
   [--write-credentials FILE] [--print-env]`;
 
+const HELP = `${USAGE}
+
+A local stand-in for Google's OAuth and Gmail API endpoints, on 127.0.0.1 only.
+  --port N                 port to listen on (default 8085; 0 picks a free one)
+  --messages N             seeded messages per account (default 50)
+  --accounts a@x,b@y       the accounts that can log in (default user@example.com)
+  --seed N                 mailbox seed: the same seed gives the same mailbox (default 1)
+  --consent-page           show a real consent page with Allow / Deny instead of approving at once
+  --latency MS             added to every Gmail API answer
+  --quota legacy|2026      enforce Gmail's per-user quota (legacy: 250 units/s, get = 5;
+                           2026: 6,000 units/min, get = 20, list = 5), answering 429 when exceeded
+  --quota-time-scale N     make quota windows N times shorter (for quick experiments)
+  --write-credentials FILE write a Desktop OAuth client file pointing at the emulator (mode 0600)
+  --print-env              print "export GMAILCTL_...=..." lines on stdout, for eval
+Control API for tests in other processes: /__emulator/requests, /__emulator/faults, /__emulator/settings, …`;
+
 class UsageError extends Error {}
 
 function integer(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -44,10 +60,15 @@ function parseFlags(argv: string[]): Invocation {
         'quota-time-scale': { type: 'string' },
         'write-credentials': { type: 'string' },
         'print-env': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
   }
   const accounts = values.accounts?.split(',').map((account) => account.trim());
   if (accounts?.some((account) => !/^[^@\s,]+@[^@\s,]+$/.test(account))) throw new UsageError(`--accounts must be comma-separated email addresses, not "${values.accounts}"`);
