@@ -135,6 +135,20 @@ describe('status', () => {
     expect(result.stderr).toMatch(/gmailctl login --account ada@example\.com/);
   });
 
+  it('knows when a Testing-mode login expires, from what Google said at login', async () => {
+    emulator.setTestingMode(true);
+    try {
+      const s = await loggedIn('ada@example.com');
+      const report = JSON.parse((await s.run(['status', '--json'])).stdout);
+      const expires = Date.parse(report.accounts[0].loginExpiresAt);
+      expect(Math.abs(expires - (Date.now() + 604_799_000))).toBeLessThan(60_000);
+      expect(report.accounts[0].loginAgeDays).toBe(0);
+      expect(report.accounts[0].warning).toBeUndefined(); // 7 days left: nothing to warn about yet
+    } finally {
+      emulator.setTestingMode(false);
+    }
+  });
+
   it('exits 4 when there is no login at all', async () => {
     const s = await loggedIn();
     const result = await s.run(['status']);

@@ -10,6 +10,11 @@ export interface EmulatorSettings {
   autoApprove: boolean;
   accessTokenLifetimeSec: number;
   omitRefreshToken: boolean;
+  /**
+   * The OAuth client's consent screen is in Testing mode: Google then says in the token
+   * response (refresh_token_expires_in) that the refresh token lives 7 days.
+   */
+  testingMode: boolean;
   /** Granular consent: grant only these; undefined grants what was asked. */
   grantedScopes: string[] | undefined;
   quota: QuotaLimiter | undefined;

@@ -66,6 +66,8 @@ export interface Emulator {
   setAutoApprove(on: boolean): void;
   /** authorization_code answers without refresh_token, as Google's do when the user does not re-consent. */
   setOmitRefreshToken(on: boolean): void;
+  /** Testing-mode client: code exchanges say refresh_token_expires_in (7 days), as Google's do. */
+  setTestingMode(on: boolean): void;
   /** Granular consent: grant only these scopes; undefined grants those requested. */
   setGrantedScopes(scopes: string[] | undefined): void;
   /** Every refresh and access token dies: refreshing gives invalid_grant. */
@@ -108,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     autoApprove: options.autoApprove ?? true,
     accessTokenLifetimeSec: options.accessTokenLifetimeSec ?? DEFAULTS.accessTokenLifetimeSec,
     omitRefreshToken: false,
+    testingMode: false,
     grantedScopes: undefined,
     quota: options.quota ? new QuotaLimiter(options.quota) : undefined,
   };
@@ -161,6 +164,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     setOmitRefreshToken: (on) => {
       settings.omitRefreshToken = on;
+    },
+    setTestingMode: (on) => {
+      settings.testingMode = on;
     },
     setGrantedScopes: (scopes) => {
       settings.grantedScopes = scopes && [...scopes];

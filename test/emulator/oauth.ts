@@ -12,6 +12,9 @@ import { authErrorPage, consentPage } from './consent-page.js';
 import { htmlReply, jsonReply, redirectReply, type RecordedRequest, type Reply } from './exchange.js';
 import { oauthError } from './google-errors.js';
 
+
+/** Google keeps Testing-mode refresh tokens 7 days; its token response counts down from 604,799 s. */
+const TESTING_MODE_REFRESH_LIFETIME_SEC = 604_799;
 export const AUTH_PATH = '/o/oauth2/v2/auth';
 export const DECISION_PATH = '/o/oauth2/v2/auth/decision';
 export const TOKEN_PATH = '/token';
@@ -157,6 +160,7 @@ function exchangeCode(form: URLSearchParams, context: EmulatorContext): Reply {
       access_token: accessToken,
       expires_in: settings.accessTokenLifetimeSec,
       ...(refreshToken ? { refresh_token: refreshToken } : {}),
+      ...(refreshToken && settings.testingMode ? { refresh_token_expires_in: TESTING_MODE_REFRESH_LIFETIME_SEC } : {}),
       scope: grant.scopes.join(' '),
       token_type: 'Bearer',
     },
