@@ -285,7 +285,7 @@ describe('tokens and retries', () => {
     emulator.enqueue(LIST_PATH, { type: 'status', status: 403, reason: 'insufficientPermissions' }, 1);
     const result = await s.run(['list', '--format', 'ids']);
     expect(result.exitCode).toBe(1);
-    expect(listCalls()).toHaveLength(1);
+    expect(listCalls(), result.stderr).toHaveLength(1);
     expect(result.stderr).toMatch(/gmail\.readonly/);
   });
 
