@@ -142,7 +142,7 @@ Examples:
         'ndjson',
       ]),
     )
-    .option('--json', 'same as --format json')
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .addHelpText(
       'after',

@@ -59,6 +59,7 @@ describe('usage errors exit 2 with a one-line reason', () => {
     ['list', '--max', '1.5'],
     ['list', '--max', '0'],
     ['list', '--format', 'xml'],
+    ['list', '--json', '--format', 'tsv'],
     ['login', '--port', '70000'],
     ['login', '--port', 'http'],
     ['login', '--timeout', '0'],
