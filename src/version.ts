@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+/** package.json's version, written into the bundle at build time (esbuild.config.mjs). */
+declare const GMAILCTL_VERSION: string;
 
-/** The version in package.json, read once; the only thing `gmailctl --version` loads. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return GMAILCTL_VERSION;
 }

@@ -3,6 +3,7 @@
  * google-auth-library is the heaviest thing we import.
  */
 import type { OAuth2Client } from 'google-auth-library';
+import { loadAuthLibrary } from '../lazy.js';
 import type { ClientCredentials } from './credentials.js';
 
 export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.readonly';
@@ -11,7 +12,7 @@ export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.reado
 export const EAGER_REFRESH_MS = 5 * 60 * 1000;
 
 export async function createOAuthClient(credentials: ClientCredentials, redirectUri?: string): Promise<OAuth2Client> {
-  const { OAuth2Client } = await import('google-auth-library');
+  const { OAuth2Client } = await loadAuthLibrary();
   return new OAuth2Client({
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,

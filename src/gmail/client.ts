@@ -5,6 +5,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
 import { failureFacts } from '../google-error.js';
+import { loadGmailLibrary } from '../lazy.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
 
 export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
@@ -27,7 +28,7 @@ export function apiRootFrom(env: NodeJS.ProcessEnv): string {
 }
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
-  const { gmail } = await import('@googleapis/gmail');
+  const { gmail } = await loadGmailLibrary();
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   return gmail({
     version: 'v1',
