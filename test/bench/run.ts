@@ -1,0 +1,433 @@
+/**
+ * `npm run bench`: gmailctl's performance figures (issue 5), each a ratio or a difference
+ * measured within one run against the local Google emulator, so that the noise of a shared
+ * machine cancels as far as it can. Prints figures; never asserts a timing. Exits non-zero
+ * only when something broke (a CLI run failed, a request failed for good, output was short).
+ * See test/bench/README.md for what each figure measures.
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { quotaCeiling, type QuotaOptions } from '../emulator/index.js';
+import {
+  BARE_CLIENT,
+  CLI,
+  QUICKSTART,
+  benchWithLogin,
+  checkRun,
+  fmt,
+  gmailctl,
+  list,
+  median,
+  problem,
+  problems,
+  timed,
+  type Bench,
+} from './lib.js';
+
+interface Figure {
+  name: string;
+  measured: string;
+  target: string;
+  met: boolean;
+}
+
+// The in-process emulator aborts every latency sleep through one AbortSignal; with dozens of
+// requests in flight Node would warn about a listener leak that is none.
+EventEmitter.defaultMaxListeners = 0;
+
+const figures: Figure[] = [];
+const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function section(title: string): void {
+  say();
+  say(`== ${title}`);
+}
+
+async function figure(key: string, title: string, body: () => Promise<Figure>): Promise<void> {
+  if (only && !only.includes(key)) return;
+  section(title);
+  try {
+    figures.push(await body());
+  } catch (error) {
+    problem(`${title}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    figures.push({ name: title, measured: 'failed', target: '', met: false });
+  }
+}
+
+const node = process.execPath;
+
+// ---------------------------------------------------------------------------------------
+
+/** Median wall time of `gmailctl --version` ÷ `node -e 0`, 15 runs each, interleaved. */
+async function coldStart(): Promise<Figure> {
+  const runs = 15;
+  const cli: number[] = [];
+  const bare: number[] = [];
+  // One unmeasured run of each warms the file cache.
+  await timed(node, [CLI, '--version']);
+  await timed(node, ['-e', '0']);
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? ['cli', 'bare'] : ['bare', 'cli'];
+    for (const which of order) {
+      if (which === 'cli') cli.push(checkRun('gmailctl --version', await timed(node, [CLI, '--version'])).wallMs);
+      else bare.push(checkRun('node -e 0', await timed(node, ['-e', '0'])).wallMs);
+    }
+  }
+  const ratio = median(cli) / median(bare);
+  say(`gmailctl --version ms: ${list(cli)}`);
+  say(`node -e 0 ms:          ${list(bare)}`);
+  say(`medians: ${fmt(median(cli))} ms ÷ ${fmt(median(bare))} ms = ${fmt(ratio, 2)}`);
+  return { name: 'cold start', measured: `${fmt(ratio, 2)}×`, target: '≤ 1.3×', met: ratio <= 1.3 };
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Process start → the first request the emulator sees, for `gmailctl list --format ids`
+ * (logged in, access token cached) minus the same for a bare node script doing one fetch.
+ */
+async function timeToFirstRequest(): Promise<Figure> {
+  const bench = await benchWithLogin({ messages: 50 });
+  try {
+    const runs = 10;
+    const cli: number[] = [];
+    const bare: number[] = [];
+    const firstPaths = new Set<string>();
+    const measure = async (which: 'cli' | 'bare'): Promise<void> => {
+      bench.emulator.clearRequests();
+      const run =
+        which === 'cli'
+          ? checkRun('gmailctl list --format ids', await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ids']))
+          : checkRun('bare fetch', await timed(node, [BARE_CLIENT, 'first', new URL('gmail/v1/users/me/profile', bench.emulator.url).toString()]));
+      const first = bench.emulator.requests[0];
+      if (!first) throw new Error(`${which}: the emulator saw no request`);
+      if (which === 'cli') firstPaths.add(first.path);
+      (which === 'cli' ? cli : bare).push(bench.toOurClock(first.at) - run.startedAt);
+    };
+    await measure('cli'); // warm-up, not counted
+    await measure('bare');
+    cli.length = 0;
+    bare.length = 0;
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) {
+        await measure('cli');
+        await measure('bare');
+      } else {
+        await measure('bare');
+        await measure('cli');
+      }
+    }
+    const difference = median(cli) - median(bare);
+    say(`gmailctl list, spawn → first request ms: ${list(cli)}   (first request: ${[...firstPaths].join(', ')})`);
+    say(`bare node fetch, spawn → request ms:     ${list(bare)}`);
+    say(`medians: ${fmt(median(cli))} − ${fmt(median(bare))} = ${fmt(difference)} ms   (emulator clock pinned to ±${fmt(bench.clockUncertaintyMs, 2)} ms; it cancels in the difference)`);
+    return { name: 'time to first request', measured: `${fmt(difference, 0)} ms`, target: '≤ 60 ms', met: difference <= 60 };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * `list --format ids` over 10,000 messages with 20 ms latency, from its first request to its
+ * exit, ÷ the ideal: 20 pages × (20 ms + a bare round trip for a page of 500, measured by a
+ * bare node client with no added latency, interleaved with the gmailctl runs).
+ */
+async function idsListing(): Promise<Figure> {
+  const messages = 10_000;
+  const latency = 20;
+  const pages = Math.ceil(messages / 500);
+  const bench = await benchWithLogin({ messages, latencyMs: latency });
+  try {
+    const rounds = 3;
+    const listing: number[] = [];
+    const walls: number[] = [];
+    const gaps: number[] = [];
+    const tails: number[] = [];
+    const rtts: number[] = [];
+    const bareAtLatency: number[] = [];
+    const bareRoundTrip = async (): Promise<void> => {
+      bench.emulator.setLatency(0);
+      const run = checkRun(
+        'bare pages client',
+        await timed(node, [BARE_CLIENT, 'pages', bench.emulator.url, String(pages), '500'], { env: { ...process.env, BENCH_TOKEN: bench.accessToken } }),
+      );
+      bench.emulator.setLatency(latency);
+      const times = JSON.parse(run.stdout) as number[];
+      rtts.push(median(times));
+      // Context, not the target: the same bare client at the same 20 ms latency.
+      const atLatency = checkRun(
+        'bare pages client (20 ms)',
+        await timed(node, [BARE_CLIENT, 'pages', bench.emulator.url, String(pages), '500'], { env: { ...process.env, BENCH_TOKEN: bench.accessToken } }),
+      );
+      bareAtLatency.push((JSON.parse(atLatency.stdout) as number[]).reduce((a, b) => a + b, 0));
+    };
+    const cliRun = async (counted: boolean): Promise<void> => {
+      bench.emulator.clearRequests();
+      const run = checkRun('gmailctl list --format ids (10,000)', await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ids'], { keepStdout: false }));
+      if (run.lines !== messages) problem(`ids listing wrote ${run.lines} lines, not ${messages}`);
+      const gmailRequests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      if (gmailRequests.length !== pages) problem(`ids listing made ${gmailRequests.length} Gmail requests, not ${pages}`);
+      const first = gmailRequests[0];
+      if (!first || !counted) return;
+      listing.push(run.endedAt - bench.toOurClock(first.at));
+      walls.push(run.wallMs);
+      gaps.push(median(gmailRequests.slice(1).map((r, i) => r.at - gmailRequests[i]!.at)));
+      tails.push(run.endedAt - bench.toOurClock(gmailRequests.at(-1)!.at));
+    };
+    await cliRun(false); // warm-up: the emulator computes and caches the listing
+    for (let i = 0; i < rounds; i++) {
+      await bareRoundTrip();
+      await cliRun(true);
+    }
+    const rtt = median(rtts);
+    const ideal = pages * (latency + rtt);
+    const ratio = median(listing) / ideal;
+    say(`gmailctl, first request → exit ms: ${list(listing)}   (whole process: ${list(walls)})`);
+    say(`  median gap between consecutive page requests ms: ${list(gaps, 2)}; last request → exit ms: ${list(tails)}`);
+    say(`bare round trip for a page of 500 (median of ${pages} each run) ms: ${list(rtts, 2)}`);
+    say(`context: the bare client fetching the same ${pages} pages at ${latency} ms latency ms: ${list(bareAtLatency)} (the emulator's timers overshoot on a loaded machine); gmailctl ÷ that = ${fmt(median(listing) / median(bareAtLatency), 3)}`);
+    say(`ideal: ${pages} pages × (${latency} + ${fmt(rtt, 2)}) ms = ${fmt(ideal)} ms; ${fmt(median(listing))} ÷ ${fmt(ideal)} = ${fmt(ratio, 3)}`);
+    return { name: 'ids listing', measured: `${fmt(ratio, 2)}× ideal`, target: '≤ 1.10×', met: ratio <= 1.1 };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * `list --format ndjson` over 1,000 messages under each quota regime with 30 ms latency.
+ * The emulator's bucket starts full (a window of units); we drain it with our own gets just
+ * before gmailctl starts, and time from the moment it was empty to gmailctl's exit.
+ */
+async function metadataUnderQuota(): Promise<Figure[]> {
+  const messages = 1000;
+  const latency = 30;
+  const regimes: QuotaOptions[] = [{ regime: 'legacy' }, { regime: '2026', timeScale: 12 }];
+  const bench = await benchWithLogin({ messages, latencyMs: latency });
+  const results: Figure[] = [];
+  try {
+    // Warm the emulator's listing cache without quota.
+    checkRun('warm-up list', await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ids']));
+    const ids = bench.emulator.mailbox().map((m) => m.id);
+    for (const quota of regimes) {
+      const label = `${quota.regime}${quota.timeScale ? ` ×${quota.timeScale}` : ''}`;
+      const ceiling = quotaCeiling(quota.regime, quota.timeScale);
+      bench.emulator.setQuota(quota);
+      bench.emulator.clearRequests();
+      // Drain: gets in bursts of 25 until the bucket refuses one; it is empty at that 429.
+      let drained = 0;
+      let emptyAt: number | undefined;
+      for (let burst = 0; emptyAt === undefined && burst < 100; burst++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 25 }, async (_, i) => {
+            const id = ids[(burst * 25 + i) % ids.length]!;
+            const response = await fetch(new URL(`gmail/v1/users/me/messages/${id}?format=minimal`, bench.emulator.url), {
+              headers: { authorization: `Bearer ${bench.accessToken}` },
+            });
+            await response.arrayBuffer();
+            return response.status;
+          }),
+        );
+        drained += statuses.filter((s) => s === 200).length;
+        const refused = bench.emulator.requests.find((r) => r.status === 429);
+        if (refused) emptyAt = bench.toOurClock(refused.at);
+      }
+      if (emptyAt === undefined) throw new Error(`${label}: could not drain the quota bucket`);
+      bench.emulator.clearRequests();
+      const run = checkRun(`gmailctl list --format ndjson (${label})`, await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ndjson'], { keepStdout: false, timeoutMs: 120_000 }));
+      if (run.lines !== messages) problem(`${label}: ndjson listing wrote ${run.lines} lines, not ${messages}`);
+      const requests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      const gets = requests.filter((r) => /\/messages\/[^/]+$/.test(r.path));
+      const okGets = gets.filter((r) => r.status === 200);
+      const refused = requests.filter((r) => r.status === 429).length;
+      const lists = requests.filter((r) => r.path.endsWith('/messages')).length;
+      const elapsed = (run.endedAt - emptyAt) / 1000;
+      const rate = messages / elapsed;
+      const ratio = rate / ceiling.getsPerSecond;
+      // Cross-check over the steady part only: successful gets from the 100th to the last.
+      const steadyFrom = okGets[99];
+      const steadyTo = okGets.at(-1);
+      const steadyRate = steadyFrom && steadyTo ? (okGets.length - 100) / ((steadyTo.at - steadyFrom.at) / 1000) : Number.NaN;
+      say(
+        `${label}: ceiling ${fmt(ceiling.getsPerSecond)} gets/s (${fmt(ceiling.unitsPerSecond)} units/s); drained ${drained} gets, bucket empty ${fmt(run.startedAt - emptyAt)} ms before spawn`,
+      );
+      say(
+        `  bucket empty → exit ${fmt(elapsed * 1000, 0)} ms (process ${fmt(run.wallMs, 0)} ms): ${messages} messages → ${fmt(rate, 2)} msg/s ÷ ${fmt(ceiling.getsPerSecond)} = ${fmt(ratio, 3)}`,
+      );
+      say(
+        `  requests: ${lists} lists, ${gets.length} gets (${okGets.length} ok), ${refused} answered 429 and retried; exit ${run.exitCode}, ${run.lines} lines`,
+      );
+      say(`  steady part (100th → last successful get): ${fmt(steadyRate, 2)} gets/s = ${fmt(steadyRate / ceiling.getsPerSecond, 3)} of the ceiling`);
+      results.push({
+        name: `metadata under quota (${label})`,
+        measured: `${fmt(ratio, 2)} of ceiling, ${refused}×429`,
+        target: '≥ 0.90, exit 0',
+        met: ratio >= 0.9 && run.exitCode === 0 && run.lines === messages,
+      });
+    }
+    bench.emulator.setQuota(undefined);
+  } finally {
+    await bench.close();
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Google's quickstart way (googleapis meta-package, default page size, one get after another)
+ * ÷ gmailctl, same 1,000 messages, 30 ms latency, no quota; whole-process wall times.
+ */
+async function metadataWithoutQuota(): Promise<Figure> {
+  const messages = 1000;
+  const bench = await benchWithLogin({ messages, latencyMs: 30 });
+  try {
+    const cli: number[] = [];
+    const peer: number[] = [];
+    const cliRun = async (counted: boolean): Promise<void> => {
+      const run = checkRun('gmailctl list --format ndjson', await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ndjson'], { keepStdout: false }));
+      if (run.lines !== messages) problem(`gmailctl ndjson wrote ${run.lines} lines, not ${messages}`);
+      if (counted) cli.push(run.wallMs);
+    };
+    await cliRun(false); // warm-up (also the emulator's listing cache)
+    await cliRun(true);
+    const run = checkRun(
+      'quickstart peer',
+      await timed(node, [QUICKSTART, bench.emulator.url], { keepStdout: false, env: { ...process.env, BENCH_TOKEN: bench.accessToken }, timeoutMs: 300_000 }),
+    );
+    if (run.lines !== messages) problem(`quickstart peer wrote ${run.lines} lines, not ${messages}`);
+    peer.push(run.wallMs);
+    await cliRun(true);
+    const ratio = median(peer) / median(cli);
+    say(`quickstart (googleapis, list + sequential gets) ms: ${list(peer, 0)}`);
+    say(`gmailctl list --format ndjson ms:                  ${list(cli, 0)}   (before and after the peer)`);
+    say(`${fmt(median(peer), 0)} ÷ ${fmt(median(cli), 0)} = ${fmt(ratio, 1)}×`);
+    return { name: 'metadata without quota', measured: `${fmt(ratio, 1)}× faster`, target: '≥ 20×', met: ratio >= 20 };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Peak RSS of `list --format ids` over 100,000 messages. */
+async function memory(): Promise<Figure> {
+  const messages = 100_000;
+  const bench = await benchWithLogin({ messages });
+  try {
+    const peaks: number[] = [];
+    const haveTime = existsSync('/usr/bin/time');
+    for (let i = 0; i < 2; i++) {
+      let peakKb: number;
+      if (haveTime) {
+        const out = path.join(bench.sandbox.dir, `rss-${i}`);
+        const run = checkRun(
+          'gmailctl list --format ids (100,000)',
+          await timed('/usr/bin/time', ['-f', '%M', '-o', out, node, CLI, 'list', '--include-spam-trash', '--format', 'ids'], { env: bench.sandbox.env, keepStdout: false }),
+        );
+        if (run.lines !== messages) problem(`memory run wrote ${run.lines} lines, not ${messages}`);
+        peakKb = Number((await readFile(out, 'utf8')).trim().split('\n').at(-1));
+      } else {
+        peakKb = await peakByPolling(bench);
+      }
+      peaks.push(peakKb / 1024);
+    }
+    const peak = Math.max(...peaks);
+    say(`peak RSS MB (${haveTime ? '/usr/bin/time -f %M' : '/proc VmHWM'}), 2 runs: ${list(peaks)}`);
+    return { name: 'memory', measured: `${fmt(peak)} MB`, target: '≤ 90 MB', met: peak <= 90 };
+  } finally {
+    await bench.close();
+  }
+}
+
+async function peakByPolling(bench: Bench): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(node, [CLI, 'list', '--include-spam-trash', '--format', 'ids'], { env: bench.sandbox.env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let peak = 0;
+  let lines = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+  });
+  const poll = setInterval(() => {
+    readFile(`/proc/${child.pid}/status`, 'utf8')
+      .then((status) => {
+        const hwm = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+        if (hwm) peak = Math.max(peak, Number(hwm));
+      })
+      .catch(() => undefined);
+  }, 20);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(poll);
+  if (code !== 0) problem(`memory run exited ${code}`);
+  if (lines !== 100_000) problem(`memory run wrote ${lines} lines, not 100000`);
+  return peak;
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Token-endpoint calls made by two consecutive `list` runs right after `login`. */
+async function refreshes(): Promise<Figure> {
+  const bench = await benchWithLogin({ messages: 50 });
+  try {
+    bench.emulator.clearRequests();
+    for (let i = 0; i < 2; i++) checkRun(`list run ${i + 1}`, await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ids']));
+    const tokenCalls = bench.emulator.requests.filter((r) => r.path === '/token');
+    const grants = tokenCalls.map((r) => new URLSearchParams(r.body).get('grant_type') ?? '?');
+    say(`token-endpoint calls during the two list runs: ${tokenCalls.length}${grants.length ? ` (${grants.join(', ')})` : ''}; Gmail requests: ${bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/')).length}`);
+    return { name: 'refreshes', measured: String(tokenCalls.length), target: '0', met: tokenCalls.length === 0 };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  say('gmailctl benchmarks (issue 5), against the local Google emulator on 127.0.0.1');
+  say(`machine: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  await figure('cold', 'cold start: gmailctl --version ÷ node -e 0 (median of 15, interleaved)', coldStart);
+  await figure('ttfr', 'time to first request: list --format ids − a bare node fetch (median of 10, interleaved)', timeToFirstRequest);
+  await figure('ids', 'ids listing: 10,000 ids, 20 ms latency, ÷ 20 pages × (20 ms + bare round trip)', idsListing);
+  if (!only || only.includes('quota')) {
+    section('metadata under quota: list --include-spam-trash --format ndjson, 1,000 messages, 30 ms latency, msg/s ÷ the regime ceiling');
+    say('(the bucket starts full; it is drained by our own gets just before each run, and the time counts from the moment it was empty)');
+    try {
+      figures.push(...(await metadataUnderQuota()));
+    } catch (error) {
+      problem(`metadata under quota: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      figures.push({ name: 'metadata under quota', measured: 'failed', target: '', met: false });
+    }
+  }
+  await figure('peer', 'metadata without quota: Google quickstart way ÷ gmailctl, 1,000 messages, 30 ms latency', metadataWithoutQuota);
+  await figure('memory', 'memory: peak RSS of list --format ids over 100,000 messages', memory);
+  await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
+
+  section('summary');
+  const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  rows.forEach((row, index) => {
+    say(`| ${row.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`);
+    if (index === 0) say(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  });
+  say();
+  say(`${figures.filter((f) => f.met).length} of ${figures.length} targets met; benchmark took ${fmt((performance.now() - started) / 1000, 0)} s`);
+  if (problems.length > 0) {
+    say(`${problems.length} problem(s) — something broke, not a slow figure:`);
+    for (const p of problems) say(`  - ${p}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
