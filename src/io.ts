@@ -90,9 +90,13 @@ export class IO {
     if (this.debugEnabled) this.stderr.write(`${this.err.dim(`debug: ${redact(line)}`)}\n`);
   }
 
-  /** A single progress line on stderr, only when stderr is a terminal. */
+  /**
+   * A single progress line on stderr, only when both streams are a terminal: with stdout
+   * in a pipe (`| cat`, `| tee`) the data may still land on the same screen, and a line
+   * redrawn in place would mix into it.
+   */
   progress(): ProgressLine {
-    return new ProgressLine(this.isStderrTTY && !this.quiet ? this.stderr : undefined);
+    return new ProgressLine(this.isStderrTTY && this.isStdoutTTY && !this.quiet ? this.stderr : undefined);
   }
 }
 

@@ -32,6 +32,8 @@ export interface Session {
   /** The address, or a description when the login came from the environment. */
   readonly account: string;
   readonly client: OAuth2Client;
+  /** False for an access token alone (GMAILCTL_ACCESS_TOKEN): its expiry is unknown and it cannot be renewed. */
+  readonly canRefresh: boolean;
   /** Runs one Google call with refresh-on-401 and our error mapping. */
   call<T>(doing: string, request: () => Promise<T>): Promise<T>;
   /** A valid access token, refreshed if it is missing or expires within 5 minutes. */
@@ -62,7 +64,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const account = chooseAccount(options.account, options.env, workspace.settings);
   if (!account) throw new AuthRequiredError('You are not logged in to any account.');
   const stored = await workspace.store.get(account);
-  if (!stored) throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
+  if (!stored) {
+    // A keychain without a Secret Service reads as empty: tell that apart from "not stored".
+    await workspace.store.probe();
+    throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
+  }
   const credentials = await loadClientCredentials(credentialsPath(options.credentialsFile, options.env, workspace.configDir));
   return sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
 }
@@ -97,7 +103,7 @@ export function environmentLogin(
     revokeUri: GOOGLE_ENDPOINTS.revokeUri,
     file: 'the environment',
   };
-  const account = env.GMAILCTL_ACCOUNT || `the login in ${refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN'}`;
+  const account = env.GMAILCTL_ACCOUNT || (refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN');
   // Without a refresh token the access token is used until Google refuses it (no expiry known).
   return { account, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
 }
@@ -169,6 +175,7 @@ export async function sessionFor(
   return {
     account,
     client,
+    canRefresh: Boolean(stored.refresh_token),
     call,
     async accessToken() {
       const { token } = await call('refreshing the access token', () => client.getAccessToken());

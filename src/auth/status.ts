@@ -7,7 +7,8 @@
 import { AuthRequiredError, GmailctlError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import { sessionFor, type Workspace } from './session.js';
+import { apiRootFrom, createGmailClient } from '../gmail/client.js';
+import { environmentLogin, sessionFor, type Workspace } from './session.js';
 
 export type LoginState = 'valid' | 'refreshed' | 'revoked' | 'missing' | 'error';
 
@@ -17,6 +18,8 @@ const EXPIRY_WARNING_MS = 2 * DAY_MS;
 
 export interface AccountStatus {
   account: string;
+  /** Where the login comes from: the token store, or GMAILCTL_* variables (CI). */
+  source: 'store' | 'environment';
   isDefault: boolean;
   ok: boolean;
   state: LoginState;
@@ -70,16 +73,21 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     storeProblem = error instanceof GmailctlError && error.hint ? `${error.message} ${error.hint}` : (error as Error).message;
   }
 
-  const defaultAccount = env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount;
-  const known = [...(workspace.settings.accounts ?? [])];
-  if (defaultAccount && !known.includes(defaultAccount)) known.push(defaultAccount);
-
+  const fromEnvironment = environmentLogin(env);
+  const defaultAccount = fromEnvironment?.account ?? (env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount);
   const accounts: AccountStatus[] = [];
+  if (fromEnvironment) {
+    // Every command uses this login while the variables are set, whatever the store holds.
+    const check = await checkEnvironmentLogin(fromEnvironment, env);
+    accounts.push({ account: fromEnvironment.account, source: 'environment', isDefault: true, scopes: [], missingScopes: [], ...check });
+  }
+  const known = [...(workspace.settings.accounts ?? [])];
+  if (!fromEnvironment && defaultAccount && !known.includes(defaultAccount)) known.push(defaultAccount);
   for (const account of known) {
     const status = storeProblem
       ? { ok: false, state: 'error' as const, detail: 'the token store cannot be read', scopes: [], missingScopes: [] }
       : await checkLogin(workspace, account, credentials, problem, now);
-    accounts.push({ account, isDefault: account === defaultAccount, ...status });
+    accounts.push({ account, source: 'store', isDefault: account === defaultAccount, ...status });
   }
   return {
     configDir: workspace.configDir,
@@ -96,7 +104,27 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
   };
 }
 
-type LoginCheck = Omit<AccountStatus, 'account' | 'isDefault'>;
+type LoginCheck = Omit<AccountStatus, 'account' | 'isDefault' | 'source'>;
+
+/** Whether Google accepts the environment's login: a refresh, or (access token alone) one Gmail call. */
+async function checkEnvironmentLogin(
+  login: NonNullable<ReturnType<typeof environmentLogin>>,
+  env: NodeJS.ProcessEnv,
+): Promise<Pick<AccountStatus, 'ok' | 'state' | 'detail'>> {
+  try {
+    const session = await sessionFor(login.account, login.stored, login.credentials);
+    if (session.canRefresh) {
+      await session.accessToken();
+      return { ok: true, state: 'refreshed', detail: 'from the environment; refreshed the access token' };
+    }
+    const gmail = await createGmailClient(session.client, { apiRoot: apiRootFrom(env) });
+    await session.call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }));
+    return { ok: true, state: 'valid', detail: 'from the environment; the access token works' };
+  } catch (error) {
+    if (error instanceof AuthRequiredError) return { ok: false, state: 'revoked', detail: 'from the environment; Google no longer accepts it' };
+    return { ok: false, state: 'error', detail: error instanceof GmailctlError ? error.message : String(error) };
+  }
+}
 
 async function checkLogin(
   workspace: Workspace,
@@ -126,18 +154,21 @@ async function checkLogin(
       facts.warning = `this login ${when}: the OAuth consent screen is in Testing mode, where Google keeps logins 7 days (see the README)`;
     }
   }
-  const fix = missingScopes.length > 0 ? { fix: relogin } : {};
+  if (missingScopes.length > 0) {
+    // Listing would fail with 403: the login exists but does not work for gmailctl.
+    return { ok: false, state: 'error', detail: `Google did not grant ${missingScopes.join(', ')}`, ...facts, fix: relogin };
+  }
 
   if (stored.access_token && stored.expiry_date && stored.expiry_date - EAGER_REFRESH_MS > now) {
     const minutes = Math.round((stored.expiry_date - now) / 60_000);
-    return { ok: true, state: 'valid', detail: `access token valid for ${minutes} more minutes`, ...facts, ...fix };
+    return { ok: true, state: 'valid', detail: `access token valid for ${minutes} more minutes`, ...facts };
   }
   if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', ...facts };
   try {
     const session = await sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
     await session.accessToken();
     await session.close();
-    return { ok: true, state: 'refreshed', detail: 'refreshed the access token', ...facts, ...fix };
+    return { ok: true, state: 'refreshed', detail: 'refreshed the access token', ...facts };
   } catch (error) {
     if (error instanceof AuthRequiredError) {
       return { ok: false, state: 'revoked', detail: 'the login was revoked or has expired', ...facts, fix: relogin };

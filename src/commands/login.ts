@@ -55,5 +55,5 @@ export async function runLogin({ io, env, signal }: CommandContext, flags: Login
   if (flags.account && flags.account.toLowerCase() !== account.toLowerCase()) {
     io.warn(`You asked for ${flags.account} but logged in as ${account}.`);
   }
-  io.stderr.write(`Logged in as ${account}\n`);
+  io.info(`Logged in as ${account}`);
 }

@@ -16,6 +16,11 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
 
   const current = report.accounts.find((a) => a.isDefault);
   if (!current) throw new AuthRequiredError('You are not logged in to any account.');
+  if (!current.ok && current.source === 'environment') {
+    throw new AuthRequiredError(`The login in the environment does not work: ${current.detail}.`, undefined, {
+      hint: 'Set a fresh GMAILCTL_REFRESH_TOKEN (with GMAILCTL_CLIENT_ID and GMAILCTL_CLIENT_SECRET) or GMAILCTL_ACCESS_TOKEN.',
+    });
+  }
   if (!current.ok) throw new AuthRequiredError(`The login for ${current.account} does not work: ${current.detail}.`, current.account);
 }
 

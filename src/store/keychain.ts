@@ -21,7 +21,7 @@ export function keychainTimeoutMs(env: NodeJS.ProcessEnv): number {
 
 export class KeychainStore implements TokenStore {
   readonly kind = 'keychain' as const;
-  readonly location = `the OS keychain (service "${KEYCHAIN_SERVICE}")`;
+  readonly location = `service "${KEYCHAIN_SERVICE}"`;
   #keytar: Promise<Keytar> | undefined;
 
   constructor(private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS) {}

@@ -135,6 +135,21 @@ describe('GMAILCTL_CLIENT_ID + GMAILCTL_CLIENT_SECRET + GMAILCTL_REFRESH_TOKEN',
     expect(result.stdout).toMatch(/unreachable/);
   });
 
+  it('status reports the environment\'s login as the default, exit 0; exit 4 once Google refuses it', async () => {
+    const ok = await run(['status', '--json'], refreshEnv());
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout) as { defaultAccount: string; accounts: Array<{ source: string; ok: boolean; isDefault: boolean }> };
+    expect(report.defaultAccount).toBe('GMAILCTL_REFRESH_TOKEN');
+    expect(report.accounts[0]).toMatchObject({ source: 'environment', ok: true, isDefault: true });
+
+    const dead = await run(['status'], refreshEnv('1//0not-a-token-the-emulator-knows'));
+    expect(dead.exitCode).toBe(4);
+    expect(dead.stderr).toMatch(/login in the environment does not work/);
+    expect(dead.stderr).toMatch(/GMAILCTL_REFRESH_TOKEN/);
+    expect(dead.stderr).not.toMatch(/gmailctl login --account/);
+    await expectNothingWritten();
+  });
+
   it('a revoked refresh token: exit 4 with a hint about the environment variables', async () => {
     const doomed = (await freshLogin()).refresh_token;
     const revoked = await fetch(new URL('revoke', emulator.url), {
@@ -234,7 +249,7 @@ describe('GMAILCTL_ACCESS_TOKEN alone', () => {
   // expiry_date, so sessionFor().accessToken() → OAuth2Client.getAccessToken() returns it
   // without asking Google. A fix would check it once (e.g. a users/me/profile call through
   // session.call) before printing it when it came from GMAILCTL_ACCESS_TOKEN.
-  it.fails('once Google stops accepting it: token exits 4 too, printing nothing', async () => {
+  it('once Google stops accepting it: token exits 4 too, printing nothing', async () => {
     emulator.expireAccessTokens();
     const result = await run(['token'], { GMAILCTL_ACCESS_TOKEN: accessToken });
     expect(result.stdout).toBe('');

@@ -170,7 +170,7 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
   // The README says the progress line "never appears in a pipe". Where: src/io.ts
   // IO.progress() checks only isStderrTTY; it should also require isStdoutTTY (or list.ts
   // should create the progress line only when stdout is a terminal).
-  it.fails('list | cat in the pane: no progress line while it runs, none left on the screen', { timeout: 60_000 }, async () => {
+  it('list | cat in the pane: no progress line while it runs, none left on the screen', { timeout: 60_000 }, async () => {
     const progressScreens: string[] = [];
     const final = await runInPane(`${cli} list | cat`, (text) => {
       if (/messages, \d+\/s/.test(text)) progressScreens.push(text);
@@ -301,7 +301,7 @@ describe('colour, --quiet and the shape of errors (in pipes)', () => {
   // informational line like logout's "Logged out of <address>" (which --quiet drops), but
   // src/commands/login.ts writes it with io.stderr.write instead of io.info. The consent URL
   // and the paste instructions must stay (they are the way forward), the confirmation need not.
-  it.fails('--quiet login prints nothing after success (no "Logged in as …")', async () => {
+  it('--quiet login prints nothing after success (no "Logged in as …")', async () => {
     const s = await createSandbox(emulator);
     try {
       const result = await s.login(['--account', 'grace@example.com', '--quiet']);
