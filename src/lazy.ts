@@ -10,3 +10,11 @@ async function commonJs<T extends object>(load: Promise<T>): Promise<T> {
 
 export const loadAuthLibrary = () => commonJs(import('google-auth-library'));
 export const loadGmailLibrary = () => commonJs(import('@googleapis/gmail'));
+
+/**
+ * Starts loading both libraries now, so that compiling them overlaps with reading the
+ * config and the token store instead of following it. Failures surface where they are used.
+ */
+export function preloadGoogleLibraries(): void {
+  Promise.all([loadAuthLibrary(), loadGmailLibrary()]).catch(() => undefined);
+}

@@ -5,6 +5,7 @@ import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
 import { apiRootFrom, createGmailClient } from '../gmail/client.js';
 import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/list.js';
 import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../output/index.js';
+import { preloadGoogleLibraries } from '../lazy.js';
 import type { CommandContext } from './context.js';
 
 export interface ListFlags {
@@ -18,6 +19,7 @@ export interface ListFlags {
 }
 
 export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
+  preloadGoogleLibraries();
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
@@ -42,7 +44,7 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   const deps = { gmail, call: session.call, signal: stop, limit };
   const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(deps, query) : listMessageSummaries(deps, query);
 
-  const writer = createMessageWriter(format, io);
+  const writer = await createMessageWriter(format, io);
   const progress = format === 'ids' ? undefined : io.progress();
   const started = Date.now();
   let written = 0;

@@ -33,7 +33,7 @@ async function render(
   options: Parameters<typeof fakeTerminal>[0] = {},
 ): Promise<{ out: string; err: string }> {
   const terminal = fakeTerminal(options);
-  const writer = createMessageWriter(format, terminal.io);
+  const writer = await createMessageWriter(format, terminal.io);
   for (const page of pages) await writer.writePage(page);
   await writer.end(outcome);
   await settle();
