@@ -5,7 +5,6 @@
  * only when something broke (a CLI run failed, a request failed for good, output was short).
  * See test/bench/README.md for what each figure measures.
  */
-import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -33,10 +32,6 @@ interface Figure {
   target: string;
   met: boolean;
 }
-
-// The in-process emulator aborts every latency sleep through one AbortSignal; with dozens of
-// requests in flight Node would warn about a listener leak that is none.
-EventEmitter.defaultMaxListeners = 0;
 
 const figures: Figure[] = [];
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());

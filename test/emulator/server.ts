@@ -3,6 +3,7 @@
  * OAuth, Gmail or control handlers, adds latency to Gmail answers, and writes the reply.
  * Binds 127.0.0.1 only, and tracks sockets so that close() also ends keep-alive connections.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +89,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const startedAt = performance.now();
   // Aborted on close, so that requests sleeping on latency or a delay fault stop at once.
   const closing = new AbortController();
+  // Every delayed answer waits on it: hundreds at once under load is expected, not a leak.
+  setMaxListeners(0, closing.signal);
 
   async function respond(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const body = await readBody(incoming);
