@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// A stand-in browser that records what gmailctl handed it, then follows the URL as
+// follow-redirects.mjs does. Used as GMAILCTL_BROWSER="node reliability-browser-recorder.mjs RECORD_FILE".
+// It writes its own argv and environment and, when its parent is the shell that gmailctl
+// ran the command through, that shell's command line and environment too (from /proc).
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const record = process.argv[2];
+const url = process.argv.at(-1);
+
+function processFacts(pid) {
+  try {
+    const split = (file) => readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
+    return { cmdline: split('cmdline'), environ: split('environ') };
+  } catch {
+    return undefined;
+  }
+}
+
+const parent = processFacts(process.ppid);
+const parentIsShell = parent !== undefined && /(^|\/)(ba|da|z)?sh$/.test(parent.cmdline[0] ?? '');
+writeFileSync(record, JSON.stringify({ argv: process.argv.slice(2), env: process.env, shell: parentIsShell ? parent : undefined }));
+const response = await fetch(url, { redirect: 'follow' });
+await response.text();
+process.exit(response.ok ? 0 : 1);
