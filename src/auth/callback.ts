@@ -59,15 +59,16 @@ function sameSecret(given: string, expected: string): boolean {
 
 /** Human words for the errors Google sends to the redirect URI. */
 export function describeDenial(error: string, description: string | undefined): string {
-  const known: Record<string, string> = {
-    access_denied: 'Access was denied on the consent page.',
-    admin_policy_enforced: 'Your Google Workspace administrator does not allow this app.',
-    invalid_scope: 'Google rejected the requested scope.',
-    unauthorized_client: 'This OAuth client is not allowed to ask for that.',
-    invalid_request: 'Google rejected the authorization request.',
-  };
+  // A Map, not an object literal: "toString" or "__proto__" from a crafted URL must not match.
+  const known = new Map([
+    ['access_denied', 'Access was denied on the consent page.'],
+    ['admin_policy_enforced', 'Your Google Workspace administrator does not allow this app.'],
+    ['invalid_scope', 'Google rejected the requested scope.'],
+    ['unauthorized_client', 'This OAuth client is not allowed to ask for that.'],
+    ['invalid_request', 'Google rejected the authorization request.'],
+  ]);
   // Both values come from a URL anyone can craft: no control characters reach the terminal.
   const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  const base = known[error] ?? `Google answered the login with the error "${printable(error)}".`;
+  const base = known.get(error) ?? `Google answered the login with the error "${printable(error)}".`;
   return description ? `${base} (${printable(description)})` : base;
 }
