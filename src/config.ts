@@ -7,6 +7,7 @@ import path from 'node:path';
 import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError, UsageError } from './errors.js';
+import { withFileLock } from './file-lock.js';
 
 export type TokenStoreKind = 'keychain' | 'file';
 
@@ -79,6 +80,12 @@ export async function saveSettings(configDir: string, settings: Settings): Promi
   if (settings.tokenStore) body.tokenStore = settings.tokenStore;
   if (settings.accounts && settings.accounts.length > 0) body.accounts = [...new Set(settings.accounts)];
   await writeFileAtomic(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Changes config.json under a lock, from what it holds now (not what was read earlier). */
+export async function updateSettings(configDir: string, change: (settings: Settings) => Settings): Promise<void> {
+  await ensureConfigDir(configDir);
+  await withFileLock(settingsPath(configDir), async () => saveSettings(configDir, change(await loadSettings(configDir))));
 }
 
 /** GMAILCTL_TOKEN_STORE wins over config.json; the keychain is the default. */

@@ -40,8 +40,19 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
   const response = e.response;
   if (!response || response.status === undefined) {
     const code = networkCode(e);
-    return new GoogleApiError(`Could not reach Google while ${context.doing}: ${code ?? e.message ?? 'network error'}.`, undefined, {
-      hint: 'Check your network connection and try again.',
+    if (code) {
+      return new GoogleApiError(`Could not reach Google while ${context.doing}: ${code}.`, undefined, {
+        hint: 'Check your network connection and try again.',
+        cause: error,
+      });
+    }
+    // Google answered, but with something the client library could not use (not JSON, no
+    // access token): not a network problem, and the user should not be told it is.
+    // A TypeError or SyntaxError here is the library choking on a body that is not JSON:
+    // its own text ("Cannot create property … on string …") means nothing to the user.
+    const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : (e.message ?? 'unreadable answer');
+    return new GoogleApiError(`Google's answer could not be used while ${context.doing}: ${detail}.`, undefined, {
+      hint: 'Try again; if it keeps happening, run with --debug and report it.',
       cause: error,
     });
   }

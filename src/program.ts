@@ -202,7 +202,7 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
 
   const program = buildProgram(() => ({ io, env: io.env, signal: interrupt.signal }));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await Promise.race([program.parseAsync(argv, { from: 'user' }), windDown(interrupt.signal)]);
     return ExitCode.ok;
   } catch (error) {
     return report(error, io, interrupt.signal);
@@ -210,6 +210,24 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** How long a command may take to wind down after Ctrl-C (close a JSON array, free a port). */
+const WIND_DOWN_MS = 1500;
+
+/**
+ * Rejects a moment after the signal: commands stop on their own when they can, but a call
+ * stuck in a library that does not listen (a hung token endpoint) must not keep the user
+ * waiting for a second Ctrl-C.
+ */
+function windDown(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener(
+      'abort',
+      () => setTimeout(() => reject(signal.reason as Error), WIND_DOWN_MS).unref(),
+      { once: true },
+    );
+  });
 }
 
 function report(error: unknown, io: IO, interrupted: AbortSignal): number {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { saveSettings, withLogin, type TokenStoreKind } from '../config.js';
+import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { InterruptedError, LoginError } from '../errors.js';
 import { toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
@@ -140,7 +140,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     };
     if (signal.aborted) throw signal.reason as Error;
     await workspace.store.set(account, login);
-    await saveSettings(workspace.configDir, withLogin(workspace.settings, account, options.rememberStore));
+    await updateSettings(workspace.configDir, (settings) => withLogin(settings, account, options.rememberStore));
     return { account };
   } finally {
     stopPasting.abort();

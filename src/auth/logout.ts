@@ -2,7 +2,7 @@
  * Logout: revoke at Google first (a deleted-but-valid refresh token would still grant
  * access to whoever copied it), then delete locally whatever Google answered.
  */
-import { saveSettings, withoutLogin } from '../config.js';
+import { updateSettings, withoutLogin } from '../config.js';
 import { AuthRequiredError } from '../errors.js';
 import { toGmailctlError } from '../google-error.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
@@ -37,7 +37,6 @@ export async function logout(
   }
 
   const results: LogoutResult[] = [];
-  let settings = workspace.settings;
   for (const { account, stored } of logins) {
     let revokeFailure: string | undefined;
     if (typeof revoke === 'string') revokeFailure = revoke;
@@ -49,8 +48,7 @@ export async function logout(
       }
     }
     await workspace.store.delete(account);
-    settings = withoutLogin(settings, account);
-    await saveSettings(workspace.configDir, settings);
+    await updateSettings(workspace.configDir, (settings) => withoutLogin(settings, account));
     results.push({ account, ...(revokeFailure ? { revokeFailure } : {}) });
   }
   return results;

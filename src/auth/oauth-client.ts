@@ -11,6 +11,15 @@ export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.reado
 /** Cached access tokens are refreshed this long before they expire. */
 export const EAGER_REFRESH_MS = 5 * 60 * 1000;
 
+/**
+ * How long one request to Google may take before it is given up (and perhaps retried):
+ * gaxios waits forever by default, and a hung endpoint must not hang a cron job.
+ */
+export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.GMAILCTL_HTTP_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : 30_000;
+}
+
 export async function createOAuthClient(credentials: ClientCredentials, redirectUri?: string): Promise<OAuth2Client> {
   const { OAuth2Client } = await loadAuthLibrary();
   return new OAuth2Client({
@@ -23,6 +32,7 @@ export async function createOAuthClient(credentials: ClientCredentials, redirect
       oauth2RevokeUrl: credentials.revokeUri,
     },
     eagerRefreshThresholdMillis: EAGER_REFRESH_MS,
+    transporterOptions: { timeout: requestTimeoutMs() },
   });
 }
 

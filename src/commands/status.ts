@@ -1,6 +1,6 @@
 import { openWorkspace } from '../auth/session.js';
 import { collectStatus, type StatusReport } from '../auth/status.js';
-import { AuthRequiredError } from '../errors.js';
+import { AuthRequiredError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
 
@@ -15,6 +15,10 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
   else await io.write(renderStatus(report, io));
 
   const current = report.accounts.find((a) => a.isDefault);
+  if (!report.tokenStore.reachable && current?.source !== 'environment') {
+    // Logging in again cannot fix a keychain that does not answer: say what can.
+    throw new TokenStoreError(`The token store cannot be used: ${report.tokenStore.problem ?? 'unknown reason'}`);
+  }
   if (!current) throw new AuthRequiredError('You are not logged in to any account.');
   if (!current.ok && current.source === 'environment') {
     throw new AuthRequiredError(`The login in the environment does not work: ${current.detail}.`, undefined, {

@@ -5,6 +5,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
 import { failureFacts } from '../google-error.js';
+import { requestTimeoutMs } from '../auth/oauth-client.js';
 import { loadGmailLibrary } from '../lazy.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
 
@@ -34,6 +35,7 @@ export async function createGmailClient(auth: OAuth2Client, options: GmailClient
     version: 'v1',
     auth,
     rootUrl: options.apiRoot,
+    timeout: requestTimeoutMs(),
     retryConfig: {
       retry: policy.maxAttempts - 1,
       noResponseRetries: policy.maxAttempts - 1,

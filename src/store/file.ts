@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ensureConfigDir } from '../config.js';
+import { withFileLock } from '../file-lock.js';
 import { TokenStoreError } from '../errors.js';
 import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
@@ -32,17 +33,22 @@ export class FileStore implements TokenStore {
 
   async set(account: string, login: StoredLogin): Promise<void> {
     await ensureConfigDir(this.configDir);
-    const logins = await this.#read();
-    logins[account] = JSON.parse(serializeLogin(login)) as unknown;
-    await this.#write(logins);
+    await withFileLock(this.location, async () => {
+      const logins = await this.#read();
+      logins[account] = JSON.parse(serializeLogin(login)) as unknown;
+      await this.#write(logins);
+    });
   }
 
   async delete(account: string): Promise<boolean> {
-    const logins = await this.#read();
-    if (!(account in logins)) return false;
-    delete logins[account];
-    await this.#write(logins);
-    return true;
+    if (!(account in (await this.#read()))) return false; // nothing to change, nothing to lock
+    return withFileLock(this.location, async () => {
+      const logins = await this.#read();
+      if (!(account in logins)) return false;
+      delete logins[account];
+      await this.#write(logins);
+      return true;
+    });
   }
 
   async #read(): Promise<Record<string, unknown>> {

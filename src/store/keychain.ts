@@ -5,6 +5,7 @@
  * block the CLI forever waiting for an unlock prompt that nobody sees.
  */
 import { TokenStoreError } from '../errors.js';
+import { pingSecretService, sessionBusSocket } from './secret-service-ping.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export const KEYCHAIN_SERVICE = 'gmailctl';
@@ -23,8 +24,12 @@ export class KeychainStore implements TokenStore {
   readonly kind = 'keychain' as const;
   readonly location = `service "${KEYCHAIN_SERVICE}"`;
   #keytar: Promise<Keytar> | undefined;
+  #serviceAnswers: Promise<void> | undefined;
 
-  constructor(private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS) {}
+  constructor(
+    private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   async probe(): Promise<void> {
     // A write, a read and a delete: a keychain that only answers reads (or a locked
@@ -50,6 +55,9 @@ export class KeychainStore implements TokenStore {
   }
 
   async #call<T>(doing: 'read from' | 'write to', operation: (keytar: Keytar) => Promise<T>): Promise<T> {
+    // Once per process, before the binding can block the main thread (see secret-service-ping.ts).
+    this.#serviceAnswers ??= this.#checkSecretService();
+    await this.#serviceAnswers;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -68,6 +76,14 @@ export class KeychainStore implements TokenStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async #checkSecretService(): Promise<void> {
+    if (process.platform !== 'linux') return;
+    const socket = sessionBusSocket(this.env.DBUS_SESSION_BUS_ADDRESS);
+    if (!socket) return; // no bus address: the binding fails fast on its own
+    const outcome = await pingSecretService(socket, this.timeoutMs);
+    if (!outcome.ok) throw unavailable(outcome.reason);
   }
 }
 

@@ -131,7 +131,7 @@ describe('GMAILCTL_CLIENT_ID + GMAILCTL_CLIENT_SECRET + GMAILCTL_REFRESH_TOKEN',
 
   it('the stored-login path really is unusable here (the test would notice a keychain access)', async () => {
     const result = await run(['status'], {});
-    expect(result.exitCode).toBe(4);
+    expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/unreachable/);
   });
 

@@ -106,14 +106,14 @@ describe('the token store', () => {
     for (const secret of [...emulator.tokens().refreshTokens, ...emulator.tokens().accessTokens, emulator.clientSecret]) expect(raw).not.toContain(secret);
   });
 
-  it('the keychain store with no Secret Service: reachable false, a problem naming both opt-ins, exit 4', async () => {
+  it('the keychain store with no Secret Service: reachable false, a problem naming both opt-ins, exit 1 (a keychain error)', async () => {
     const s = await sandbox('keychain');
     // A login was recorded earlier (config.json names the account); its secret is in the keychain.
     await mkdir(s.configDir, { recursive: true, mode: 0o700 });
     await writeFile(path.join(s.configDir, 'config.json'), JSON.stringify({ defaultAccount: ACCOUNT, accounts: [ACCOUNT] }));
 
     const { exitCode, report, stderr } = await statusJson(s, noSecretService(s));
-    expect(exitCode).toBe(4);
+    expect(exitCode).toBe(1);
     expect(report.tokenStore.kind).toBe('keychain');
     expect(report.tokenStore.reachable).toBe(false);
     expect(report.tokenStore.problem).toMatch(/--insecure-storage/);
@@ -122,16 +122,17 @@ describe('the token store', () => {
     expect(stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
 
     const text = await s.run(['status'], { env: noSecretService(s) });
-    expect(text.exitCode).toBe(4);
+    expect(text.exitCode).toBe(1);
+    expect(text.stderr).not.toMatch(/gmailctl login --account/); // logging in again cannot fix the keychain
     expect(text.stdout).toMatch(/^Token store: OS keychain .*unreachable$/m);
     expect(text.stdout).toMatch(/--insecure-storage/);
     expect(text.stdout).toMatch(/GMAILCTL_TOKEN_STORE=file/);
   });
 
-  it('the keychain store with no Secret Service and no login at all: still reachable false, exit 4', async () => {
+  it('the keychain store with no Secret Service and no login at all: still reachable false, exit 1', async () => {
     const s = await sandbox('keychain');
     const { exitCode, report } = await statusJson(s, noSecretService(s));
-    expect(exitCode).toBe(4);
+    expect(exitCode).toBe(1);
     expect(report.tokenStore.reachable).toBe(false);
     expect(report.tokenStore.problem).toMatch(/--insecure-storage.*GMAILCTL_TOKEN_STORE=file|GMAILCTL_TOKEN_STORE=file.*--insecure-storage/s);
     expect(report.accounts).toEqual([]);
