@@ -78,7 +78,8 @@ export async function createSandbox(emulator: Emulator, options: { store?: 'file
       return sandbox.run(['login', '--timeout', '20', ...args], runOptions);
     },
     async cleanup() {
-      await rm(dir, { recursive: true, force: true });
+      // Retries: a process the test started may still be finishing a write (ENOTEMPTY).
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
   return sandbox;
