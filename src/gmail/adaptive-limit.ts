@@ -1,7 +1,9 @@
 /**
  * A concurrency limit that finds Gmail's per-user quota instead of assuming one (Google
- * publishes two regimes that differ fourfold): additive increase while calls succeed,
- * multiplicative decrease when Google says we are too fast (AIMD, as TCP does).
+ * publishes two regimes that differ fourfold), as TCP finds a link's capacity: slow start
+ * (one more slot per success, so the limit doubles every round) until Google first says we
+ * are too fast, then additive increase (one slot per round) and multiplicative decrease
+ * (halve on each burst of rate-limit answers).
  */
 
 export interface AdaptiveLimitOptions {
@@ -15,8 +17,9 @@ export class AdaptiveLimit {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private lastDecrease = 0;
+  private slowStart = true;
 
-  constructor(private readonly options: AdaptiveLimitOptions = { initial: 8, min: 1, max: 40 }) {
+  constructor(private readonly options: AdaptiveLimitOptions = { initial: 8, min: 1, max: 64 }) {
     this.limit = options.initial;
   }
 
@@ -32,8 +35,8 @@ export class AdaptiveLimit {
     this.active += 1;
     try {
       const result = await task();
-      // One more slot for every `limit` successes: +1 per round of requests.
-      this.limit = Math.min(this.options.max, this.limit + 1 / this.limit);
+      // Slow start: +1 per success (×2 per round). Then: +1 for every `limit` successes.
+      this.limit = Math.min(this.options.max, this.limit + (this.slowStart ? 1 : 1 / this.limit));
       return result;
     } finally {
       this.active -= 1;
@@ -43,6 +46,7 @@ export class AdaptiveLimit {
 
   /** Google answered 429 or a 403 rate limit: halve, but once per burst of such answers. */
   rateLimited(now: number = Date.now()): void {
+    this.slowStart = false;
     if (now - this.lastDecrease < 1000) return;
     this.lastDecrease = now;
     this.limit = Math.max(this.options.min, this.limit / 2);

@@ -29,13 +29,22 @@ describe('AdaptiveLimit', () => {
     );
     await tick();
     expect(running).toBe(3);
+    expect(peak).toBe(3); // before any task finished (finishing ones grow the limit)
     for (const g of gates) g.open();
     await Promise.all(all);
-    expect(peak).toBe(3);
   });
 
-  it('grows by about one slot per round of successes', async () => {
-    const limit = new AdaptiveLimit({ initial: 2, min: 1, max: 10 });
+  it('doubles every round of successes until the first rate limit (slow start)', async () => {
+    const limit = new AdaptiveLimit({ initial: 2, min: 1, max: 100 });
+    for (let i = 0; i < 2; i += 1) await limit.run(async () => undefined);
+    expect(limit.current).toBe(4);
+    for (let i = 0; i < 4; i += 1) await limit.run(async () => undefined);
+    expect(limit.current).toBe(8);
+  });
+
+  it('after a rate limit, grows by about one slot per round of successes', async () => {
+    const limit = new AdaptiveLimit({ initial: 4, min: 1, max: 10 });
+    limit.rateLimited(1_000_000); // 4 → 2, and slow start is over
     expect(limit.current).toBe(2);
     // 2 successes at limit 2: 2 + 1/2 + 1/2.5 = 2.9 → still 2; a third makes it 3.
     for (let i = 0; i < 3; i += 1) await limit.run(async () => undefined);
