@@ -133,8 +133,11 @@ async function timeToFirstRequest(): Promise<Figure> {
 
 /**
  * `list --format ids` over 10,000 messages with 20 ms latency, from its first request to its
- * exit, ÷ the ideal: 20 pages × (20 ms + a bare round trip for a page of 500, measured by a
- * bare node client with no added latency, interleaved with the gmailctl runs).
+ * exit, ÷ the ideal: 20 pages × one round trip for a page of 500 at that latency, as a bare
+ * node client measures it against the same emulator, interleaved with the gmailctl runs. (A
+ * round trip is measured rather than computed as 20 ms + the round trip without latency: the
+ * emulator's 20 ms timers overshoot by a millisecond or two on a busy machine, for every
+ * client alike, and the ideal should not pretend they do not.)
  */
 async function idsListing(): Promise<Figure> {
   const messages = 10_000;
@@ -148,6 +151,7 @@ async function idsListing(): Promise<Figure> {
     const gaps: number[] = [];
     const tails: number[] = [];
     const rtts: number[] = [];
+    const rttsAtLatency: number[] = [];
     const bareAtLatency: number[] = [];
     const bareRoundTrip = async (): Promise<void> => {
       bench.emulator.setLatency(0);
@@ -163,7 +167,9 @@ async function idsListing(): Promise<Figure> {
         'bare pages client (20 ms)',
         await timed(node, [BARE_CLIENT, 'pages', bench.emulator.url, String(pages), '500'], { env: { ...process.env, BENCH_TOKEN: bench.accessToken } }),
       );
-      bareAtLatency.push((JSON.parse(atLatency.stdout) as number[]).reduce((a, b) => a + b, 0));
+      const pageTimes = JSON.parse(atLatency.stdout) as number[];
+      rttsAtLatency.push(median(pageTimes));
+      bareAtLatency.push(pageTimes.reduce((a, b) => a + b, 0));
     };
     const cliRun = async (counted: boolean): Promise<void> => {
       bench.emulator.clearRequests();
@@ -183,14 +189,14 @@ async function idsListing(): Promise<Figure> {
       await bareRoundTrip();
       await cliRun(true);
     }
-    const rtt = median(rtts);
-    const ideal = pages * (latency + rtt);
+    const rtt = median(rttsAtLatency);
+    const ideal = pages * rtt;
     const ratio = median(listing) / ideal;
     say(`gmailctl, first request → exit ms: ${list(listing)}   (whole process: ${list(walls)})`);
     say(`  median gap between consecutive page requests ms: ${list(gaps, 2)}; last request → exit ms: ${list(tails)}`);
-    say(`bare round trip for a page of 500 (median of ${pages} each run) ms: ${list(rtts, 2)}`);
-    say(`context: the bare client fetching the same ${pages} pages at ${latency} ms latency ms: ${list(bareAtLatency)} (the emulator's timers overshoot on a loaded machine); gmailctl ÷ that = ${fmt(median(listing) / median(bareAtLatency), 3)}`);
-    say(`ideal: ${pages} pages × (${latency} + ${fmt(rtt, 2)}) ms = ${fmt(ideal)} ms; ${fmt(median(listing))} ÷ ${fmt(ideal)} = ${fmt(ratio, 3)}`);
+    say(`bare round trip for a page of 500 at ${latency} ms latency (median of ${pages} each run) ms: ${list(rttsAtLatency, 2)}`);
+    say(`context: the same without added latency ms: ${list(rtts, 2)}; the bare client's ${pages} pages in all ms: ${list(bareAtLatency)}`);
+    say(`ideal: ${pages} pages × ${fmt(rtt, 2)} ms = ${fmt(ideal)} ms; ${fmt(median(listing))} ÷ ${fmt(ideal)} = ${fmt(ratio, 3)}`);
     return { name: 'ids listing', measured: `${fmt(ratio, 2)}× ideal`, target: '≤ 1.10×', met: ratio <= 1.1 };
   } finally {
     await bench.close();
@@ -394,7 +400,7 @@ async function main(): Promise<void> {
 
   await figure('cold', 'cold start: gmailctl --version ÷ node -e 0 (median of 15, interleaved)', coldStart);
   await figure('ttfr', 'time to first request: list --format ids − a bare node fetch (median of 10, interleaved)', timeToFirstRequest);
-  await figure('ids', 'ids listing: 10,000 ids, 20 ms latency, ÷ 20 pages × (20 ms + bare round trip)', idsListing);
+  await figure('ids', 'ids listing: 10,000 ids, 20 ms latency, ÷ 20 pages × one measured round trip at that latency', idsListing);
   if (!only || only.includes('quota')) {
     section('metadata under quota: list --include-spam-trash --format ndjson, 1,000 messages, 30 ms latency, msg/s ÷ the regime ceiling');
     say('(the bucket starts full; it is drained by our own gets just before each run, and the time counts from the moment it was empty)');
