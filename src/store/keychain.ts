@@ -9,7 +9,8 @@ import { pingSecretService, sessionBusSocket } from './secret-service-ping.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export const KEYCHAIN_SERVICE = 'gmailctl';
-const PROBE_ACCOUNT = 'gmailctl-probe';
+/** Per process, so that two gmailctl processes probing at once do not read each other's item. */
+const PROBE_ACCOUNT = `gmailctl-probe-${process.pid}`;
 /** Long enough for a slow D-Bus round trip, short enough that a hung daemon is noticed. */
 const DEFAULT_TIMEOUT_MS = 5_000;
 
