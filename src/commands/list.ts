@@ -56,9 +56,8 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
       written += page.messages.length;
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-      progress?.update(
-        io.err.dim(`${written} of ~${Math.max(page.resultSizeEstimate, written)} messages, ${Math.round(written / seconds)}/s`),
-      );
+      const expected = Math.max(Math.min(page.resultSizeEstimate, flags.max ?? Number.POSITIVE_INFINITY), written);
+      progress?.update(io.err.dim(`${written} of ~${expected} messages, ${Math.round(written / seconds)}/s`));
     }
     outcome = 'complete';
   } catch (error) {
