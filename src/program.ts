@@ -34,12 +34,25 @@ export function buildProgram(context: () => CommandContext): Command {
 Examples:
   $ gmailctl login
   $ gmailctl list -q 'is:unread newer_than:1d'
-  $ gmailctl list -q label:UNREAD --format ids | wc -l
-  $ curl -H "Authorization: Bearer $(gmailctl token)" https://gmail.googleapis.com/gmail/v1/users/me/profile
+
+Recipes for scripts:
+  Count unread mail (ids only: fast and cheap on quota)
+    $ gmailctl list -q is:unread --format ids | wc -l
+  Loop over ids, four at a time
+    $ gmailctl list -q 'from:alerts@example.com' --format ids | xargs -P4 -n1 ./handle-message
+  jq over JSON
+    $ gmailctl list -q 'is:unread newer_than:1d' --json | jq -r '.[].subject'
+  Call any Gmail API with curl
+    $ curl -sH "Authorization: Bearer $(gmailctl token)" https://gmail.googleapis.com/gmail/v1/users/me/labels
+  cron, on a machine without a desktop keychain (log in once with --insecure-storage)
+    */15 * * * * GMAILCTL_TOKEN_STORE=file gmailctl list -q is:unread --format ids | wc -l > ~/.unread
+  CI, with no store and no files
+    $ GMAILCTL_CLIENT_ID=… GMAILCTL_CLIENT_SECRET=… GMAILCTL_REFRESH_TOKEN=… gmailctl list --format ndjson
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 4 login required, 130 interrupted.
 Environment: GMAILCTL_ACCOUNT, GMAILCTL_CONFIG_DIR, GMAILCTL_CREDENTIALS, GMAILCTL_TOKEN_STORE,
-  GMAILCTL_API_ROOT, GMAILCTL_BROWSER (or BROWSER), GMAILCTL_DEBUG, NO_COLOR, FORCE_COLOR.`,
+  GMAILCTL_API_ROOT, GMAILCTL_BROWSER (or BROWSER), GMAILCTL_DEBUG, GMAILCTL_CLIENT_ID,
+  GMAILCTL_CLIENT_SECRET, GMAILCTL_REFRESH_TOKEN, GMAILCTL_ACCESS_TOKEN, NO_COLOR, FORCE_COLOR.`,
     );
 
   const withContext = (): CommandContext => {
@@ -205,7 +218,7 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
     await Promise.race([program.parseAsync(argv, { from: 'user' }), windDown(interrupt.signal)]);
     return ExitCode.ok;
   } catch (error) {
-    return report(error, io, interrupt.signal);
+    return report(error, io, interrupt.signal, argv);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -230,11 +243,11 @@ function windDown(signal: AbortSignal): Promise<never> {
   });
 }
 
-function report(error: unknown, io: IO, interrupted: AbortSignal): number {
+function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly string[]): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
-    // `gmailctl` alone: commander has already shown the help on stderr.
-    if (error.code === 'commander.help') return ExitCode.usage;
+    // `gmailctl help [command]` asked for it; `gmailctl` alone did not (the help went to stderr).
+    if (error.code === 'commander.help') return argv[0] === 'help' ? ExitCode.ok : ExitCode.usage;
     const message = error.message.replace(/^error:\s*/i, '');
     io.stderr.write(`${io.err.red('error:')} ${message}\n`);
     io.stderr.write(`Run 'gmailctl --help' for usage.\n`);

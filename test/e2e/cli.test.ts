@@ -42,6 +42,15 @@ describe('help and version', () => {
     }
   });
 
+  it('`gmailctl help` teaches scripting: recipes for counting, xargs, jq, curl, cron and CI', async () => {
+    const result = await run('help');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Recipes for scripts:/);
+    for (const recipe of [/--format ids \| wc -l/, /xargs/, /jq/, /curl .*gmailctl token/, /GMAILCTL_TOKEN_STORE=file/, /GMAILCTL_REFRESH_TOKEN=/]) {
+      expect(result.stdout).toMatch(recipe);
+    }
+  });
+
   it('a bare `gmailctl` shows the help on stderr and exits 2', async () => {
     const result = await run();
     expect(result.exitCode).toBe(2);

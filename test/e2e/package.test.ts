@@ -173,6 +173,22 @@ describe('installed globally from the tarball', () => {
     for (const dependency of Object.keys(pkg.dependencies)) expect(names).toContain(dependency);
   });
 
+  it('runs through npx from the tarball (npm exec, as `npx gmailctl` does once published)', async () => {
+    const result = await execa(
+      'npm',
+      ['exec', '--yes', '--registry', registry.url, '--cache', path.join(work, 'npx-cache'), '--package', tarball, '--', 'gmailctl', '--version'],
+      {
+        cwd: work,
+        env: npmEnv({ npm_config_proxy: '', npm_config_https_proxy: '', npm_config_noproxy: '*' }),
+        extendEnv: false,
+        reject: false,
+        timeout: 100_000,
+      },
+    );
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stdout).trim()).toBe(pkg.version);
+  }, 120_000);
+
   it('--version prints the package version', async () => {
     const result = await execa(installed, ['--version'], { env: { PATH: process.env.PATH ?? '' }, extendEnv: false, reject: false });
     expect(result.exitCode, String(result.stderr)).toBe(0);
