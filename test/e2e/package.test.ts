@@ -133,7 +133,7 @@ describe('installed globally from the tarball', () => {
   let installed: string;
 
   beforeAll(async () => {
-    // The tree the tests ran against: package.json's overrides applied (see the it.fails below
+    // The tree the tests ran against: package.json's overrides applied (see the test below
     // for what a user gets without them).
     registry = await startLocalRegistry(path.join(ROOT, 'package-lock.json'), { overrides: rootOverrides });
     prefix = path.join(work, 'prefix');
