@@ -16,6 +16,8 @@ export interface RecordedRequest {
   status?: number;
   /** Milliseconds since the emulator started. */
   at: number;
+  /** Set on a request that came embedded in a batch (POST /batch/gmail/v1, itself recorded as well). */
+  batch?: boolean;
 }
 
 export interface Reply {

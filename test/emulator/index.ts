@@ -1,7 +1,8 @@
 /**
  * A local Google for gmailctl's tests, demo and benchmarks: OAuth (auth, token, revoke)
- * and the Gmail API v1 calls the CLI makes, on 127.0.0.1 only, speaking Google's wire
- * formats, with seeded mailboxes, injectable faults, latency and Gmail's per-user quota.
+ * and the Gmail API v1 calls the CLI makes (alone or in a POST /batch/gmail/v1), on
+ * 127.0.0.1 only, speaking Google's wire formats, with seeded mailboxes, injectable
+ * faults, latency and Gmail's per-user quota.
  *
  *   const emulator = await startEmulator({ messages: 1234 });
  *   // GMAILCTL_API_ROOT=emulator.url, client file = emulator.credentials()
@@ -18,6 +19,7 @@ import { AccountMailbox } from './search.js';
 import { startServer } from './server.js';
 import { TokenRegistry, type IssuedTokens } from './tokens.js';
 
+export { buildBatchBody, parseBatchResponse, BATCH_PATH, MAX_BATCH_PARTS, type BatchRequestPart, type BatchResponsePart } from './batch.js';
 export { faults, type Fault, type RequestMatch } from './faults.js';
 export { generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, type GmailLabel, type MailboxMessage } from './mailbox.js';
 export { quotaCeiling, type QuotaOptions, type QuotaRegime } from './quota.js';

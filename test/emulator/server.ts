@@ -1,12 +1,15 @@
 /**
  * The HTTP side: reads and records each request, applies queued faults, routes to the
  * OAuth, Gmail or control handlers, adds latency to Gmail answers, and writes the reply.
+ * A Gmail batch is unpacked here too, so that each embedded request goes through the same
+ * recording, faults and Gmail routing as one sent alone.
  * Binds 127.0.0.1 only, and tracks sockets so that close() also ends keep-alive connections.
  */
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BATCH_PATH, batchReply, parseBatchRequest, type BatchPart } from './batch.js';
 import type { EmulatorContext } from './context.js';
 import type { RecordedRequest, Reply } from './exchange.js';
 import type { Fault } from './faults.js';
@@ -31,6 +34,17 @@ function route(request: RecordedRequest, context: EmulatorContext): Reply {
   if (!oauth) return apiError(404, { reason: 'notFound', message: `Not Found: ${request.path}` });
   if (request.method !== oauth.method) return apiError(405);
   return oauth.handle(request, context);
+}
+
+/** Gmail's API answers, a batch included: these get the configured latency, once per HTTP response. */
+function isGmailApi(path: string): boolean {
+  return path.startsWith(GMAIL_PREFIX) || path === BATCH_PATH;
+}
+
+/** A batch carries Gmail calls only: Google's batch endpoint is per API. */
+function routeInner(request: RecordedRequest, context: EmulatorContext): Reply {
+  if (request.path.startsWith(GMAIL_PREFIX)) return handleGmail(request, context);
+  return apiError(404, { reason: 'notFound', message: `Not Found: ${request.path}` });
 }
 
 /** The OAuth endpoints answer faults in their own flat error format. */
@@ -92,6 +106,47 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Every delayed answer waits on it: hundreds at once under load is expected, not a leak.
   setMaxListeners(0, closing.signal);
 
+  /** What one batch part is, as a request of its own: the outer bearer token applies unless the part names one. */
+  function innerRequest(part: BatchPart, outer: RecordedRequest): RecordedRequest {
+    const url = new URL(part.target, 'http://127.0.0.1');
+    const authorization = part.headers.authorization ?? outer.headers.authorization;
+    return {
+      method: part.method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: { ...part.headers, ...(authorization === undefined ? {} : { authorization }) },
+      body: part.body,
+      at: performance.now() - startedAt,
+      batch: true,
+    };
+  }
+
+  /**
+   * Runs a batch's parts in order, each recorded and matched against the fault queue as
+   * if sent alone: a status or raw fault answers that part only, a delay fault delays the
+   * whole answer, and a reset fault ends the batch there (the caller drops the connection;
+   * later parts are neither run nor recorded). Statuses are recorded only once the answer
+   * is about to be written, as for any request.
+   */
+  function runBatch(outer: RecordedRequest): { reply: Reply; delayMs: number; answered: Array<[RecordedRequest, Reply]> } | 'reset' {
+    const parsed = parseBatchRequest(outer.headers['content-type'], outer.body);
+    if (!parsed.ok) return { reply: parsed.error, delayMs: 0, answered: [] };
+    let delayMs = 0;
+    const answers: Array<{ contentId?: string; reply: Reply }> = [];
+    const answered: Array<[RecordedRequest, Reply]> = [];
+    for (const part of parsed.parts) {
+      const request = innerRequest(part, outer);
+      log.push(request);
+      const fault = context.faults.take(request.method, request.path);
+      if (fault?.type === 'reset') return 'reset';
+      if (fault?.type === 'delay') delayMs += fault.ms;
+      const reply = fault && (fault.type === 'status' || fault.type === 'raw') ? faultReply(fault, request.path) : routeInner(request, context);
+      answers.push({ ...(part.contentId === undefined ? {} : { contentId: part.contentId }), reply });
+      answered.push([request, reply]);
+    }
+    return { reply: batchReply(answers), delayMs, answered };
+  }
+
   async function respond(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const body = await readBody(incoming);
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
@@ -115,9 +170,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (fault?.type === 'delay') await sleep(fault.ms, undefined, { signal: closing.signal });
-    const reply = fault && (fault.type === 'status' || fault.type === 'raw') ? faultReply(fault, request.path) : route(request, context);
+    let reply: Reply;
+    let answered: Array<[RecordedRequest, Reply]> = [];
+    if (fault && (fault.type === 'status' || fault.type === 'raw')) {
+      reply = faultReply(fault, request.path);
+    } else if (request.path === BATCH_PATH) {
+      if (request.method !== 'POST') {
+        reply = apiError(405);
+      } else {
+        const batch = runBatch(request);
+        if (batch === 'reset') {
+          incoming.socket.destroy();
+          return;
+        }
+        if (batch.delayMs > 0) await sleep(batch.delayMs, undefined, { signal: closing.signal });
+        ({ reply, answered } = batch);
+      }
+    } else {
+      reply = route(request, context);
+    }
     const latency = context.settings.latencyMs;
-    if (latency > 0 && request.path.startsWith(GMAIL_PREFIX)) await sleep(latency, undefined, { signal: closing.signal });
+    if (latency > 0 && isGmailApi(request.path)) await sleep(latency, undefined, { signal: closing.signal });
+    for (const [inner, innerReply] of answered) inner.status = innerReply.status;
     request.status = reply.status;
     write(response, reply);
   }
