@@ -2,7 +2,9 @@ import { setMaxListeners } from 'node:events';
 import { openSession } from '../auth/session.js';
 import { InterruptedError } from '../errors.js';
 import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
-import { apiRootFrom, createGmailClient } from '../gmail/client.js';
+import { batchGet } from '../gmail/batch.js';
+import { apiRootFrom, createGmailClient, retryConfigFor } from '../gmail/client.js';
+import type { FailureKind } from '../gmail/retry.js';
 import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/list.js';
 import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../output/index.js';
 import { preloadGoogleLibraries } from '../lazy.js';
@@ -27,21 +29,24 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   setMaxListeners(0, stop);
   const session = await openSession({ env, account: flags.account });
   const limit = new AdaptiveLimit();
-  const gmail = await createGmailClient(session.client, {
-    apiRoot: apiRootFrom(env),
+  const apiRoot = apiRootFrom(env);
+  const retries = {
     signal: stop,
-    onRetry: (kind, delayMs, attempt) => {
+    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
       if (kind === 'rate-limited') limit.rateLimited();
       io.debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
     },
-  });
+  };
+  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
+  const retryConfig = retryConfigFor(retries);
+  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, signal: stop, retryConfig });
   const query = {
     query: flags.query,
     labelIds: flags.label,
     includeSpamTrash: flags.includeSpamTrash ?? false,
     max: flags.max,
   };
-  const deps = { gmail, call: session.call, signal: stop, limit };
+  const deps = { gmail, call: session.call, signal: stop, limit, batch };
   const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(deps, query) : listMessageSummaries(deps, query);
 
   const writer = await createMessageWriter(format, io);

@@ -12,6 +12,8 @@ import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAf
 export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
 
 export type GmailClient = gmail_v1.Gmail;
+/** gaxios's retry settings, as Google's client takes them (gaxios ships CJS and ESM types). */
+type RetryConfig = NonNullable<gmail_v1.Options['retryConfig']>;
 
 export interface GmailClientOptions {
   apiRoot: string;
@@ -30,40 +32,39 @@ export function apiRootFrom(env: NodeJS.ProcessEnv): string {
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
   const { gmail } = await loadGmailLibrary();
+  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, timeout: requestTimeoutMs(), retryConfig: retryConfigFor(options) });
+}
+
+/** gaxios's retry loop driven by our one policy: for the generated client and for batches alike. */
+export function retryConfigFor(options: Pick<GmailClientOptions, 'policy' | 'signal' | 'onRetry'>): RetryConfig {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
-  return gmail({
-    version: 'v1',
-    auth,
-    rootUrl: options.apiRoot,
-    timeout: requestTimeoutMs(),
-    retryConfig: {
-      retry: policy.maxAttempts - 1,
-      noResponseRetries: policy.maxAttempts - 1,
-      // Batch requests are POSTs; every call we make is a read, so any method may be retried.
-      httpMethodsToRetry: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE'],
-      statusCodesToRetry: [
-        [403, 403],
-        [429, 429],
-        [500, 504],
-      ],
-      shouldRetry: async (error) => {
-        if (options.signal?.aborted) return false;
-        const facts = failureFacts(error);
-        if (classifyFailure(facts) === 'final') return false;
-        const asked = parseRetryAfter(facts.retryAfter, Date.now());
-        if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) return false;
-        const attempt = error.config.retryConfig?.currentRetryAttempt ?? 0;
-        return attempt + 1 < policy.maxAttempts;
-      },
-      retryBackoff: async (error) => {
-        const facts = failureFacts(error);
-        const attempt = error.config.retryConfig?.currentRetryAttempt ?? 1;
-        const delay = retryDelay(attempt, facts.retryAfter, policy);
-        options.onRetry?.(classifyFailure(facts), delay, attempt);
-        await sleep(delay, options.signal);
-      },
+  return {
+    retry: policy.maxAttempts - 1,
+    noResponseRetries: policy.maxAttempts - 1,
+    // Batch requests are POSTs; every call we make is a read, so any method may be retried.
+    httpMethodsToRetry: ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE'],
+    statusCodesToRetry: [
+      [403, 403],
+      [429, 429],
+      [500, 504],
+    ],
+    shouldRetry: async (error) => {
+      if (options.signal?.aborted) return false;
+      const facts = failureFacts(error);
+      if (classifyFailure(facts) === 'final') return false;
+      const asked = parseRetryAfter(facts.retryAfter, Date.now());
+      if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) return false;
+      const attempt = error.config.retryConfig?.currentRetryAttempt ?? 0;
+      return attempt + 1 < policy.maxAttempts;
     },
-  });
+    retryBackoff: async (error) => {
+      const facts = failureFacts(error);
+      const attempt = error.config.retryConfig?.currentRetryAttempt ?? 1;
+      const delay = retryDelay(attempt, facts.retryAfter, policy);
+      options.onRetry?.(classifyFailure(facts), delay, attempt);
+      await sleep(delay, options.signal);
+    },
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

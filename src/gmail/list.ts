@@ -6,10 +6,12 @@
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import { GoogleApiError } from '../errors.js';
-import { failureFacts } from '../google-error.js';
+import { failureFacts, toGmailctlError } from '../google-error.js';
 import type { MessageSummary } from '../output/message.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
+import { MAX_BATCH_SIZE, type PartReply } from './batch.js';
 import type { GmailClient } from './client.js';
+import { classifyFailure } from './retry.js';
 
 export interface ListQuery {
   query?: string;
@@ -34,6 +36,8 @@ export interface ListDeps {
   signal: AbortSignal;
   /** Shared with the client's retry hook so rate-limit answers slow the fetching down. */
   limit?: AdaptiveLimit;
+  /** Sends GETs for these API paths as one batch request (absent: one call per message). */
+  batch?: (paths: string[]) => Promise<PartReply[]>;
 }
 
 /** The largest page users.messages.list allows. */
@@ -97,15 +101,20 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGe
   }
 }
 
-/** Pages of full summaries: list + users.messages.get(format=metadata) per message. */
+/**
+ * Pages of full summaries: list + metadata for each message — in batches while Gmail lets
+ * us (one request for up to 50 messages), one call per message under the adaptive limit
+ * from the first rate-limit answer on, and for whatever a batch could not answer.
+ */
 export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
   const limit = deps.limit ?? new AdaptiveLimit();
+  const state: FetchState = { batching: deps.batch !== undefined };
   let pending: Promise<ListPage> | undefined;
   try {
     for await (const page of listIdPages(deps, query, METADATA_PAGE_SIZE)) {
       // Start this page's metadata, then hand over the previous page: fetching runs ahead
       // of writing by one page, and never further, so memory stays flat.
-      const current = fetchSummaries(deps, limit, page);
+      const current = fetchSummaries(deps, limit, state, page);
       current.catch(() => undefined);
       if (pending) yield await pending;
       pending = current;
@@ -118,30 +127,97 @@ export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): A
   if (pending) yield await pending;
 }
 
-async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, page: IdPage): Promise<ListPage> {
-  const summaries = await Promise.all(
-    page.ids.map((ref) =>
-      limit.run(() =>
-        deps.call('reading message metadata', async () => {
-          try {
-            const response = await deps.gmail.users.messages.get(
-              { userId: 'me', id: ref.id as string, format: 'metadata', metadataHeaders: METADATA_HEADERS },
-              { signal: deps.signal },
-            );
-            return toSummary(wellFormed(response.data, `message ${ref.id}`));
-          } catch (error) {
-            // Deleted between the list and the get: it no longer matches, leave it out.
-            if (failureFacts(error).status === 404) return undefined;
-            throw error;
+interface FetchState {
+  /**
+   * Batches save round trips but not quota, and a rate-limited batch is a burst of 429s
+   * that AIMD cannot pace: after the first rate-limit answer, calls go one by one.
+   */
+  batching: boolean;
+}
+
+/** A message's summary, or undefined when it no longer exists (deleted since the list). */
+type Fetched = MessageSummary | undefined;
+
+async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, state: FetchState, page: IdPage): Promise<ListPage> {
+  const ids = page.ids.map((ref) => ref.id as string);
+  const fetched = new Map<string, Fetched>();
+  let oneByOne = ids;
+  if (state.batching && deps.batch) {
+    const batch = deps.batch;
+    oneByOne = [];
+    await Promise.all(
+      chunks(ids, MAX_BATCH_SIZE).map(async (chunk) => {
+        const replies = await deps.call('reading message metadata', () => batch(chunk.map(metadataPath)));
+        replies.forEach((reply, index) => {
+          const id = chunk[index] as string;
+          const outcome = partOutcome(reply, id);
+          if (outcome.kind === 'done') fetched.set(id, outcome.summary);
+          else {
+            if (outcome.rateLimited) {
+              state.batching = false;
+              limit.rateLimited();
+            }
+            oneByOne.push(id);
           }
-        }),
-      ),
-    ),
-  );
+        });
+      }),
+    );
+  }
+  await Promise.all(oneByOne.map(async (id) => fetched.set(id, await limit.run(() => fetchOne(deps, id)))));
   return {
-    messages: summaries.filter((s): s is MessageSummary => s !== undefined),
+    messages: ids.map((id) => fetched.get(id)).filter((s): s is MessageSummary => s !== undefined),
     resultSizeEstimate: page.resultSizeEstimate,
   };
+}
+
+/** One users.messages.get, with the client's retries and the session's refresh on 401. */
+function fetchOne(deps: ListDeps, id: string): Promise<Fetched> {
+  return deps.call('reading message metadata', async () => {
+    try {
+      const response = await deps.gmail.users.messages.get(
+        { userId: 'me', id, format: 'metadata', metadataHeaders: METADATA_HEADERS },
+        { signal: deps.signal },
+      );
+      return toSummary(wellFormed(response.data, `message ${id}`));
+    } catch (error) {
+      // Deleted between the list and the get: it no longer matches, leave it out.
+      if (failureFacts(error).status === 404) return undefined;
+      throw error;
+    }
+  });
+}
+
+type PartOutcome = { kind: 'done'; summary: Fetched } | { kind: 'again'; rateLimited: boolean };
+
+/**
+ * What a batch part's answer means. Worth another try one by one (where retries, Retry-After
+ * and the refresh on 401 apply): rate limits, server errors, 401. Anything else is final.
+ */
+function partOutcome(reply: PartReply, id: string): PartOutcome {
+  let data: unknown = reply.body;
+  try {
+    data = JSON.parse(reply.body);
+  } catch {
+    // left as text: a 200 is then malformed, an error keeps its text
+  }
+  if (reply.status === 200) return { kind: 'done', summary: toSummary(wellFormed(data as object | string, `message ${id}`)) };
+  if (reply.status === 404) return { kind: 'done', summary: undefined };
+  const failure = { response: { status: reply.status, data, headers: reply.headers } };
+  const kind = classifyFailure(failureFacts(failure));
+  if (kind === 'rate-limited' || kind === 'server' || reply.status === 401) return { kind: 'again', rateLimited: kind === 'rate-limited' };
+  throw toGmailctlError(failure, { doing: 'reading message metadata' });
+}
+
+/** The API path (relative to the root) of one metadata get, as a batch part asks for it. */
+function metadataPath(id: string): string {
+  const query = new URLSearchParams([['format', 'metadata'], ...METADATA_HEADERS.map((name): [string, string] => ['metadataHeaders', name])]);
+  return `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}`;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
 }
 
 /**
