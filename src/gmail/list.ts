@@ -54,15 +54,14 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
   let remaining = query.max ?? Number.POSITIVE_INFINITY;
   let estimate: number | undefined;
   const seen = new Set<string>();
-  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = fetchPage(undefined);
+  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = fetchPage(undefined, remaining);
 
-  function fetchPage(token: string | undefined): Promise<gmail_v1.Schema$ListMessagesResponse> {
-    const maxResults = Math.min(pageSize, remaining);
-    return deps.call('listing messages', async () => {
+  function fetchPage(token: string | undefined, wanted: number): Promise<gmail_v1.Schema$ListMessagesResponse> {
+    const promise = deps.call('listing messages', async () => {
       const response = await deps.gmail.users.messages.list(
         {
           userId: 'me',
-          maxResults,
+          maxResults: Math.min(pageSize, wanted),
           ...(query.query !== undefined ? { q: query.query } : {}),
           ...(query.labelIds.length > 0 ? { labelIds: query.labelIds } : {}),
           ...(query.includeSpamTrash ? { includeSpamTrash: true } : {}),
@@ -72,26 +71,31 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
       );
       return wellFormed(response.data, 'a page of messages');
     });
+    promise.catch(() => undefined); // handled when awaited; no unhandled rejection meanwhile
+    return promise;
   }
 
   while (next && remaining > 0) {
-    const data = await next;
-    next = undefined;
+    const data: gmail_v1.Schema$ListMessagesResponse = await next;
     estimate ??= data.resultSizeEstimate ?? 0;
     pageToken = data.nextPageToken ?? undefined;
+    const listed = data.messages ?? [];
+    // Ask for the next page before anything else: it is all that stands between one round
+    // trip and the next. (Should this page repeat messages, the few still missing are asked
+    // for afterwards.)
+    const stillWanted = remaining - listed.length;
+    next = pageToken && stillWanted > 0 ? fetchPage(pageToken, stillWanted) : undefined;
     // Gmail pages can overlap when mail arrives while we page; each message once.
     const fresh: gmail_v1.Schema$Message[] = [];
-    for (const m of data.messages ?? []) {
+    for (const m of listed) {
       if (fresh.length === remaining) break;
       if (!m.id || seen.has(m.id)) continue;
       seen.add(m.id);
       fresh.push(m);
     }
     remaining -= fresh.length;
-    // Ask for the next page before handing this one over, so the two overlap.
-    if (pageToken && remaining > 0) next = fetchPage(pageToken);
-    next?.catch(() => undefined); // handled when awaited; avoid an unhandled rejection meanwhile
-    if (fresh.length > 0) yield { ids: fresh, resultSizeEstimate: estimate };
+    if (!next && pageToken && remaining > 0) next = fetchPage(pageToken, remaining);
+    if (fresh.length > 0) yield { ids: fresh, resultSizeEstimate: estimate ?? 0 };
   }
 }
 
