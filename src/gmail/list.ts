@@ -95,6 +95,9 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
     }
     remaining -= fresh.length;
     if (!next && pageToken && remaining > 0) next = fetchPage(pageToken, remaining);
+    // Let the request for the next page reach the socket before the consumer writes this
+    // page: it takes a few promise hops inside Google's client to get there.
+    if (next) await new Promise((resolve) => setImmediate(resolve));
     if (fresh.length > 0) yield { ids: fresh, resultSizeEstimate: estimate ?? 0 };
   }
 }
