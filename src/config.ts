@@ -5,9 +5,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
-import writeFileAtomic from 'write-file-atomic';
 import { ConfigError, UsageError } from './errors.js';
-import { withFileLock } from './file-lock.js';
+import { withFileLock, writePrivateFile } from './shared-file.js';
 
 export type TokenStoreKind = 'keychain' | 'file';
 
@@ -79,7 +78,7 @@ export async function saveSettings(configDir: string, settings: Settings): Promi
   if (settings.defaultAccount) body.defaultAccount = settings.defaultAccount;
   if (settings.tokenStore) body.tokenStore = settings.tokenStore;
   if (settings.accounts && settings.accounts.length > 0) body.accounts = [...new Set(settings.accounts)];
-  await writeFileAtomic(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  await writePrivateFile(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`);
 }
 
 /** Changes config.json under a lock, from what it holds now (not what was read earlier). */

@@ -6,9 +6,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { ensureConfigDir } from '../config.js';
-import { withFileLock } from '../file-lock.js';
+import { withFileLock, writePrivateFile } from '../shared-file.js';
 import { TokenStoreError } from '../errors.js';
 import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
@@ -76,7 +75,7 @@ export class FileStore implements TokenStore {
 
   async #write(logins: Record<string, unknown>): Promise<void> {
     try {
-      await writeFileAtomic(this.location, `${JSON.stringify(logins, null, 2)}\n`, { mode: 0o600 });
+      await writePrivateFile(this.location, `${JSON.stringify(logins, null, 2)}\n`);
     } catch (error) {
       throw new TokenStoreError(`Cannot write ${this.location}: ${(error as Error).message}`, { cause: error });
     }
