@@ -3,6 +3,7 @@
  * the loopback listener and a URL pasted on stdin (--no-browser).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { toSingleLine } from '../output/single-line.js';
 
 export type CallbackOutcome =
   /** The right state and a code: exchange it. */
@@ -68,7 +69,6 @@ export function describeDenial(error: string, description: string | undefined): 
     ['invalid_request', 'Google rejected the authorization request.'],
   ]);
   // Both values come from a URL anyone can craft: no control characters reach the terminal.
-  const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-  const base = known.get(error) ?? `Google answered the login with the error "${printable(error)}".`;
-  return description ? `${base} (${printable(description)})` : base;
+  const base = known.get(error) ?? `Google answered the login with the error "${toSingleLine(error)}".`;
+  return description ? `${base} (${toSingleLine(description)})` : base;
 }

@@ -12,6 +12,7 @@ import { registerSecret } from '../redact.js';
 import { openTokenStore } from '../store/index.js';
 import type { StoredLogin, TokenStore } from '../store/token-store.js';
 import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
+import { createGmailClient } from '../gmail/client.js';
 import { createOAuthClient } from './oauth-client.js';
 
 export interface Workspace {
@@ -38,6 +39,8 @@ export interface Session {
   call<T>(doing: string, request: () => Promise<T>): Promise<T>;
   /** A valid access token, refreshed if it is missing or expires within 5 minutes. */
   accessToken(): Promise<string>;
+  /** Asks Gmail once whether the access token works (for one that cannot be refreshed). */
+  confirmAccessToken(apiRoot: string, signal?: AbortSignal): Promise<void>;
   /** Waits for refreshed tokens to be written back to the store. */
   close(): Promise<void>;
 }
@@ -182,6 +185,10 @@ export async function sessionFor(
       if (!token) throw new AuthRequiredError(`Google gave no access token for ${account}.`, account);
       registerSecret(token);
       return token;
+    },
+    async confirmAccessToken(apiRoot, signal) {
+      const gmail = await createGmailClient(client, { apiRoot, ...(signal ? { signal } : {}) });
+      await call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
     },
     async close() {
       await writes;

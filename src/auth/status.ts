@@ -7,7 +7,7 @@
 import { AuthRequiredError, GmailctlError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import { apiRootFrom, createGmailClient } from '../gmail/client.js';
+import { apiRootFrom } from '../gmail/client.js';
 import { environmentLogin, sessionFor, type Workspace } from './session.js';
 
 export type LoginState = 'valid' | 'refreshed' | 'revoked' | 'missing' | 'error';
@@ -117,8 +117,7 @@ async function checkEnvironmentLogin(
       await session.accessToken();
       return { ok: true, state: 'refreshed', detail: 'from the environment; refreshed the access token' };
     }
-    const gmail = await createGmailClient(session.client, { apiRoot: apiRootFrom(env) });
-    await session.call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }));
+    await session.confirmAccessToken(apiRootFrom(env));
     return { ok: true, state: 'valid', detail: 'from the environment; the access token works' };
   } catch (error) {
     if (error instanceof AuthRequiredError) return { ok: false, state: 'revoked', detail: 'from the environment; Google no longer accepts it' };

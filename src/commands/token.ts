@@ -1,5 +1,5 @@
 import { openSession } from '../auth/session.js';
-import { apiRootFrom, createGmailClient } from '../gmail/client.js';
+import { apiRootFrom } from '../gmail/client.js';
 import type { CommandContext } from './context.js';
 
 export interface TokenFlags {
@@ -12,8 +12,7 @@ export async function runToken({ io, env, signal }: CommandContext, flags: Token
     const token = await session.accessToken();
     if (!session.canRefresh) {
       // An access token alone has no known expiry: ask Gmail once rather than hand out a dead one.
-      const gmail = await createGmailClient(session.client, { apiRoot: apiRootFrom(env), signal });
-      await session.call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }, { signal }));
+      await session.confirmAccessToken(apiRootFrom(env), signal);
     }
     await io.write(`${token}\n`);
   } finally {

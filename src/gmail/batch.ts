@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { OAuth2Client } from 'google-auth-library';
 import { requestTimeoutMs } from '../auth/oauth-client.js';
 import { GoogleApiError } from '../errors.js';
+import { header } from '../google-error.js';
 import type { retryConfigFor } from './client.js';
 
 /** Google allows 100; the Gmail guide asks for no more than 50 to avoid rate limiting. */
@@ -48,7 +49,7 @@ export async function batchGet(client: OAuth2Client, paths: readonly string[], o
     timeout: requestTimeoutMs(),
     retryConfig: options.retryConfig,
   });
-  const contentType = headerValue(response.headers, 'content-type') ?? '';
+  const contentType = header(response.headers, 'content-type') ?? '';
   const replies = parseBatchResponse(contentType, String(response.data));
   if (replies.length !== paths.length) {
     throw new GoogleApiError(`Gmail answered a batch of ${paths.length} calls with ${replies.length} answers.`, response.status, {
@@ -101,12 +102,6 @@ export function parseBatchResponse(contentType: string, body: string): PartReply
 function splitHead(text: string): [string, string | undefined] {
   const match = /\r?\n\r?\n/.exec(text);
   return match ? [text.slice(0, match.index), text.slice(match.index + match[0].length)] : [text, undefined];
-}
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (headers && typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const value = (headers as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function malformed(what: string): GoogleApiError {

@@ -5,7 +5,7 @@
  * block the CLI forever waiting for an unlock prompt that nobody sees.
  */
 import { TokenStoreError } from '../errors.js';
-import { pingSecretService, sessionBusSocket } from './secret-service-ping.js';
+import { noAnswerWithin, pingSecretService, sessionBusSocket } from './secret-service-ping.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export const KEYCHAIN_SERVICE = 'gmailctl';
@@ -62,7 +62,7 @@ export class KeychainStore implements TokenStore {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(unavailable(`it did not answer within ${Math.round(this.timeoutMs / 100) / 10} s (is it locked or hung?)`)),
+        () => reject(unavailable(noAnswerWithin(this.timeoutMs))),
         this.timeoutMs,
       );
       timer.unref();

@@ -11,6 +11,11 @@ import { connect, type Socket } from 'node:net';
 
 export type PingOutcome = { ok: true } | { ok: false; reason: string };
 
+/** Why a keychain call was given up on, for the ping and the binding's calls alike. */
+export function noAnswerWithin(timeoutMs: number): string {
+  return `it did not answer within ${Math.round(timeoutMs / 100) / 10} s (is it locked or hung?)`;
+}
+
 /** The first unix socket address in DBUS_SESSION_BUS_ADDRESS, or undefined (nothing to check). */
 export function sessionBusSocket(address: string | undefined): string | undefined {
   for (const entry of (address ?? '').split(';')) {
@@ -37,7 +42,7 @@ export function pingSecretService(socketPath: string, timeoutMs: number): Promis
       resolve(outcome);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, reason: `it did not answer within ${Math.round(timeoutMs / 100) / 10} s (is it locked or hung?)` }),
+      () => finish({ ok: false, reason: noAnswerWithin(timeoutMs) }),
       timeoutMs,
     );
     socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: `the D-Bus session bus cannot be reached (${error.code ?? error.message})` }));
