@@ -4,6 +4,7 @@
  * read process.stdout or process.env for these facts themselves.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
 
 export interface IOOptions {
@@ -77,17 +78,17 @@ export class IO {
 
   /** A line for people on stderr (status, hints). Suppressed by --quiet. */
   info(line: string): void {
-    if (!this.quiet) this.stderr.write(`${redact(line)}\n`);
+    if (!this.quiet) this.stderr.write(`${toSafeLines(redact(line))}\n`);
   }
 
   /** A warning on stderr; shown even with --quiet. */
   warn(line: string): void {
-    this.stderr.write(`${this.err.yellow('warning:')} ${redact(line)}\n`);
+    this.stderr.write(`${this.err.yellow('warning:')} ${toSafeLines(redact(line))}\n`);
   }
 
   /** Details for --debug / GMAILCTL_DEBUG=1, always passed through the redactor. */
   debug(line: string): void {
-    if (this.debugEnabled) this.stderr.write(`${this.err.dim(`debug: ${redact(line)}`)}\n`);
+    if (this.debugEnabled) this.stderr.write(`${this.err.dim(`debug: ${toSafeLines(redact(line))}`)}\n`);
   }
 
   /**

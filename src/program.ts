@@ -7,6 +7,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, GmailctlError, InterruptedError, exitCodeOf } from './errors.js';
 import { packageVersion } from './version.js';
 import { IO } from './io.js';
+import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
 import type { CommandContext } from './commands/context.js';
 import { parseAccount, parseMax, parsePort, parseTimeout } from './commands/options.js';
@@ -249,7 +250,7 @@ function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly
     // `gmailctl help [command]` asked for it; `gmailctl` alone did not (the help went to stderr).
     if (error.code === 'commander.help') return argv[0] === 'help' ? ExitCode.ok : ExitCode.usage;
     const message = error.message.replace(/^error:\s*/i, '');
-    io.stderr.write(`${io.err.red('error:')} ${message}\n`);
+    io.stderr.write(`${io.err.red('error:')} ${toSafeLines(message)}\n`);
     io.stderr.write(`Run 'gmailctl --help' for usage.\n`);
     return ExitCode.usage;
   }
@@ -261,13 +262,13 @@ function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly
       : ExitCode.interrupted;
   }
   if (error instanceof GmailctlError) {
-    io.stderr.write(`${io.err.red('error:')} ${redact(error.message)}\n`);
-    if (error.hint) io.stderr.write(`${redact(error.hint)}\n`);
+    io.stderr.write(`${io.err.red('error:')} ${toSafeLines(redact(error.message))}\n`);
+    if (error.hint) io.stderr.write(`${toSafeLines(redact(error.hint))}\n`);
     if (io.debugEnabled && error.cause) io.debug(`cause: ${describe(error.cause)}`);
     return exitCodeOf(error);
   }
   // Not an expected failure: a bug. Say so plainly; the stack only with --debug.
-  io.stderr.write(`${io.err.red('error:')} ${redact(describe(error))}\n`);
+  io.stderr.write(`${io.err.red('error:')} ${toSafeLines(redact(describe(error)))}\n`);
   if (io.debugEnabled && error instanceof Error && error.stack) io.debug(error.stack);
   else io.stderr.write('This looks like a bug in gmailctl; run again with --debug for details.\n');
   return ExitCode.failure;

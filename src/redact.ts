@@ -14,6 +14,7 @@ export function registerSecret(value: string | null | undefined): void {
 const SECRET_SHAPES: RegExp[] = [
   /ya29\.[\w.-]+/g, // Google access tokens
   /1\/\/[\w.-]{20,}/g, // Google refresh tokens
+  /1%2F%2F[\w.%-]{20,}/gi, // the same, URL-encoded (a form body or a query string quoted in an error)
   /GOCSPX-[\w-]+/g, // Google OAuth client secrets
   /\b(access_token|refresh_token|id_token|code|code_verifier|client_secret|token)=([^&\s"']+)/gi,
   /("(?:access_token|refresh_token|id_token|code_verifier|client_secret)"\s*:\s*")[^"]*(")/gi,

@@ -3,6 +3,7 @@ import { credentialsPath, loadClientCredentials } from '../auth/credentials.js';
 import { login } from '../auth/login.js';
 import { openWorkspace } from '../auth/session.js';
 import { apiRootFrom } from '../gmail/client.js';
+import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
 
 export interface LoginFlags {
@@ -15,6 +16,15 @@ export interface LoginFlags {
 }
 
 export async function runLogin({ io, env, signal }: CommandContext, flags: LoginFlags): Promise<void> {
+  const refusals = collapsedWarnings(io);
+  try {
+    await loginAndReport({ io, env, signal }, flags, refusals.warn);
+  } finally {
+    refusals.summarize();
+  }
+}
+
+async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginFlags, refused: (line: string) => void): Promise<void> {
   const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined);
   const credentials = await loadClientCredentials(credentialsPath(flags.credentials, env, workspace.configDir));
   if (credentials.kind === 'web') {
@@ -41,7 +51,8 @@ export async function runLogin({ io, env, signal }: CommandContext, flags: Login
         io.warn(`Could not open a browser (${reason}). Open the URL above yourself; gmailctl keeps waiting.`);
       },
       rejected(reason, source) {
-        io.warn(`${source === 'paste' ? 'Ignored the pasted line' : 'Ignored a request to the login listener'}: ${reason}`);
+        if (source === 'paste') io.warn(`Ignored the pasted line: ${reason}`);
+        else refused(`Ignored a request to the login listener: ${reason}`);
       },
       waitingForPaste() {
         io.stderr.write('After you allow access, the browser goes to a 127.0.0.1 address that may not load here.\n');
@@ -56,4 +67,31 @@ export async function runLogin({ io, env, signal }: CommandContext, flags: Login
     io.warn(`You asked for ${flags.account} but logged in as ${account}.`);
   }
   io.info(`Logged in as ${account}`);
+}
+
+/** How many different refusals are shown before the rest are only counted. */
+const SHOWN_REFUSALS = 3;
+
+/**
+ * Requests to the listener come from anyone on the machine: a scanner or a hostile process
+ * can send thousands. Each different warning is shown once, the first few only, and the rest
+ * are counted and summed up when the login ends.
+ */
+function collapsedWarnings(io: IO): { warn(line: string): void; summarize(): void } {
+  const shown = new Set<string>();
+  let hidden = 0;
+  return {
+    warn(line) {
+      if (shown.has(line) || shown.size >= SHOWN_REFUSALS) {
+        if (hidden === 0) io.warn('More requests are being refused; they are counted, not shown.');
+        hidden += 1;
+        return;
+      }
+      shown.add(line);
+      io.warn(line);
+    },
+    summarize() {
+      if (hidden > 0) io.warn(`The login listener refused ${hidden} more request${hidden === 1 ? '' : 's'} than shown above.`);
+    },
+  };
 }
