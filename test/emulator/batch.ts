@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Reply } from './exchange.js';
-import { invalidArgument } from './google-errors.js';
+import { batchTooLarge, invalidArgument } from './google-errors.js';
 
 export const BATCH_PATH = '/batch/gmail/v1';
 /** Google refuses a larger batch outright rather than running part of it. */
@@ -94,14 +94,19 @@ function invalidBatch(detail: string): ParsedBatch {
   return { ok: false, error: invalidArgument(`Invalid batch request: ${detail}`) };
 }
 
-/** The embedded requests of a batch POST, or the 400 Google answers for the whole batch. */
-export function parseBatchRequest(contentType: string | undefined, body: string): ParsedBatch {
+/**
+ * The embedded requests of a batch POST, or the 400 Google answers for the whole batch
+ * (with `strict`, Google's exact words for an oversize one).
+ */
+export function parseBatchRequest(contentType: string | undefined, body: string, { strict = false }: { strict?: boolean } = {}): ParsedBatch {
   const boundary = boundaryOf(contentType);
   if (boundary === undefined) return invalidBatch('expected Content-Type multipart/mixed with a boundary');
   const texts = splitMultipart(body, boundary);
   if (texts === undefined) return invalidBatch(`the body is not multipart/mixed with boundary "${boundary}"`);
   if (texts.length === 0) return invalidBatch('the batch has no parts');
-  if (texts.length > MAX_BATCH_PARTS) return { ok: false, error: invalidArgument(`Too many requests in batch; the limit is ${MAX_BATCH_PARTS}`) };
+  if (texts.length > MAX_BATCH_PARTS) {
+    return { ok: false, error: strict ? batchTooLarge(texts.length, MAX_BATCH_PARTS) : invalidArgument(`Too many requests in batch; the limit is ${MAX_BATCH_PARTS}`) };
+  }
 
   const parts: BatchPart[] = [];
   for (const [index, text] of texts.entries()) {

@@ -1,6 +1,6 @@
 /** The emulator's shared state, handed to every route. */
 import type { FaultQueue } from './faults.js';
-import type { QuotaLimiter } from './quota.js';
+import type { ConcurrencyCap, QuotaLimiter } from './quota.js';
 import type { AccountMailbox } from './search.js';
 import type { TokenRegistry } from './tokens.js';
 
@@ -18,6 +18,15 @@ export interface EmulatorSettings {
   /** Granular consent: grant only these; undefined grants what was asked. */
   grantedScopes: string[] | undefined;
   quota: QuotaLimiter | undefined;
+  /**
+   * As strict as Google where the emulator is otherwise kinder: quota 429s without a
+   * Retry-After header (the time is only in the message), a batch refused whole when the
+   * quota cannot pay for all its parts, Google's HTML pages for 502/503, Google's exact
+   * answer to an oversize batch, and the per-user cap on calls in flight (`concurrency`).
+   */
+  strict: boolean;
+  /** Set in strict mode. */
+  concurrency: ConcurrencyCap | undefined;
 }
 
 export interface EmulatorContext {

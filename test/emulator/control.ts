@@ -7,8 +7,8 @@
  *   DELETE /__emulator/faults                drops the faults not fired yet
  *   POST   /__emulator/revoke-all            every token dies
  *   POST   /__emulator/expire-access-tokens  access tokens answer 401; refresh still works
- *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), autoApprove?,
- *                                             accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
+ *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), strict?, concurrentCallsPerUser?,
+ *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
  * Bad input answers 400 with {"error": "..."}.
  */
 import type { RecordedRequest, Reply } from './exchange.js';
@@ -27,6 +27,7 @@ type Controlled = Pick<
   | 'expireAccessTokens'
   | 'setLatency'
   | 'setQuota'
+  | 'setStrict'
   | 'setAutoApprove'
   | 'setAccessTokenLifetime'
   | 'setOmitRefreshToken'
@@ -71,18 +72,21 @@ function parseFault(value: unknown): Fault {
     ((fault.type === 'status' && typeof fault.status === 'number') ||
       (fault.type === 'raw' && typeof fault.status === 'number' && typeof fault.body === 'string') ||
       fault.type === 'reset' ||
+      (fault.type === 'front-end' && (fault.status === 502 || fault.status === 503)) ||
       (fault.type === 'delay' && typeof fault.ms === 'number'));
-  if (!ok) throw new ControlInputError('fault must be {type:"status",status} | {type:"raw",status,body} | {type:"reset"} | {type:"delay",ms}');
+  if (!ok) throw new ControlInputError('fault must be {type:"status",status} | {type:"raw",status,body} | {type:"front-end",status:502|503} | {type:"reset"} | {type:"delay",ms}');
   return fault as Fault;
 }
 
 function applySettings(emulator: Controlled, settings: Record<string, unknown>): void {
-  const { latencyMs, quota, autoApprove, accessTokenLifetimeSec, omitRefreshToken, grantedScopes } = settings;
+  const { latencyMs, quota, strict, concurrentCallsPerUser, autoApprove, accessTokenLifetimeSec, omitRefreshToken, grantedScopes } = settings;
   const expect = (ok: boolean, what: string): void => {
     if (!ok) throw new ControlInputError(what);
   };
   if (latencyMs !== undefined) expect(typeof latencyMs === 'number' && latencyMs >= 0, 'latencyMs must be a number >= 0');
   if (autoApprove !== undefined) expect(typeof autoApprove === 'boolean', 'autoApprove must be a boolean');
+  if (strict !== undefined) expect(typeof strict === 'boolean', 'strict must be a boolean');
+  if (concurrentCallsPerUser !== undefined) expect(strict === true && typeof concurrentCallsPerUser === 'number', 'concurrentCallsPerUser needs strict: true and must be a number');
   if (omitRefreshToken !== undefined) expect(typeof omitRefreshToken === 'boolean', 'omitRefreshToken must be a boolean');
   if (accessTokenLifetimeSec !== undefined) expect(typeof accessTokenLifetimeSec === 'number', 'accessTokenLifetimeSec must be a number');
   if (grantedScopes !== undefined && grantedScopes !== null) {
@@ -96,6 +100,7 @@ function applySettings(emulator: Controlled, settings: Record<string, unknown>):
   if (accessTokenLifetimeSec !== undefined) emulator.setAccessTokenLifetime(accessTokenLifetimeSec as number);
   if (grantedScopes !== undefined) emulator.setGrantedScopes((grantedScopes as string[] | null) ?? undefined);
   if (quota !== undefined) emulator.setQuota((quota as QuotaOptions | null) ?? undefined);
+  if (strict !== undefined) emulator.setStrict(strict as boolean, concurrentCallsPerUser as number | undefined);
 }
 
 export function handleControl(request: RecordedRequest, emulator: Controlled): Reply {

@@ -5,9 +5,20 @@
 
 export type Fault =
   /** Answered with Google's error body for that status (OAuth-style on /token and /revoke). */
-  | { type: 'status'; status: number; reason?: string; message?: string; retryAfter?: string }
+  | {
+      type: 'status';
+      status: number;
+      reason?: string;
+      message?: string;
+      /** Sent as a Retry-After header. */
+      retryAfter?: string;
+      /** A 429's "Retry after <ISO time>" names the time this many ms after the fault fires (default 1000), with no header. */
+      retryInMs?: number;
+    }
   /** Answered with exactly this body, e.g. malformed JSON. */
   | { type: 'raw'; status: number; body: string; contentType?: string; headers?: Record<string, string> }
+  /** Google's front end's HTML error page (not JSON), on any endpoint. */
+  | { type: 'front-end'; status: 502 | 503 }
   /** The socket is destroyed without a response. */
   | { type: 'reset' }
   /** Answered normally after this delay. */
@@ -18,6 +29,10 @@ export type RequestMatch = string | RegExp | { method?: string; path: string | R
 
 export const faults = {
   rateLimited: (retryAfter?: string): Fault => ({ type: 'status', status: 429, reason: 'rateLimitExceeded', ...(retryAfter === undefined ? {} : { retryAfter }) }),
+  /** Gmail's own form: no Retry-After header, "Retry after <ISO time>" in the message only. */
+  rateLimitedUntil: (retryInMs: number): Fault => ({ type: 'status', status: 429, reason: 'rateLimitExceeded', retryInMs }),
+  /** Google's front end's HTML page (502 or 503), whatever the endpoint. */
+  frontEndError: (status: 502 | 503 = 502): Fault => ({ type: 'front-end', status }),
   userRateLimited: (): Fault => ({ type: 'status', status: 403, reason: 'userRateLimitExceeded' }),
   rateLimitExceeded403: (): Fault => ({ type: 'status', status: 403, reason: 'rateLimitExceeded' }),
   insufficientPermissions: (): Fault => ({ type: 'status', status: 403, reason: 'insufficientPermissions' }),

@@ -7,7 +7,7 @@ import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { GaxiosError } from 'gaxios';
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faults, startEmulator, type Emulator } from './index.js';
+import { buildBatchBody, faults, startEmulator, type Emulator } from './index.js';
 import { authorize, READONLY, REDIRECT_URI } from './test-helpers.js';
 
 let emulator: Emulator;
@@ -113,5 +113,79 @@ describe('@googleapis/gmail', () => {
     const refreshError = (await auth.refreshAccessToken().catch((thrown: unknown) => thrown)) as GaxiosError;
     expect(refreshError).toBeInstanceOf(GaxiosError);
     expect(refreshError.response?.data).toEqual({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+  });
+});
+
+describe('strict mode: the wire forms Google really sends', () => {
+  beforeAll(async () => {
+    // A fresh login: the tests above revoked the first one.
+    const { code, verifier } = await authorize(emulator);
+    const { tokens } = await auth.getToken({ code, codeVerifier: verifier });
+    auth.setCredentials(tokens);
+  });
+  const strictly = async <T>(body: () => Promise<T>): Promise<T> => {
+    emulator.setStrict(true, 2);
+    try {
+      return await body();
+    } finally {
+      emulator.setStrict(false);
+      emulator.setQuota(undefined);
+      emulator.setLatency(0);
+    }
+  };
+  const failure = (promise: Promise<unknown>): Promise<GaxiosError> =>
+    promise.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (thrown: unknown) => thrown as GaxiosError,
+    );
+
+  it('a quota 429 without Retry-After, the time in the message', async () => {
+    const error = await strictly(async () => {
+      emulator.setQuota({ regime: '2026', burstUnits: 1 });
+      return failure(client.users.messages.list({ userId: 'me' }, { retry: false }));
+    });
+    expect(error).toBeInstanceOf(GaxiosError);
+    expect(error.status).toBe(429);
+    expect(error.response?.headers.get('retry-after')).toBeNull();
+    expect(error.message).toMatch(/^User-rate limit exceeded\. {2}Retry after \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+  });
+
+  it('"Too many concurrent requests for user." beyond the per-user cap', async () => {
+    const outcomes = await strictly(async () => {
+      emulator.setLatency(150);
+      return Promise.allSettled(Array.from({ length: 4 }, () => client.users.labels.list({ userId: 'me' }, { retry: false })));
+    });
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as GaxiosError] : []));
+    expect(refused).toHaveLength(2);
+    expect(refused[0]!.status).toBe(429);
+    expect(refused[0]!.message).toBe('Too many concurrent requests for user.');
+  });
+
+  it("Google's HTML page for a 502 reaches the caller as text", async () => {
+    const error = await strictly(() => {
+      emulator.enqueue('/gmail/', faults.serverError(502));
+      return failure(client.users.labels.list({ userId: 'me' }, { retry: false }));
+    });
+    expect(error.status).toBe(502);
+    expect(typeof error.response?.data).toBe('string');
+    expect(error.response?.data as string).toContain('<title>Error 502 (Server Error)!!1</title>');
+  });
+
+  it('an oversize batch, sent through the OAuth2Client, answers "Inner request count exceeds the limit"', async () => {
+    const error = await strictly(() =>
+      failure(
+        auth.request({
+          url: new URL('batch/gmail/v1', emulator.url).href,
+          method: 'POST',
+          headers: { 'Content-Type': 'multipart/mixed; boundary=batch_emulator_test' },
+          data: buildBatchBody(Array.from({ length: 101 }, (_, index) => ({ path: '/gmail/v1/users/me/labels', contentId: String(index) }))),
+          retry: false,
+        }),
+      ),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Inner request count exceeds the limit. Received: 101, Limit: 100');
   });
 });

@@ -40,8 +40,27 @@ const ROUTES: Route[] = [
   { method: 'labels.list', rpc: 'ListLabels', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels$/, handle: listLabels },
 ];
 
+function findRoute(path: string): { route: Route; match: RegExpExecArray } | undefined {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (match) return { route, match };
+  }
+  return undefined;
+}
+
+/** The quota method a Gmail API path calls, or undefined when it is no Gmail route. */
+export function gmailMethodOf(path: string): GmailMethod | undefined {
+  return findRoute(path)?.route.method;
+}
+
+/** The account a live bearer token belongs to: the user whose quota a request spends. */
+export function userOf(authorization: string | undefined, context: EmulatorContext): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  return bearer === undefined ? undefined : context.tokens.liveAccessToken(bearer)?.account;
+}
+
 export function handleGmail(request: RecordedRequest, context: EmulatorContext): Reply {
-  const found = ROUTES.map((route) => ({ route, match: route.pattern.exec(request.path) })).find((candidate) => candidate.match);
+  const found = findRoute(request.path);
   if (!found?.match) return notFound(`Method not found: ${request.path}`);
   if (request.method !== 'GET') return apiError(405);
   const { route, match } = found;
@@ -55,10 +74,10 @@ export function handleGmail(request: RecordedRequest, context: EmulatorContext):
   if (userId !== 'me' && userId.toLowerCase() !== token.account.toLowerCase()) {
     return apiError(403, { reason: 'forbidden', message: `Delegation denied for ${token.account}` });
   }
-  const quota = context.settings.quota?.take(token.account, route.method);
-  if (quota && !quota.allowed) {
-    return rateLimited(new Date(Date.now() + quota.retryAfterMs), String(Math.ceil(quota.retryAfterMs / 1000)));
-  }
+  // In strict mode a batch's parts were charged together, before any of them ran.
+  const chargedAlready = context.settings.strict && request.batch === true;
+  const quota = chargedAlready ? undefined : context.settings.quota?.take(token.account, route.method);
+  if (quota && !quota.allowed) return quotaRefusal(quota.retryAfterMs, context);
   const mailbox = context.mailboxes.get(token.account)!;
   return route.handle(mailbox, request, match.slice(2).map((param) => decodeURIComponent(param)));
 }
@@ -138,4 +157,10 @@ function getMessage(mailbox: AccountMailbox, request: RecordedRequest, [id]: str
   // The generated client repeats the parameter; some callers join names with commas.
   const metadataHeaders = request.query.getAll('metadataHeaders').flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
   return jsonReply(200, renderMessage(message, format, metadataHeaders));
+}
+
+/** Gmail's 429 for a user over quota; the Retry-After header only when not strict. */
+export function quotaRefusal(retryAfterMs: number, context: EmulatorContext): Reply {
+  const retryAt = new Date(Date.now() + retryAfterMs);
+  return rateLimited(retryAt, context.settings.strict ? undefined : String(Math.ceil(retryAfterMs / 1000)));
 }

@@ -4,7 +4,7 @@
  * `{"error","error_description"}`. Kept in one place so that faults, quota and the
  * routes all answer exactly alike.
  */
-import { jsonReply, type Reply } from './exchange.js';
+import { htmlReply, jsonReply, type Reply } from './exchange.js';
 
 interface ApiErrorShape {
   /** The gRPC-style status name, e.g. "NOT_FOUND". */
@@ -47,14 +47,17 @@ function defaultsFor(status: number): ApiErrorShape {
 }
 
 /** A JSON API error with Google's envelope; reason and message default per status. */
-export function apiError(httpStatus: number, options: { reason?: string; message?: string; headers?: Record<string, string> } = {}): Reply {
+export function apiError(
+  httpStatus: number,
+  options: { reason?: string; message?: string; domain?: string; headers?: Record<string, string> } = {},
+): Reply {
   const defaults = defaultsFor(httpStatus);
   const reason = options.reason ?? defaults.reason;
   // An injected insufficientPermissions fault gets the real scope body; the RPC name is nominal.
   if (reason === 'insufficientPermissions') return insufficientScopes('ListMessages');
   if (httpStatus === 401 && !options.reason && !options.message) return unauthenticated();
   const message = options.message ?? (options.reason ? REASON_MESSAGES[options.reason] : undefined) ?? defaults.message;
-  const domain = USAGE_LIMIT_REASONS.has(reason) ? 'usageLimits' : 'global';
+  const domain = options.domain ?? (USAGE_LIMIT_REASONS.has(reason) ? 'usageLimits' : 'global');
   return jsonReply(
     httpStatus,
     { error: { code: httpStatus, message, errors: [{ message, domain, reason }], status: defaults.status } },
@@ -114,7 +117,8 @@ export function invalidArgument(message: string): Reply {
 
 /**
  * Gmail's per-user rate limit. Real Gmail names the retry time only inside the message;
- * `retryAfterSec` adds a Retry-After header as well, for clients that honour it.
+ * `retryAfterHeader` adds a Retry-After header as well (the emulator's kinder default;
+ * strict mode leaves it out, as Google does).
  */
 export function rateLimited(retryAt: Date, retryAfterHeader?: string): Reply {
   const message = `User-rate limit exceeded.  Retry after ${retryAt.toISOString()}`;
@@ -146,4 +150,44 @@ const OAUTH_STATUS_DEFAULTS: Record<number, [error: string, description: string]
 export function oauthErrorForStatus(status: number, reason?: string, message?: string): Reply {
   const [error, description] = OAUTH_STATUS_DEFAULTS[status] ?? (status >= 500 ? ['internal_failure', 'Backend Error'] : ['invalid_request', 'Bad Request']);
   return oauthError(status, reason ?? error, message ?? description);
+}
+
+/** Gmail's answer when one user has too many calls in flight, whatever units are left. */
+export function tooManyConcurrent(): Reply {
+  return apiError(429, { reason: 'rateLimitExceeded', domain: 'global', message: 'Too many concurrent requests for user.' });
+}
+
+/** The whole batch refused for its size: Google's own body has no `errors` list. */
+export function batchTooLarge(received: number, limit: number): Reply {
+  return jsonReply(400, { error: { code: 400, message: `Inner request count exceeds the limit. Received: ${received}, Limit: ${limit}`, status: 'INVALID_ARGUMENT' } });
+}
+
+const FRONT_END_ERRORS: Record<number, { title: string; text: string }> = {
+  502: { title: 'Server Error', text: 'The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.' },
+  503: { title: 'Service Unavailable', text: 'The service you requested is not available at this time.<p>Service error -27.' },
+};
+
+/**
+ * The HTML page Google's front end answers for a 502 or 503, on the API, batch, token and
+ * revoke endpoints alike (about 1,600 characters, mostly inline CSS).
+ */
+export function frontEndErrorPage(status: 502 | 503): Reply {
+  const { title, text } = FRONT_END_ERRORS[status]!;
+  const logo = '//www.google.com/images/branding/googlelogo/1x/googlelogo_color_150x54dp.png';
+  const html = [
+    '<!DOCTYPE html>',
+    '<html lang=en>',
+    '  <meta charset=utf-8>',
+    '  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">',
+    `  <title>Error ${status} (${title})!!1</title>`,
+    '  <style>',
+    '    *{margin:0;padding:0}html,code{font:15px/22px arial,sans-serif}html{background:#fff;color:#222;padding:15px}body{margin:7% auto 0;max-width:390px;min-height:180px;padding:30px 0 15px}* > body{background:url(//www.google.com/images/errors/robot.png) 100% 5px no-repeat;padding-right:205px}p{margin:11px 0 22px;overflow:hidden}ins{color:#777;text-decoration:none}a img{border:0}@media screen and (max-width:772px){body{background:none;margin-top:0;max-width:none;padding-right:0}}',
+    `    #logo{background:url(${logo}) no-repeat;margin-left:-5px}#logo{display:inline-block;height:54px;width:150px}`,
+    '  </style>',
+    '  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>',
+    `  <p><b>${status}.</b> <ins>That\u2019s an error.</ins>`,
+    `  <p>${text}  <ins>That\u2019s all we know.</ins>`,
+    '',
+  ].join('\n');
+  return htmlReply(status, html);
 }

@@ -14,7 +14,7 @@ import type { RecordedRequest } from './exchange.js';
 import { FaultQueue, type Fault, type RequestMatch } from './faults.js';
 import type { MailboxMessage } from './mailbox.js';
 import { AUTH_PATH, REVOKE_PATH, TOKEN_PATH } from './oauth.js';
-import { QuotaLimiter, type QuotaOptions } from './quota.js';
+import { ConcurrencyCap, QuotaLimiter, type QuotaOptions } from './quota.js';
 import { AccountMailbox } from './search.js';
 import { startServer } from './server.js';
 import { TokenRegistry, type IssuedTokens } from './tokens.js';
@@ -22,7 +22,7 @@ import { TokenRegistry, type IssuedTokens } from './tokens.js';
 export { buildBatchBody, parseBatchResponse, BATCH_PATH, MAX_BATCH_PARTS, type BatchRequestPart, type BatchResponsePart } from './batch.js';
 export { faults, type Fault, type RequestMatch } from './faults.js';
 export { generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, type GmailLabel, type MailboxMessage } from './mailbox.js';
-export { quotaCeiling, type QuotaOptions, type QuotaRegime } from './quota.js';
+export { methodCost, quotaCeiling, QUOTA_REGIMES, type GmailMethod, type QuotaOptions, type QuotaRegime } from './quota.js';
 export type { RecordedRequest } from './exchange.js';
 export type { IssuedTokens } from './tokens.js';
 
@@ -45,7 +45,20 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** Default: no quota enforcement. */
   quota?: QuotaOptions;
+  /**
+   * As strict as Google where the emulator is otherwise kinder (default false): quota 429s
+   * name the retry time only in their message (no Retry-After header), a batch is refused
+   * whole when the quota cannot pay for all its parts, 502/503 faults answer Google's HTML
+   * page, an oversize batch gets Google's exact 400, and each user may have at most
+   * `concurrentCallsPerUser` calls in flight (batch parts count one each).
+   */
+  strict?: boolean;
+  /** The per-user cap on calls in flight in strict mode. Default 25. */
+  concurrentCallsPerUser?: number;
 }
+
+/** Google does not publish its per-user cap on calls in flight; this one is ours. */
+export const DEFAULT_CONCURRENT_CALLS_PER_USER = 25;
 
 export interface Emulator {
   /** 'http://127.0.0.1:PORT/', with the trailing slash: the GMAILCTL_API_ROOT. */
@@ -64,6 +77,8 @@ export interface Emulator {
   clearFaults(): void;
   setLatency(ms: number): void;
   setQuota(quota: QuotaOptions | undefined): void;
+  /** Strict mode on or off (see EmulatorOptions.strict), with its cap on calls in flight per user. */
+  setStrict(on: boolean, concurrentCallsPerUser?: number): void;
   setAccessTokenLifetime(seconds: number): void;
   setAutoApprove(on: boolean): void;
   /** authorization_code answers without refresh_token, as Google's do when the user does not re-consent. */
@@ -115,7 +130,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     testingMode: false,
     grantedScopes: undefined,
     quota: options.quota ? new QuotaLimiter(options.quota) : undefined,
+    strict: false,
+    concurrency: undefined,
   };
+  const setStrict = (on: boolean, concurrentCallsPerUser = DEFAULT_CONCURRENT_CALLS_PER_USER): void => {
+    settings.concurrency = on ? new ConcurrencyCap(concurrentCallsPerUser) : undefined;
+    settings.strict = on;
+  };
+  setStrict(options.strict ?? false, options.concurrentCallsPerUser);
   const context: EmulatorContext = {
     clientId: options.clientId ?? DEFAULTS.clientId,
     clientSecret: options.clientSecret ?? DEFAULTS.clientSecret,
@@ -158,6 +180,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setQuota: (quota) => {
       settings.quota = quota ? new QuotaLimiter(quota) : undefined;
     },
+    setStrict,
     setAccessTokenLifetime: (seconds) => {
       settings.accessTokenLifetimeSec = seconds;
     },

@@ -6,10 +6,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { startEmulator, type EmulatorOptions } from './index.js';
+import { QUOTA_REGIMES, startEmulator, type EmulatorOptions, type QuotaRegime } from './index.js';
 
 const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--accounts a@x,b@y] [--seed N]
-  [--consent-page] [--latency MS] [--quota legacy|2026] [--quota-time-scale N]
+  [--consent-page] [--latency MS] [--quota legacy|per-minute|2026] [--quota-time-scale N] [--strict]
   [--write-credentials FILE] [--print-env]`;
 
 const HELP = `${USAGE}
@@ -21,9 +21,14 @@ A local stand-in for Google's OAuth and Gmail API endpoints, on 127.0.0.1 only.
   --seed N                 mailbox seed: the same seed gives the same mailbox (default 1)
   --consent-page           show a real consent page with Allow / Deny instead of approving at once
   --latency MS             added to every Gmail API answer
-  --quota legacy|2026      enforce Gmail's per-user quota (legacy: 250 units/s, get = 5;
-                           2026: 6,000 units/min, get = 20, list = 5), answering 429 when exceeded
+  --quota REGIME           enforce Gmail's per-user quota, answering 429 when exceeded:
+                           legacy (250 units/s, moving average; get = 5, list = 5, history = 2),
+                           per-minute (15,000 units/min, same costs),
+                           2026 (6,000 units/min; get = 20, list = 5, history = 2)
   --quota-time-scale N     make quota windows N times shorter (for quick experiments)
+  --strict                 as strict as Google: no Retry-After header on 429s (the time is in the
+                           message), batches refused whole when over quota, at most 25 calls in
+                           flight per user, HTML pages for 502/503, Google's oversize-batch answer
   --write-credentials FILE write a Desktop OAuth client file pointing at the emulator (mode 0600)
   --print-env              print "export GMAILCTL_...=..." lines on stdout, for eval
 Control API for tests in other processes: /__emulator/requests, /__emulator/faults, /__emulator/settings, …`;
@@ -58,6 +63,7 @@ function parseFlags(argv: string[]): Invocation {
         latency: { type: 'string' },
         quota: { type: 'string' },
         'quota-time-scale': { type: 'string' },
+        strict: { type: 'boolean', default: false },
         'write-credentials': { type: 'string' },
         'print-env': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -73,7 +79,7 @@ function parseFlags(argv: string[]): Invocation {
   const accounts = values.accounts?.split(',').map((account) => account.trim());
   if (accounts?.some((account) => !/^[^@\s,]+@[^@\s,]+$/.test(account))) throw new UsageError(`--accounts must be comma-separated email addresses, not "${values.accounts}"`);
   const regime = values.quota;
-  if (regime !== undefined && regime !== 'legacy' && regime !== '2026') throw new UsageError(`--quota must be legacy or 2026, not "${regime}"`);
+  if (regime !== undefined && !QUOTA_REGIMES.includes(regime as QuotaRegime)) throw new UsageError(`--quota must be ${QUOTA_REGIMES.join(', ')}, not "${regime}"`);
   const timeScale = values['quota-time-scale'] === undefined ? undefined : Number(values['quota-time-scale']);
   if (timeScale !== undefined && !(timeScale > 0)) throw new UsageError(`--quota-time-scale must be a positive number, not "${values['quota-time-scale']}"`);
   if (timeScale !== undefined && regime === undefined) throw new UsageError('--quota-time-scale needs --quota');
@@ -85,7 +91,8 @@ function parseFlags(argv: string[]): Invocation {
       seed: integer('seed', values.seed, 0),
       autoApprove: !values['consent-page'],
       latencyMs: integer('latency', values.latency, 0),
-      quota: regime === undefined ? undefined : { regime, timeScale },
+      quota: regime === undefined ? undefined : { regime: regime as QuotaRegime, timeScale },
+      strict: values.strict ?? false,
     },
     credentialsFile: values['write-credentials'],
     printEnv: values['print-env'] ?? false,

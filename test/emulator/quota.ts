@@ -2,14 +2,20 @@
  * Gmail's per-user rate limit as a token bucket per account: each method costs quota
  * units, the bucket holds one window's worth and refills continuously.
  *
- *   legacy: 250 units per second per user; messages.get and messages.list cost 5.
- *   2026:   6,000 units per minute per user; messages.get costs 20, messages.list 5.
+ *   legacy:     250 units per second per user (a moving average: short bursts pass);
+ *               messages.get and messages.list cost 5, history.list 2.
+ *   per-minute: 15,000 units per minute per user, same costs.
+ *   2026:       6,000 units per minute per user (projects created since 1 May 2026);
+ *               messages.get costs 20, messages.list 5, history.list 2.
  *
- * `timeScale` shortens the window (60 makes the 2026 minute last one second), so tests
- * and benchmarks can hit the limit without waiting for it.
+ * `timeScale` shortens the window (60 makes a minute last one second), so tests and
+ * benchmarks can hit the limit without waiting for it.
+ *
+ * Beside the units, Gmail caps the requests in flight for one user, whatever they cost
+ * ("Too many concurrent requests for user."): `ConcurrencyCap`.
  */
 
-export type QuotaRegime = 'legacy' | '2026';
+export type QuotaRegime = 'legacy' | 'per-minute' | '2026';
 
 export interface QuotaOptions {
   regime: QuotaRegime;
@@ -20,7 +26,7 @@ export interface QuotaOptions {
 }
 
 /** The Gmail methods the emulator serves, named as Google's quota table names them. */
-export type GmailMethod = 'messages.list' | 'messages.get' | 'getProfile' | 'labels.list';
+export type GmailMethod = 'messages.list' | 'messages.get' | 'history.list' | 'getProfile' | 'labels.list';
 
 interface Regime {
   unitsPerWindow: number;
@@ -28,10 +34,20 @@ interface Regime {
   costs: Record<GmailMethod, number>;
 }
 
+const CLASSIC_COSTS: Record<GmailMethod, number> = { 'messages.get': 5, 'messages.list': 5, 'history.list': 2, getProfile: 1, 'labels.list': 1 };
+
 const REGIMES: Record<QuotaRegime, Regime> = {
-  legacy: { unitsPerWindow: 250, windowSec: 1, costs: { 'messages.get': 5, 'messages.list': 5, getProfile: 1, 'labels.list': 1 } },
-  '2026': { unitsPerWindow: 6000, windowSec: 60, costs: { 'messages.get': 20, 'messages.list': 5, getProfile: 1, 'labels.list': 1 } },
+  legacy: { unitsPerWindow: 250, windowSec: 1, costs: CLASSIC_COSTS },
+  'per-minute': { unitsPerWindow: 15_000, windowSec: 60, costs: CLASSIC_COSTS },
+  '2026': { unitsPerWindow: 6000, windowSec: 60, costs: { ...CLASSIC_COSTS, 'messages.get': 20 } },
 };
+
+export const QUOTA_REGIMES = Object.keys(REGIMES) as QuotaRegime[];
+
+/** What one call of `method` costs under `regime`. */
+export function methodCost(regime: QuotaRegime, method: GmailMethod): number {
+  return REGIMES[regime].costs[method];
+}
 
 /** The sustained ceiling of a regime: what the benchmark compares its throughput with. */
 export function quotaCeiling(regime: QuotaRegime, timeScale = 1): { getsPerSecond: number; unitsPerSecond: number } {
@@ -68,16 +84,55 @@ export class QuotaLimiter {
 
   /** Takes the method's cost from the user's bucket, or says how long until it would fit. */
   take(user: string, method: GmailMethod): QuotaDecision {
+    return this.takeUnits(user, this.costs[method]);
+  }
+
+  /**
+   * Takes the cost of all these calls at once, or none of it: how a batch POST is charged
+   * when Google refuses it as a whole.
+   */
+  takeAll(user: string, methods: readonly GmailMethod[]): QuotaDecision {
+    return this.takeUnits(user, methods.reduce((sum, method) => sum + this.costs[method], 0));
+  }
+
+  private takeUnits(user: string, cost: number): QuotaDecision {
     const now = this.now();
     const bucket = this.buckets.get(user) ?? { units: this.capacity, updatedAt: now };
     bucket.units = Math.min(this.capacity, bucket.units + (now - bucket.updatedAt) * this.unitsPerMs);
     bucket.updatedAt = now;
     this.buckets.set(user, bucket);
-    const cost = this.costs[method];
     if (bucket.units >= cost) {
       bucket.units -= cost;
       return { allowed: true };
     }
-    return { allowed: false, retryAfterMs: (cost - bucket.units) / this.unitsPerMs };
+    return { allowed: false, retryAfterMs: (Math.min(cost, this.capacity) - bucket.units) / this.unitsPerMs };
+  }
+}
+
+/**
+ * Gmail's cap on one user's calls in flight: beyond it, a call is answered 429 "Too many
+ * concurrent requests for user." at once, whatever units are left. Google runs a batch's
+ * parts side by side, so each part counts as a call in flight (which is why large batches
+ * meet this answer in the wild).
+ */
+export class ConcurrencyCap {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(readonly max: number) {
+    if (!(Number.isInteger(max) && max >= 1)) throw new Error(`the concurrency cap must be a positive integer, not ${max}`);
+  }
+
+  /** Counts in as many of `calls` as fit under the cap and answers how many did. */
+  enter(user: string, calls = 1): number {
+    const now = this.inFlight.get(user) ?? 0;
+    const admitted = Math.max(0, Math.min(calls, this.max - now));
+    if (admitted > 0) this.inFlight.set(user, now + admitted);
+    return admitted;
+  }
+
+  leave(user: string, calls = 1): void {
+    const left = (this.inFlight.get(user) ?? 0) - calls;
+    if (left <= 0) this.inFlight.delete(user);
+    else this.inFlight.set(user, left);
   }
 }

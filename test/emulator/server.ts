@@ -13,8 +13,9 @@ import { BATCH_PATH, batchReply, parseBatchRequest, type BatchPart } from './bat
 import type { EmulatorContext } from './context.js';
 import type { RecordedRequest, Reply } from './exchange.js';
 import type { Fault } from './faults.js';
-import { apiError, oauthErrorForStatus, rateLimited } from './google-errors.js';
-import { GMAIL_PREFIX, handleGmail } from './gmail.js';
+import { apiError, frontEndErrorPage, oauthErrorForStatus, rateLimited, tooManyConcurrent } from './google-errors.js';
+import { GMAIL_PREFIX, gmailMethodOf, handleGmail, quotaRefusal, userOf } from './gmail.js';
+import type { GmailMethod } from './quota.js';
 import { AUTH_PATH, DECISION_PATH, REVOKE_PATH, TOKEN_PATH, handleAuthorize, handleDecision, handleRevoke, handleToken } from './oauth.js';
 
 export const CONTROL_PREFIX = '/__emulator/';
@@ -52,18 +53,27 @@ function isOAuthPath(path: string): boolean {
   return path === TOKEN_PATH || path === REVOKE_PATH;
 }
 
-/** What a status or raw fault answers. */
-function faultReply(fault: Extract<Fault, { type: 'status' | 'raw' }>, path: string): Reply {
+/** The faults that answer in place of the route. */
+type AnsweringFault = Extract<Fault, { type: 'status' | 'raw' | 'front-end' }>;
+
+function answersInstead(fault: Fault | undefined): fault is AnsweringFault {
+  return fault !== undefined && (fault.type === 'status' || fault.type === 'raw' || fault.type === 'front-end');
+}
+
+/** What a status, raw or front-end fault answers; in strict mode a 502 or 503 is Google's HTML page, whatever the endpoint. */
+function faultReply(fault: AnsweringFault, path: string, strict: boolean): Reply {
+  if (fault.type === 'front-end') return frontEndErrorPage(fault.status);
   if (fault.type === 'raw') {
     return { status: fault.status, headers: { 'content-type': fault.contentType ?? 'application/json; charset=UTF-8', ...fault.headers }, body: fault.body };
   }
+  if (strict && (fault.status === 502 || fault.status === 503) && fault.message === undefined) return frontEndErrorPage(fault.status);
   const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter };
   if (isOAuthPath(path)) {
     const reply = oauthErrorForStatus(fault.status, fault.reason, fault.message);
     return { ...reply, headers: { ...reply.headers, ...headers } };
   }
   if (fault.status === 429 && (fault.reason ?? 'rateLimitExceeded') === 'rateLimitExceeded' && fault.message === undefined) {
-    return rateLimited(new Date(Date.now() + retryAfterMs(fault.retryAfter)), fault.retryAfter);
+    return rateLimited(new Date(Date.now() + (fault.retryInMs ?? retryAfterMs(fault.retryAfter))), fault.retryAfter);
   }
   return apiError(fault.status, { reason: fault.reason, message: fault.message, headers });
 }
@@ -121,30 +131,74 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
   }
 
+  /** What a batch answers and leaves behind: its reply, the delay its faults add, its parts' replies, and the calls it holds in flight. */
+  interface BatchRun {
+    reply: Reply;
+    delayMs: number;
+    answered: Array<[RecordedRequest, Reply]>;
+    /** Calls counted in flight against the user's concurrency cap, released once the answer is written. */
+    holding?: { user: string; calls: number };
+  }
+
   /**
    * Runs a batch's parts in order, each recorded and matched against the fault queue as
    * if sent alone: a status or raw fault answers that part only, a delay fault delays the
    * whole answer, and a reset fault ends the batch there (the caller drops the connection;
    * later parts are neither run nor recorded). Statuses are recorded only once the answer
    * is about to be written, as for any request.
+   *
+   * In strict mode, as Google: each part is a call in flight for the user (the parts over
+   * the cap are answered "Too many concurrent requests for user."), and the quota is charged
+   * for all the other parts at once before any runs — when it cannot pay for them all, the
+   * whole batch is answered 429 and no part runs.
    */
-  function runBatch(outer: RecordedRequest): { reply: Reply; delayMs: number; answered: Array<[RecordedRequest, Reply]> } | 'reset' {
-    const parsed = parseBatchRequest(outer.headers['content-type'], outer.body);
+  function runBatch(outer: RecordedRequest): BatchRun | 'reset' {
+    const { strict, quota, concurrency } = context.settings;
+    const parsed = parseBatchRequest(outer.headers['content-type'], outer.body, { strict });
     if (!parsed.ok) return { reply: parsed.error, delayMs: 0, answered: [] };
+    const user = strict ? userOf(outer.headers.authorization, context) : undefined;
+    const admitted = user && concurrency ? concurrency.enter(user, parsed.parts.length) : parsed.parts.length;
+    const holding = user && concurrency ? { user, calls: admitted } : undefined;
+    if (user && quota) {
+      const methods = parsed.parts.slice(0, admitted).flatMap((part): GmailMethod[] => {
+        const method = gmailMethodOf(new URL(part.target, 'http://127.0.0.1').pathname);
+        return method ? [method] : [];
+      });
+      const charge = quota.takeAll(user, methods);
+      if (!charge.allowed) return { reply: quotaRefusal(charge.retryAfterMs, context), delayMs: 0, answered: [], ...(holding ? { holding } : {}) };
+    }
     let delayMs = 0;
     const answers: Array<{ contentId?: string; reply: Reply }> = [];
     const answered: Array<[RecordedRequest, Reply]> = [];
-    for (const part of parsed.parts) {
+    for (const [index, part] of parsed.parts.entries()) {
       const request = innerRequest(part, outer);
       log.push(request);
       const fault = context.faults.take(request.method, request.path);
-      if (fault?.type === 'reset') return 'reset';
+      if (fault?.type === 'reset') {
+        if (holding) concurrency?.leave(holding.user, holding.calls);
+        return 'reset';
+      }
       if (fault?.type === 'delay') delayMs += fault.ms;
-      const reply = fault && (fault.type === 'status' || fault.type === 'raw') ? faultReply(fault, request.path) : routeInner(request, context);
+      let reply: Reply;
+      if (answersInstead(fault)) reply = faultReply(fault, request.path, strict);
+      else if (index >= admitted) reply = tooManyConcurrent();
+      else reply = routeInner(request, context);
       answers.push({ ...(part.contentId === undefined ? {} : { contentId: part.contentId }), reply });
       answered.push([request, reply]);
     }
-    return { reply: batchReply(answers), delayMs, answered };
+    return { reply: batchReply(answers), delayMs, answered, ...(holding ? { holding } : {}) };
+  }
+
+  /**
+   * A Gmail call sent alone, in strict mode: one call in flight for its user, or Google's
+   * 429 when the user is at the cap. Undefined when there is nothing to count.
+   */
+  function enterAlone(request: RecordedRequest): { user: string } | 'refused' | undefined {
+    const { strict, concurrency } = context.settings;
+    if (!strict || !concurrency || !request.path.startsWith(GMAIL_PREFIX)) return undefined;
+    const user = userOf(request.headers.authorization, context);
+    if (!user) return undefined;
+    return concurrency.enter(user) === 1 ? { user } : 'refused';
   }
 
   async function respond(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -172,25 +226,38 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (fault?.type === 'delay') await sleep(fault.ms, undefined, { signal: closing.signal });
     let reply: Reply;
     let answered: Array<[RecordedRequest, Reply]> = [];
-    if (fault && (fault.type === 'status' || fault.type === 'raw')) {
-      reply = faultReply(fault, request.path);
-    } else if (request.path === BATCH_PATH) {
-      if (request.method !== 'POST') {
-        reply = apiError(405);
-      } else {
-        const batch = runBatch(request);
-        if (batch === 'reset') {
-          incoming.socket.destroy();
-          return;
+    // Calls this request holds in flight for its user until its answer is written.
+    const cap = context.settings.concurrency;
+    let holding: { user: string; calls: number } | undefined;
+    try {
+      if (answersInstead(fault)) {
+        reply = faultReply(fault, request.path, context.settings.strict);
+      } else if (request.path === BATCH_PATH) {
+        if (request.method !== 'POST') {
+          reply = apiError(405);
+        } else {
+          const batch = runBatch(request);
+          if (batch === 'reset') {
+            incoming.socket.destroy();
+            return;
+          }
+          holding = batch.holding;
+          if (batch.delayMs > 0) await sleep(batch.delayMs, undefined, { signal: closing.signal });
+          ({ reply, answered } = batch);
         }
-        if (batch.delayMs > 0) await sleep(batch.delayMs, undefined, { signal: closing.signal });
-        ({ reply, answered } = batch);
+      } else {
+        const alone = enterAlone(request);
+        if (alone === 'refused') reply = tooManyConcurrent();
+        else {
+          if (alone) holding = { user: alone.user, calls: 1 };
+          reply = route(request, context);
+        }
       }
-    } else {
-      reply = route(request, context);
+      const latency = context.settings.latencyMs;
+      if (latency > 0 && isGmailApi(request.path)) await sleep(latency, undefined, { signal: closing.signal });
+    } finally {
+      if (holding && holding.calls > 0) cap?.leave(holding.user, holding.calls);
     }
-    const latency = context.settings.latencyMs;
-    if (latency > 0 && isGmailApi(request.path)) await sleep(latency, undefined, { signal: closing.signal });
     for (const [inner, innerReply] of answered) inner.status = innerReply.status;
     request.status = reply.status;
     write(response, reply);
