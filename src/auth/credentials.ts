@@ -2,10 +2,12 @@
  * The OAuth client file that Google's console downloads ("client_secret_….json"):
  * one top-level key, `installed` (Desktop app) or `web`.
  */
-import { readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { CredentialsError } from '../errors.js';
 import { registerSecret } from '../redact.js';
+import { insecureEndpoint } from '../secure-endpoint.js';
 
 export const GOOGLE_ENDPOINTS = {
   authUri: 'https://accounts.google.com/o/oauth2/v2/auth',
@@ -37,8 +39,16 @@ export function credentialsPath(flag: string | undefined, env: NodeJS.ProcessEnv
 export async function loadClientCredentials(file: string): Promise<ClientCredentials> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Read through one handle, so that the file checked is the file read.
+    const handle = await open(file, 'r');
+    try {
+      refuseIfOthersCanChange(file, await handle.stat());
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof CredentialsError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const what =
       code === 'ENOENT'
@@ -51,6 +61,28 @@ export async function loadClientCredentials(file: string): Promise<ClientCredent
     throw new CredentialsError(`The OAuth client file ${file} ${what}.`, { hint: HOW_TO_GET_ONE });
   }
   return parseClientCredentials(text, file);
+}
+
+/**
+ * The client file says where tokens are sent (token_uri): whoever can change it can have
+ * them. Like ssh with its config, refuse one that another user could have written: not
+ * owned by us (or root), writable by everyone, or writable by a group other than our own.
+ */
+function refuseIfOthersCanChange(file: string, stats: Stats): void {
+  if (process.platform === 'win32' || !process.getuid || !process.getgid) return;
+  if (stats.isDirectory()) return; // reading it fails with EISDIR, which says so better
+  const octal = (stats.mode & 0o777).toString(8).padStart(4, '0');
+  const refuse = (why: string, hint: string): never => {
+    throw new CredentialsError(`Refusing to use the OAuth client file ${file}: ${why}.`, { hint });
+  };
+  if (stats.uid !== process.getuid() && stats.uid !== 0) {
+    refuse(`it belongs to another user (uid ${stats.uid}), who could point its token_uri anywhere`, `Copy it to a file of your own: cp '${file}' ~/.config/gmailctl/credentials.json`);
+  }
+  const othersWrite = (stats.mode & 0o002) !== 0;
+  const foreignGroupWrites = (stats.mode & 0o020) !== 0 && stats.gid !== process.getgid();
+  if (othersWrite || foreignGroupWrites) {
+    refuse(`other users can write to it (mode ${octal}) and so choose where your tokens are sent`, `Run: chmod go-w '${file}'`);
+  }
 }
 
 export function parseClientCredentials(text: string, file: string): ClientCredentials {
@@ -81,13 +113,8 @@ export function parseClientCredentials(text: string, file: string): ClientCreden
   registerSecret(clientSecret);
   const endpoint = (name: string, fallback: string): string => {
     const value = text_(name) ?? fallback;
-    try {
-      const url = new URL(value);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
-    } catch {
-      return fail(`has a "${kind}.${name}" that is not an http(s) URL`);
-    }
-    return value;
+    const insecure = insecureEndpoint(value, `its "${kind}.${name}"`);
+    return insecure ? fail(`cannot be used: ${insecure}`) : value;
   };
   return {
     kind,

@@ -6,9 +6,10 @@
  */
 import type { OAuth2Client } from 'google-auth-library';
 import { chooseAccount, chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from '../config.js';
-import { AuthRequiredError, CredentialsError } from '../errors.js';
+import { AuthRequiredError, CredentialsError, UsageError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
 import { registerSecret } from '../redact.js';
+import { insecureEndpoint } from '../secure-endpoint.js';
 import { openTokenStore } from '../store/index.js';
 import type { StoredLogin, TokenStore } from '../store/token-store.js';
 import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
@@ -97,12 +98,15 @@ export function environmentLogin(
       });
     }
   }
+  const tokenUri = env.GMAILCTL_TOKEN_URI || GOOGLE_ENDPOINTS.tokenUri;
+  const insecure = insecureEndpoint(tokenUri, 'GMAILCTL_TOKEN_URI');
+  if (insecure) throw new UsageError(`${insecure}.`, { hint: 'Unset GMAILCTL_TOKEN_URI to use Google\'s token endpoint.' });
   const credentials: ClientCredentials = {
     kind: 'installed',
     clientId: env.GMAILCTL_CLIENT_ID ?? '',
     clientSecret: env.GMAILCTL_CLIENT_SECRET ?? '',
     authUri: GOOGLE_ENDPOINTS.authUri,
-    tokenUri: env.GMAILCTL_TOKEN_URI || GOOGLE_ENDPOINTS.tokenUri,
+    tokenUri,
     revokeUri: GOOGLE_ENDPOINTS.revokeUri,
     file: 'the environment',
   };

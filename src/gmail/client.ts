@@ -4,7 +4,9 @@
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
+import { UsageError } from '../errors.js';
 import { failureFacts } from '../google-error.js';
+import { insecureEndpoint } from '../secure-endpoint.js';
 import { requestTimeoutMs } from '../auth/oauth-client.js';
 import { loadGmailLibrary } from '../lazy.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
@@ -24,9 +26,11 @@ export interface GmailClientOptions {
   onRetry?: (kind: FailureKind, delayMs: number, attempt: number) => void;
 }
 
-/** GMAILCTL_API_ROOT, with the trailing slash that relative API paths need. */
+/** GMAILCTL_API_ROOT, with the trailing slash that relative API paths need; https unless it is this machine. */
 export function apiRootFrom(env: NodeJS.ProcessEnv): string {
   const root = env.GMAILCTL_API_ROOT || DEFAULT_API_ROOT;
+  const insecure = insecureEndpoint(root, 'GMAILCTL_API_ROOT');
+  if (insecure) throw new UsageError(`${insecure}.`, { hint: 'Unset GMAILCTL_API_ROOT to use Gmail, or point it at https:// or a 127.0.0.1 emulator.' });
   return root.endsWith('/') ? root : `${root}/`;
 }
 

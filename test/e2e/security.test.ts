@@ -3,7 +3,9 @@
  * answer could do to a login, a token or a terminal. Each test failed on the main of the day
  * the issue was filed; each names the guarantee of the README's Security section it protects.
  */
+import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startCli } from '../helpers/background.js';
@@ -93,5 +95,100 @@ describe('terminal: text from outside is cleaned before it is shown', () => {
     const warnings = run.stderr().split('\n').filter((line) => line.startsWith('warning:'));
     expect(warnings.length, run.stderr()).toBeLessThanOrEqual(6);
     expect(run.stderr()).toMatch(/refused 21\d more requests/);
+  });
+});
+
+/**
+ * A host that is not a loopback address but whose traffic still stays on this machine:
+ * Linux routes a connection to 0.0.0.0 to the local host, where the emulator listens.
+ */
+const notLoopback = (url: string): string => url.replace('127.0.0.1', '0.0.0.0');
+
+async function loggedIn(): Promise<Sandbox> {
+  const s = await sandbox();
+  const result = await s.login();
+  expect(result.exitCode, result.stderr).toBe(0);
+  return s;
+}
+
+/** Makes the stored access token look expired, so that the next command must refresh. */
+async function expireStoredToken(s: Sandbox): Promise<void> {
+  const file = path.join(s.configDir, 'tokens.json');
+  const logins = JSON.parse(await readFile(file, 'utf8')) as Record<string, { expiry_date?: number }>;
+  for (const login of Object.values(logins)) login.expiry_date = 1;
+  await writeFile(file, JSON.stringify(logins), { mode: 0o600 });
+}
+
+async function rewriteCredentials(s: Sandbox, change: (client: Record<string, string>) => void): Promise<void> {
+  const data = JSON.parse(await readFile(s.credentialsFile, 'utf8')) as { installed: Record<string, string> };
+  change(data.installed);
+  await writeFile(s.credentialsFile, JSON.stringify(data), { mode: 0o600 });
+}
+
+describe('network: a token travels only over TLS, or to this machine', () => {
+  it('a token_uri over plain http to another host is refused before the refresh token is sent', async () => {
+    const s = await loggedIn();
+    await expireStoredToken(s);
+    await rewriteCredentials(s, (client) => (client.token_uri = notLoopback(new URL('token', emulator.url).href)));
+    emulator.clearRequests();
+    const result = await s.run(['token']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/token_uri.*plain http.*https is required/);
+    expect(result.stdout).toBe('');
+    expect(emulator.requests.filter((r) => r.path === '/token')).toHaveLength(0);
+  });
+
+  it('auth_uri and revoke_uri over plain http to another host are refused too', async () => {
+    for (const field of ['auth_uri', 'revoke_uri']) {
+      const s = await sandbox();
+      await rewriteCredentials(s, (client) => (client[field] = 'http://0.0.0.0:9/x'));
+      const result = await s.login();
+      expect(result.exitCode, field).toBe(1);
+      expect(result.stderr, field).toMatch(new RegExp(`${field}.*plain http`));
+    }
+  });
+
+  it('GMAILCTL_API_ROOT over plain http to another host is refused before the bearer token is sent', async () => {
+    const s = await loggedIn();
+    emulator.clearRequests();
+    const result = await s.run(['list', '--format', 'ids'], { env: { GMAILCTL_API_ROOT: notLoopback(emulator.url) } });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/GMAILCTL_API_ROOT is plain http/);
+    expect(emulator.requests.filter((r) => r.path.startsWith('/gmail/'))).toHaveLength(0);
+  });
+
+  it('GMAILCTL_TOKEN_URI over plain http to another host is refused before the secrets are sent', async () => {
+    const s = await sandbox();
+    emulator.clearRequests();
+    const result = await s.run(['token'], {
+      env: {
+        GMAILCTL_CLIENT_ID: emulator.clientId,
+        GMAILCTL_CLIENT_SECRET: emulator.clientSecret,
+        GMAILCTL_REFRESH_TOKEN: '1//not-a-real-refresh-token-for-this-test',
+        GMAILCTL_TOKEN_URI: notLoopback(new URL('token', emulator.url).href),
+      },
+    });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/GMAILCTL_TOKEN_URI is plain http/);
+    expect(emulator.requests.filter((r) => r.path === '/token')).toHaveLength(0);
+  });
+
+  it('refuses an OAuth client file that other users can write, whichever token store is used', async () => {
+    const s = await sandbox();
+    await chmod(s.credentialsFile, 0o666);
+    for (const store of ['file', 'keychain']) {
+      const result = await s.login([], { env: { GMAILCTL_TOKEN_STORE: store } });
+      expect(result.exitCode, store).toBe(1);
+      expect(result.stderr, store).toMatch(/other users can write to it \(mode 0666\)/);
+      expect(result.stderr, store).toMatch(/chmod go-w/);
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses an OAuth client file that belongs to another user', async () => {
+    const s = await sandbox();
+    await chown(s.credentialsFile, 65534, 65534);
+    const result = await s.login();
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/belongs to another user \(uid 65534\)/);
   });
 });
