@@ -6,7 +6,9 @@
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import { GaxiosError } from 'gaxios';
 import { OAuth2Client } from 'google-auth-library';
+import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hardCase, HARD_CASES, LARGE_BODY_END, SHIFT_JIS_TEXT, type HardCaseName } from './hard-cases.js';
 import { buildBatchBody, faults, startEmulator, type Emulator } from './index.js';
 import { authorize, READONLY, REDIRECT_URI } from './test-helpers.js';
 
@@ -187,5 +189,140 @@ describe('strict mode: the wire forms Google really sends', () => {
     );
     expect(error.status).toBe(400);
     expect(error.message).toBe('Inner request count exceeds the limit. Received: 101, Limit: 100');
+  });
+});
+
+/**
+ * The hard cases (hard-cases.ts) through Google's client: format=full is a tree whose leaves
+ * hold the transfer-decoded bytes (inline or behind an attachmentId), format=raw the message
+ * as written; a MIME parser reading the raw message finds the same bytes in every part.
+ */
+describe('@googleapis/gmail on the hard cases', () => {
+  // The tests above end by revoking every login.
+  beforeAll(async () => {
+    const { code, verifier } = await authorize(emulator);
+    const { tokens } = await auth.getToken({ code, codeVerifier: verifier });
+    auth.setCredentials(tokens);
+  });
+  const idOf = (name: HardCaseName): string => emulator.mailbox().find((m) => m.hardCase === name)!.id;
+
+  /** Every leaf of a full payload with its bytes, fetched with attachments.get when Gmail keeps them apart. */
+  async function leaves(id: string, part: gmail_v1.Schema$MessagePart): Promise<Array<{ part: gmail_v1.Schema$MessagePart; bytes: Buffer }>> {
+    if (part.parts) return (await Promise.all(part.parts.map((child) => leaves(id, child)))).flat();
+    if (part.body?.data) return [{ part, bytes: Buffer.from(part.body.data, 'base64url') }];
+    const { data } = await client.users.messages.attachments.get({ userId: 'me', messageId: id, id: part.body!.attachmentId! });
+    expect(data.size).toBe(part.body!.size);
+    return [{ part, bytes: Buffer.from(data.data!, 'base64url') }];
+  }
+
+  async function both(name: HardCaseName) {
+    const id = idOf(name);
+    const full = (await client.users.messages.get({ userId: 'me', id, format: 'full' })).data;
+    const raw = Buffer.from((await client.users.messages.get({ userId: 'me', id, format: 'raw' })).data.raw!, 'base64url');
+    return { id, full, raw, parsed: await PostalMime.parse(raw), leaves: await leaves(id, full.payload!) };
+  }
+
+  const header = (part: gmail_v1.Schema$MessagePart, name: string) => part.headers!.find((h) => h.name!.toLowerCase() === name.toLowerCase())?.value;
+
+  it('seeds every hard case in a mailbox of 50 messages, with headers as the list shows them', async () => {
+    const seeded = new Set(emulator.mailbox().map((m) => m.hardCase).filter(Boolean));
+    expect([...seeded].sort()).toEqual([...HARD_CASES].sort());
+    const small = await startEmulator({ messages: 50 });
+    try {
+      expect(new Set(small.mailbox().map((m) => m.hardCase).filter(Boolean)).size).toBe(HARD_CASES.length);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('multipart/alternative: both parts, Cc and Reply-To', async () => {
+    const { full, parsed, leaves: found } = await both('alternative');
+    expect(full.payload!.mimeType).toBe('multipart/alternative');
+    expect(found.map((l) => l.part.mimeType)).toEqual(['text/plain', 'text/html']);
+    expect(header(full.payload!, 'Cc')).toBe(hardCase('alternative').cc);
+    expect(header(full.payload!, 'Reply-To')).toBe(hardCase('alternative').replyTo);
+    expect(parsed.text).toContain('https://docs.example.com/agenda?id=42&view=full');
+    expect(parsed.html).toContain('href="https://docs.example.com/agenda?id=42&amp;view=full"');
+    expect(parsed.cc!.map((a) => a.address)).toEqual(['john.doe@example.org', 'team@lists.example.org']);
+  });
+
+  it('HTML only: the payload itself is the text/html leaf', async () => {
+    const { full, parsed } = await both('html-only');
+    expect(full.payload!.mimeType).toBe('text/html');
+    expect(full.payload!.partId).toBe('');
+    expect(Buffer.from(full.payload!.body!.data!, 'base64url').toString()).toContain('mute the thread');
+    expect(parsed.text).toBeUndefined();
+    expect(parsed.html).toContain('https://github.example/repo/issues/7');
+  });
+
+  it('nested multipart/mixed: attachments by attachmentId with the same bytes as in the raw message', async () => {
+    const { full, parsed, leaves: found } = await both('nested-attachments');
+    expect(full.payload!.parts!.map((p) => p.partId)).toEqual(['0', '1', '2', '3', '4']);
+    expect(full.payload!.parts![1]!.parts!.map((p) => p.partId)).toEqual(['1.0', '1.1']);
+    const files = found.filter((l) => l.part.filename);
+    expect(files.map((l) => l.part.filename)).toEqual(['Q3 report.pdf', 'data.csv', 'résumé.txt', '../../evil.sh', 'Q3 report.pdf']);
+    expect(files.every((l) => l.part.body!.attachmentId && !l.part.body!.data)).toBe(true);
+    expect(parsed.attachments.map((a) => a.filename)).toEqual(files.map((l) => l.part.filename));
+    parsed.attachments.forEach((attachment, index) => {
+      expect(Buffer.from(attachment.content as ArrayBuffer)).toEqual(files[index]!.bytes);
+    });
+    expect(header(full.payload!, 'Bcc')).toBe('archive@example.com');
+  });
+
+  it('quoted-printable: raw is encoded with soft breaks, full holds the decoded bytes', async () => {
+    const { raw, leaves: found, parsed } = await both('quoted-printable');
+    expect(raw.toString('latin1')).toMatch(/Content-Transfer-Encoding: quoted-printable/);
+    expect(raw.toString('latin1')).toMatch(/=E2=82=AC/);
+    expect(raw.toString('latin1')).toMatch(/=\r\n/);
+    expect(found[0]!.bytes.toString('utf8')).toContain(hardCase('quoted-printable').links[0]);
+    expect(parsed.text).toContain(hardCase('quoted-printable').links[0]);
+  });
+
+  it.each([
+    ['latin1', 'ISO-8859-1', 'Grüße aus Köln! Café, crème brûlée, 25 °C, ½ Preis.'],
+    ['shift-jis', 'Shift_JIS', SHIFT_JIS_TEXT],
+  ] as const)('%s: full keeps the bytes in their charset, raw says which', async (name, charset, text) => {
+    const { leaves: found, parsed } = await both(name);
+    expect(header(found[0]!.part, 'Content-Type')).toContain(`charset="${charset}"`);
+    expect(found[0]!.bytes.toString('utf8')).not.toContain(text);
+    expect(new TextDecoder(charset).decode(found[0]!.bytes)).toContain(text);
+    expect(parsed.text).toContain(text);
+  });
+
+  it('RFC 2047 subject: decoded in full, encoded words in raw', async () => {
+    const { full, raw, parsed } = await both('encoded-subject');
+    expect(header(full.payload!, 'Subject')).toBe('Café crème✓ und Grüße');
+    expect(raw.toString('latin1')).toContain('Subject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?= =?UTF-8?B?4pyT?= und =?utf-8?q?Gr=C3=BC=C3=9Fe?=');
+    expect(parsed.subject).toBe('Café crème✓ und Grüße');
+    expect(parsed.from!.name).toBe('Renée Zoë');
+  });
+
+  it('a body over 1 MB is behind an attachmentId in full, and whole in raw', async () => {
+    const { full, raw, leaves: found, parsed } = await both('large-body');
+    expect(full.payload!.body!.attachmentId).toBeTruthy();
+    expect(full.payload!.body!.data).toBeUndefined();
+    expect(full.payload!.filename).toBe('');
+    expect(found[0]!.bytes.length).toBeGreaterThan(1024 * 1024);
+    expect(found[0]!.bytes.toString().trimEnd().endsWith(LARGE_BODY_END)).toBe(true);
+    expect(raw.length).toBeGreaterThan(1024 * 1024);
+    expect(parsed.text!.trimEnd().endsWith(LARGE_BODY_END)).toBe(true);
+  });
+
+  it('an inline image: multipart/related, Content-ID, served by attachments.get', async () => {
+    const { full, leaves: found, parsed } = await both('inline-image');
+    expect(full.payload!.mimeType).toBe('multipart/related');
+    const image = found.find((l) => l.part.mimeType === 'image/png')!;
+    expect(header(image.part, 'Content-ID')).toBe('<logo@amazon.example>');
+    expect(image.bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(parsed.attachments[0]).toMatchObject({ mimeType: 'image/png', disposition: 'inline', contentId: '<logo@amazon.example>' });
+  });
+
+  it('answers 400 for an attachment id of another message, 404 for an unknown message', async () => {
+    const image = (await both('inline-image')).full.payload!.parts![1]!.body!.attachmentId!;
+    const other = idOf('alternative');
+    const wrong = await client.users.messages.attachments.get({ userId: 'me', messageId: other, id: image }).catch((e: GaxiosError) => e);
+    expect((wrong as GaxiosError).status).toBe(400);
+    const missing = await client.users.messages.attachments.get({ userId: 'me', messageId: 'ffffffffffffffff', id: image }).catch((e: GaxiosError) => e);
+    expect((missing as GaxiosError).status).toBe(404);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The Gmail API v1 routes the CLI uses, under /gmail/v1/users/{me|email}/: profile,
- * messages.list, messages.get and labels.list. Each call is checked as Google checks it:
+ * messages.list, messages.get, messages.attachments.get and labels.list. Each call is checked as Google checks it:
  * route, method, bearer token, scopes, user, then the per-user quota.
  */
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import type { EmulatorContext } from './context.js';
 import { jsonReply, type RecordedRequest, type Reply } from './exchange.js';
 import { apiError, insufficientScopes, invalidArgument, notFound, rateLimited, unauthenticated } from './google-errors.js';
 import { MAILBOX_LABELS } from './mailbox.js';
-import { MESSAGE_FORMATS, renderMessage, type MessageFormat } from './message-format.js';
+import { MESSAGE_FORMATS, renderAttachment, renderMessage, type MessageFormat } from './message-format.js';
 import { QuerySyntaxError } from './query.js';
 import type { GmailMethod } from './quota.js';
 import { AccountMailbox, type ListFilter } from './search.js';
@@ -37,6 +37,12 @@ const ROUTES: Route[] = [
   { method: 'getProfile', rpc: 'GetProfile', pattern: /^\/gmail\/v1\/users\/([^/]+)\/profile$/, handle: getProfile },
   { method: 'messages.list', rpc: 'ListMessages', pattern: /^\/gmail\/v1\/users\/([^/]+)\/messages$/, handle: listMessages },
   { method: 'messages.get', rpc: 'GetMessage', pattern: /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)$/, handle: getMessage },
+  {
+    method: 'messages.attachments.get',
+    rpc: 'GetAttachment',
+    pattern: /^\/gmail\/v1\/users\/([^/]+)\/messages\/([^/]+)\/attachments\/([^/]+)$/,
+    handle: getAttachment,
+  },
   { method: 'labels.list', rpc: 'ListLabels', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels$/, handle: listLabels },
 ];
 
@@ -163,4 +169,13 @@ function getMessage(mailbox: AccountMailbox, request: RecordedRequest, [id]: str
 export function quotaRefusal(retryAfterMs: number, context: EmulatorContext): Reply {
   const retryAt = new Date(Date.now() + retryAfterMs);
   return rateLimited(retryAt, context.settings.strict ? undefined : String(Math.ceil(retryAfterMs / 1000)));
+}
+
+function getAttachment(mailbox: AccountMailbox, _request: RecordedRequest, [id, attachmentId]: string[]): Reply {
+  const message = mailbox.get(id!);
+  const attachment = message && renderAttachment(message, attachmentId!);
+  if (!message) return notFound();
+  // Google's answer to an attachment id that does not belong to the message.
+  if (!attachment) return invalidArgument('Invalid attachment token');
+  return jsonReply(200, attachment);
 }

@@ -6,6 +6,7 @@
  * Messages are kept small (100,000 of them are listed by the benchmark): bodies and
  * header lists are derived on demand from the stored fields.
  */
+import { hardCase, HARD_CASES, type HardCaseName } from './hard-cases.js';
 import { escapeHtml } from './html.js';
 
 /** "Now" for the mailbox and for relative queries (newer_than:), fixed for reproducibility. */
@@ -30,6 +31,8 @@ export interface MailboxMessage {
   snippet: string;
   /** The sender's UTC offset in minutes, for the Date header. */
   utcOffsetMinutes: number;
+  /** Set on the messages whose MIME body is one of the hard cases (hard-cases.ts). */
+  hardCase?: HardCaseName;
 }
 
 export interface GmailLabel {
@@ -140,6 +143,30 @@ function oddSubject(index: number): { found: boolean; subject: string | undefine
 
 const OFFSETS = [0, 60, -480, 540, 120, -300];
 
+const unmeasured = (message: MailboxMessage): number => message.sizeEstimate;
+
+/** Every hundredth block of messages carries each hard case once, from its 20th message on. */
+function hardCaseAt(index: number): HardCaseName | undefined {
+  return HARD_CASES[(index % 100) - 20];
+}
+
+/** The sizes of the hard cases' raw messages, measured once per way of measuring (the large one weighs 1.6 MB). */
+const hardCaseSizes = new WeakMap<(message: MailboxMessage) => number, Map<HardCaseName, number>>();
+
+/**
+ * Turns a generated message into a hard case: its headers and snippet come from the case;
+ * the random draws were already made, so every other message stays as it was.
+ */
+function asHardCase(message: MailboxMessage, name: HardCaseName, measure: (message: MailboxMessage) => number): MailboxMessage {
+  const found = hardCase(name);
+  const shaped: MailboxMessage = { ...message, from: found.from, to: found.to, subject: found.subject, snippet: toSnippet(found.text), hardCase: name };
+  let sizes = hardCaseSizes.get(measure);
+  if (!sizes) hardCaseSizes.set(measure, (sizes = new Map()));
+  let size = sizes.get(name);
+  if (size === undefined) sizes.set(name, (size = measure(shaped)));
+  return { ...shaped, sizeEstimate: size };
+}
+
 /** Gmail's snippet: whitespace collapsed, cut at 200 characters, HTML-escaped. */
 export function toSnippet(body: string): string {
   return escapeHtml(body.replace(/\s+/g, ' ').trim().slice(0, 200));
@@ -195,8 +222,11 @@ function estimateSize(from: string, to: string, subject: string | undefined, sni
   return 600 + Buffer.byteLength(from + to + (subject ?? '')) + 3 * Buffer.byteLength(snippet);
 }
 
-/** Generates `count` messages for `account`, newest first (the order messages.list returns). */
-export function generateMailbox(seed: number, account: string, count: number): MailboxMessage[] {
+/**
+ * Generates `count` messages for `account`, newest first (the order messages.list returns).
+ * `measure` tells a hard case's raw size (message-format.ts knows how to render one).
+ */
+export function generateMailbox(seed: number, account: string, count: number, measure: (message: MailboxMessage) => number = unmeasured): MailboxMessage[] {
   const random = mulberry32(hashString(`${seed}:${account}`));
   const internLabels = labelInterner();
   const times = Array.from({ length: count }, () => MAILBOX_NOW - 60_000 - Math.floor(random() * SPAN_MS)).sort((a, b) => a - b);
@@ -231,7 +261,7 @@ export function generateMailbox(seed: number, account: string, count: number): M
       if (recentThreads.length > 8) recentThreads.shift();
     }
     const snippet = toSnippet(topicBody.replaceAll('{n}', n));
-    messages.push({
+    const generated: MailboxMessage = {
       id,
       threadId,
       labelIds: internLabels(chooseLabels(random, sent)),
@@ -243,7 +273,9 @@ export function generateMailbox(seed: number, account: string, count: number): M
       subject,
       snippet,
       utcOffsetMinutes: pick(random, OFFSETS),
-    });
+    };
+    const special = hardCaseAt(index);
+    messages.push(special ? asHardCase(generated, special, measure) : generated);
   });
   return messages.reverse();
 }
@@ -266,20 +298,25 @@ export function rfc2822Date(ms: number, offsetMinutes: number): string {
 export interface Header {
   name: string;
   value: string;
+  /** As written in the message, when not the default encoding of `value` (RFC 2047). */
+  raw?: string;
 }
 
-/** The message's headers in their order in the message, decoded as the API shows them. */
+/**
+ * The message's own headers in their order in the message, decoded as the API shows them
+ * (the MIME headers, Content-Type…, come with its body: message-format.ts).
+ */
 export function messageHeaders(message: MailboxMessage): Header[] {
+  const special = message.hardCase === undefined ? undefined : hardCase(message.hardCase);
   const headers: Header[] = [
     { name: 'MIME-Version', value: '1.0' },
     { name: 'Date', value: rfc2822Date(message.internalDate, message.utcOffsetMinutes) },
     { name: 'Message-ID', value: `<${message.id}.${message.historyId}@mail.example.com>` },
   ];
-  if (message.subject !== undefined) headers.push({ name: 'Subject', value: message.subject });
-  headers.push(
-    { name: 'From', value: message.from },
-    { name: 'To', value: message.to },
-    { name: 'Content-Type', value: `multipart/alternative; boundary="000000000000${message.id}"` },
-  );
+  if (message.subject !== undefined) headers.push({ name: 'Subject', value: message.subject, ...(special?.rawSubject ? { raw: special.rawSubject } : {}) });
+  headers.push({ name: 'From', value: message.from }, { name: 'To', value: message.to });
+  if (special?.cc) headers.push({ name: 'Cc', value: special.cc });
+  if (special?.bcc) headers.push({ name: 'Bcc', value: special.bcc });
+  if (special?.replyTo) headers.push({ name: 'Reply-To', value: special.replyTo });
   return headers;
 }

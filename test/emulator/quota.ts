@@ -3,10 +3,12 @@
  * units, the bucket holds one window's worth and refills continuously.
  *
  *   legacy:     250 units per second per user (a moving average: short bursts pass);
- *               messages.get and messages.list cost 5, history.list 2.
+ *               messages.get (any format), messages.list and attachments.get cost 5,
+ *               history.list 2.
  *   per-minute: 15,000 units per minute per user, same costs.
  *   2026:       6,000 units per minute per user (projects created since 1 May 2026);
- *               messages.get costs 20, messages.list 5, history.list 2.
+ *               messages.get costs 20 (any format), messages.list and attachments.get 5,
+ *               history.list 2.
  *
  * `timeScale` shortens the window (60 makes a minute last one second), so tests and
  * benchmarks can hit the limit without waiting for it.
@@ -26,7 +28,7 @@ export interface QuotaOptions {
 }
 
 /** The Gmail methods the emulator serves, named as Google's quota table names them. */
-export type GmailMethod = 'messages.list' | 'messages.get' | 'history.list' | 'getProfile' | 'labels.list';
+export type GmailMethod = 'messages.list' | 'messages.get' | 'messages.attachments.get' | 'history.list' | 'getProfile' | 'labels.list';
 
 interface Regime {
   unitsPerWindow: number;
@@ -34,7 +36,7 @@ interface Regime {
   costs: Record<GmailMethod, number>;
 }
 
-const CLASSIC_COSTS: Record<GmailMethod, number> = { 'messages.get': 5, 'messages.list': 5, 'history.list': 2, getProfile: 1, 'labels.list': 1 };
+const CLASSIC_COSTS: Record<GmailMethod, number> = { 'messages.get': 5, 'messages.list': 5, 'messages.attachments.get': 5, 'history.list': 2, getProfile: 1, 'labels.list': 1 };
 
 const REGIMES: Record<QuotaRegime, Regime> = {
   legacy: { unitsPerWindow: 250, windowSec: 1, costs: CLASSIC_COSTS },

@@ -5,6 +5,7 @@
  * repeated query sees the same order, and each message comes out exactly once.
  */
 import { generateMailbox, type MailboxMessage } from './mailbox.js';
+import { rawSize } from './message-format.js';
 import { matches, parseQuery, reachesSpamTrash, searchable } from './query.js';
 
 export interface ListFilter {
@@ -22,7 +23,7 @@ export class AccountMailbox {
   private readonly listings = new Map<string, readonly MailboxMessage[]>();
 
   constructor(seed: number, readonly email: string, count: number) {
-    this.messages = generateMailbox(seed, email, count);
+    this.messages = generateMailbox(seed, email, count, rawSize);
     this.byId = new Map(this.messages.map((message) => [message.id, message]));
   }
 
