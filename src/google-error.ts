@@ -4,6 +4,7 @@
  * Kept free of imports from Google's libraries so that it costs nothing to load.
  */
 import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from './errors.js';
+import { header } from './gmail/http.js';
 import type { FailureFacts } from './gmail/retry.js';
 
 interface GaxiosLike {
@@ -134,12 +135,4 @@ function networkCode(e: GaxiosLike): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/** A response header from gaxios (a Headers object) or a plain record. */
-export function header(headers: unknown, name: string): string | null {
-  if (!headers) return null;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
-  const value = (headers as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : null;
 }

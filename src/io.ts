@@ -4,6 +4,7 @@
  * read process.stdout or process.env for these facts themselves.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { processEnvironment } from './environment.js';
 import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
 
@@ -37,7 +38,7 @@ export class IO {
     this.stdin = options.stdin ?? process.stdin;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
-    this.env = options.env ?? process.env;
+    this.env = options.env ?? processEnvironment();
     this.isStdoutTTY = this.stdout.isTTY === true;
     this.isStderrTTY = this.stderr.isTTY === true;
     this.out = new Chalk({ level: colorLevel(this.isStdoutTTY, this.env) });

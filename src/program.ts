@@ -264,16 +264,16 @@ function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly
   if (error instanceof GmailctlError) {
     io.stderr.write(`${io.err.red('error:')} ${toSafeLines(redact(error.message))}\n`);
     if (error.hint) io.stderr.write(`${toSafeLines(redact(error.hint))}\n`);
-    if (io.debugEnabled && error.cause) io.debug(`cause: ${describe(error.cause)}`);
+    if (io.debugEnabled && error.cause) io.debug(`cause: ${messageOf(error.cause)}`);
     return exitCodeOf(error);
   }
   // Not an expected failure: a bug. Say so plainly; the stack only with --debug.
-  io.stderr.write(`${io.err.red('error:')} ${toSafeLines(redact(describe(error)))}\n`);
+  io.stderr.write(`${io.err.red('error:')} ${toSafeLines(redact(messageOf(error)))}\n`);
   if (io.debugEnabled && error instanceof Error && error.stack) io.debug(error.stack);
   else io.stderr.write('This looks like a bug in gmailctl; run again with --debug for details.\n');
   return ExitCode.failure;
 }
 
-function describe(error: unknown): string {
+function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

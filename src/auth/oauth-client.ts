@@ -11,16 +11,14 @@ export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.reado
 /** Cached access tokens are refreshed this long before they expire. */
 export const EAGER_REFRESH_MS = 5 * 60 * 1000;
 
-/**
- * How long one request to Google may take before it is given up (and perhaps retried):
- * gaxios waits forever by default, and a hung endpoint must not hang a cron job.
- */
-export function requestTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.GMAILCTL_HTTP_TIMEOUT_MS);
-  return Number.isInteger(value) && value > 0 ? value : 30_000;
+export interface OAuthClientOptions {
+  /** How long one request to Google may take (GMAILCTL_HTTP_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The loopback listener's address, for a login. */
+  redirectUri?: string;
 }
 
-export async function createOAuthClient(credentials: ClientCredentials, redirectUri?: string): Promise<OAuth2Client> {
+export async function createOAuthClient(credentials: ClientCredentials, { timeoutMs, redirectUri }: OAuthClientOptions): Promise<OAuth2Client> {
   const { OAuth2Client } = await loadAuthLibrary();
   return new OAuth2Client({
     clientId: credentials.clientId,
@@ -32,7 +30,7 @@ export async function createOAuthClient(credentials: ClientCredentials, redirect
       oauth2RevokeUrl: credentials.revokeUri,
     },
     eagerRefreshThresholdMillis: EAGER_REFRESH_MS,
-    transporterOptions: { timeout: requestTimeoutMs() },
+    transporterOptions: { timeout: timeoutMs },
   });
 }
 

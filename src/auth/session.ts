@@ -5,30 +5,17 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount, chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from '../config.js';
+import { chooseAccount } from '../config.js';
+import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, CredentialsError, UsageError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
+import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
 import { insecureEndpoint } from '../secure-endpoint.js';
-import { openTokenStore } from '../store/index.js';
-import type { StoredLogin, TokenStore } from '../store/token-store.js';
+import type { StoredLogin } from '../store/token-store.js';
+import { openWorkspace } from '../workspace.js';
 import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
-import { createGmailClient } from '../gmail/client.js';
 import { createOAuthClient } from './oauth-client.js';
-
-export interface Workspace {
-  configDir: string;
-  settings: Settings;
-  store: TokenStore;
-}
-
-/** The config dir, config.json and the chosen token store: what every command starts from. */
-export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file'): Promise<Workspace> {
-  const configDir = resolveConfigDir(env);
-  const settings = await loadSettings(configDir);
-  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, env);
-  return { configDir, settings, store };
-}
 
 export interface Session {
   /** The address, or a description when the login came from the environment. */
@@ -36,12 +23,14 @@ export interface Session {
   readonly client: OAuth2Client;
   /** False for an access token alone (GMAILCTL_ACCESS_TOKEN): its expiry is unknown and it cannot be renewed. */
   readonly canRefresh: boolean;
+  /** Where Google is and how long a request may take, for clients built on this session. */
+  readonly google: GoogleSettings;
   /** Runs one Google call with refresh-on-401 and our error mapping. */
   call<T>(doing: string, request: () => Promise<T>): Promise<T>;
   /** A valid access token, refreshed if it is missing or expires within 5 minutes. */
   accessToken(): Promise<string>;
   /** Asks Gmail once whether the access token works (for one that cannot be refreshed). */
-  confirmAccessToken(apiRoot: string, signal?: AbortSignal): Promise<void>;
+  confirmAccessToken(signal?: AbortSignal): Promise<void>;
   /** Waits for refreshed tokens to be written back to the store. */
   close(): Promise<void>;
 }
@@ -57,9 +46,10 @@ export interface SessionOptions {
  * GMAILCTL_ACCESS_TOKEN is set (CI, containers: no store, no files), else from the store.
  */
 export async function openSession(options: SessionOptions): Promise<Session> {
+  const google = googleSettings(options.env);
   const fromEnvironment = environmentLogin(options.env);
   if (fromEnvironment) {
-    return sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, {
+    return sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, google, {
       reloginHint: 'Set a fresh token in the environment (GMAILCTL_REFRESH_TOKEN, or GMAILCTL_ACCESS_TOKEN), or unset them to use the stored login.',
     });
   }
@@ -74,7 +64,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   }
   const credentials = await loadClientCredentials(credentialsPath(options.credentialsFile, options.env, workspace.configDir));
-  return sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
+  return sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
 }
 
 /**
@@ -98,7 +88,7 @@ export function environmentLogin(
       });
     }
   }
-  const tokenUri = env.GMAILCTL_TOKEN_URI || GOOGLE_ENDPOINTS.tokenUri;
+  const tokenUri = googleSettings(env).tokenUri ?? GOOGLE_ENDPOINTS.tokenUri;
   const insecure = insecureEndpoint(tokenUri, 'GMAILCTL_TOKEN_URI');
   if (insecure) throw new UsageError(`${insecure}.`, { hint: 'Unset GMAILCTL_TOKEN_URI to use Google\'s token endpoint.' });
   const credentials: ClientCredentials = {
@@ -127,9 +117,10 @@ export async function sessionFor(
   account: string,
   stored: StoredLogin,
   credentials: ClientCredentials,
+  google: GoogleSettings,
   { persist, reloginHint }: SessionHooks = {},
 ): Promise<Session> {
-  const client = await createOAuthClient(credentials);
+  const client = await createOAuthClient(credentials, { timeoutMs: google.requestTimeoutMs });
   client.setCredentials({
     refresh_token: stored.refresh_token || null,
     access_token: stored.access_token ?? null,
@@ -183,6 +174,7 @@ export async function sessionFor(
     account,
     client,
     canRefresh: Boolean(stored.refresh_token),
+    google,
     call,
     async accessToken() {
       const { token } = await call('refreshing the access token', () => client.getAccessToken());
@@ -190,8 +182,8 @@ export async function sessionFor(
       registerSecret(token);
       return token;
     },
-    async confirmAccessToken(apiRoot, signal) {
-      const gmail = await createGmailClient(client, { apiRoot, ...(signal ? { signal } : {}) });
+    async confirmAccessToken(signal) {
+      const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), timeoutMs: google.requestTimeoutMs, ...(signal ? { signal } : {}) });
       await call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
     },
     async close() {

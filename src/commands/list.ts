@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { openSession } from '../auth/session.js';
+import { secureApiRoot } from '../environment.js';
 import { InterruptedError } from '../errors.js';
 import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
 import { batchGet } from '../gmail/batch.js';
-import { apiRootFrom, createGmailClient, retryConfigFor } from '../gmail/client.js';
+import { createGmailClient, retryConfigFor } from '../gmail/client.js';
 import type { FailureKind } from '../gmail/retry.js';
-import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/list.js';
+import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/listing.js';
 import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../output/index.js';
 import { preloadGoogleLibraries } from '../lazy.js';
 import type { CommandContext } from './context.js';
@@ -29,7 +30,8 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   setMaxListeners(0, stop);
   const session = await openSession({ env, account: flags.account });
   const limit = new AdaptiveLimit();
-  const apiRoot = apiRootFrom(env);
+  const apiRoot = secureApiRoot(session.google);
+  const timeoutMs = session.google.requestTimeoutMs;
   const retries = {
     signal: stop,
     onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
@@ -37,9 +39,9 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
       io.debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
     },
   };
-  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
+  const gmail = await createGmailClient(session.client, { apiRoot, timeoutMs, ...retries });
   const retryConfig = retryConfigFor(retries);
-  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, signal: stop, retryConfig });
+  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, timeoutMs, signal: stop, retryConfig });
   const query = {
     query: flags.query,
     labelIds: flags.label,

@@ -1,8 +1,8 @@
 import { openInBrowser } from '../auth/browser.js';
 import { credentialsPath, loadClientCredentials } from '../auth/credentials.js';
-import { login } from '../auth/login.js';
-import { openWorkspace } from '../auth/session.js';
-import { apiRootFrom } from '../gmail/client.js';
+import { login } from '../auth/login-flow.js';
+import { googleSettings } from '../environment.js';
+import { openWorkspace } from '../workspace.js';
 import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
 
@@ -34,7 +34,7 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
   const { account } = await login({
     workspace,
     credentials,
-    apiRoot: apiRootFrom(env),
+    google: googleSettings(env),
     accountHint: flags.account,
     port: flags.port,
     timeoutSeconds: flags.timeout,

@@ -1,5 +1,5 @@
-import { logout } from '../auth/logout.js';
-import { openWorkspace } from '../auth/session.js';
+import { logout } from '../auth/logout-flow.js';
+import { openWorkspace } from '../workspace.js';
 import { chooseAccount } from '../config.js';
 import { AuthRequiredError } from '../errors.js';
 import type { CommandContext } from './context.js';

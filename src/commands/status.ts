@@ -1,5 +1,5 @@
-import { openWorkspace } from '../auth/session.js';
-import { collectStatus, type StatusReport } from '../auth/status.js';
+import { collectStatus, type StatusReport } from '../auth/status-report.js';
+import { openWorkspace } from '../workspace.js';
 import { AuthRequiredError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';

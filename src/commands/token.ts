@@ -1,5 +1,4 @@
 import { openSession } from '../auth/session.js';
-import { apiRootFrom } from '../gmail/client.js';
 import type { CommandContext } from './context.js';
 
 export interface TokenFlags {
@@ -12,7 +11,7 @@ export async function runToken({ io, env, signal }: CommandContext, flags: Token
     const token = await session.accessToken();
     if (!session.canRefresh) {
       // An access token alone has no known expiry: ask Gmail once rather than hand out a dead one.
-      await session.confirmAccessToken(apiRootFrom(env), signal);
+      await session.confirmAccessToken(signal);
     }
     await io.write(`${token}\n`);
   } finally {

@@ -8,9 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuth2Client } from 'google-auth-library';
-import { requestTimeoutMs } from '../auth/oauth-client.js';
 import { GoogleApiError } from '../errors.js';
-import { header } from '../google-error.js';
+import { header } from './http.js';
 import type { retryConfigFor } from './client.js';
 
 /** Google allows 100; the Gmail guide asks for no more than 50 to avoid rate limiting. */
@@ -25,6 +24,7 @@ export interface PartReply {
 
 export interface BatchOptions {
   apiRoot: string;
+  timeoutMs: number;
   signal: AbortSignal;
   retryConfig: ReturnType<typeof retryConfigFor>;
 }
@@ -46,7 +46,7 @@ export async function batchGet(client: OAuth2Client, paths: readonly string[], o
     data: batchRequestBody(boundary, requestLines),
     responseType: 'text',
     signal: options.signal,
-    timeout: requestTimeoutMs(),
+    timeout: options.timeoutMs,
     retryConfig: options.retryConfig,
   });
   const contentType = header(response.headers, 'content-type') ?? '';

@@ -4,21 +4,19 @@
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
-import { UsageError } from '../errors.js';
 import { failureFacts } from '../google-error.js';
-import { insecureEndpoint } from '../secure-endpoint.js';
-import { requestTimeoutMs } from '../auth/oauth-client.js';
 import { loadGmailLibrary } from '../lazy.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
-
-export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
 
 export type GmailClient = gmail_v1.Gmail;
 /** gaxios's retry settings, as Google's client takes them (gaxios ships CJS and ESM types). */
 type RetryConfig = NonNullable<gmail_v1.Options['retryConfig']>;
 
 export interface GmailClientOptions {
+  /** GMAILCTL_API_ROOT (googleSettings), ending with a slash. */
   apiRoot: string;
+  /** How long one request may take before it is given up or retried. */
+  timeoutMs: number;
   policy?: RetryPolicy;
   /** Aborts waits between retries (Ctrl-C). */
   signal?: AbortSignal;
@@ -26,17 +24,9 @@ export interface GmailClientOptions {
   onRetry?: (kind: FailureKind, delayMs: number, attempt: number) => void;
 }
 
-/** GMAILCTL_API_ROOT, with the trailing slash that relative API paths need; https unless it is this machine. */
-export function apiRootFrom(env: NodeJS.ProcessEnv): string {
-  const root = env.GMAILCTL_API_ROOT || DEFAULT_API_ROOT;
-  const insecure = insecureEndpoint(root, 'GMAILCTL_API_ROOT');
-  if (insecure) throw new UsageError(`${insecure}.`, { hint: 'Unset GMAILCTL_API_ROOT to use Gmail, or point it at https:// or a 127.0.0.1 emulator.' });
-  return root.endsWith('/') ? root : `${root}/`;
-}
-
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
   const { gmail } = await loadGmailLibrary();
-  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, timeout: requestTimeoutMs(), retryConfig: retryConfigFor(options) });
+  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, timeout: options.timeoutMs, retryConfig: retryConfigFor(options) });
 }
 
 /** gaxios's retry loop driven by our one policy: for the generated client and for batches alike. */

@@ -4,23 +4,14 @@
  * rows while later pages are still being fetched.
  */
 import type { IO } from '../io.js';
-import type { MessageSummary } from './message.js';
+import type { MessageSummary } from '../gmail/message.js';
 import { toSingleLine } from './single-line.js';
+import type { MessageWriter } from './writer.js';
+
+export type { MessageWriter, Outcome } from './writer.js';
 
 export const OUTPUT_FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-/**
- * How the listing ended: output must stay well-formed whichever. `stopped` is --max-free
- * early ends that are not failures: Ctrl-C, or the reader of stdout going away.
- */
-export type Outcome = 'complete' | 'stopped' | 'failed';
-
-export interface MessageWriter {
-  writePage(messages: readonly MessageSummary[]): Promise<void>;
-  /** Closes what the format opened (a JSON array). */
-  end(outcome: Outcome): Promise<void>;
-}
 
 /** What a person at a terminal wants to read; what a pipe wants to parse. */
 export function defaultFormat(io: IO): OutputFormat {

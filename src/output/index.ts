@@ -1,2 +1,2 @@
-export { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from './formats.js';
-export type { MessageSummary } from './message.js';
+export { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type OutputFormat } from './formats.js';
+export type { MessageWriter, Outcome } from './writer.js';

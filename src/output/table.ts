@@ -3,7 +3,7 @@
  * right), long fields cut with "…", unread subjects in bold, colour only on a TTY.
  */
 import type { IO } from '../io.js';
-import type { MessageWriter } from './formats.js';
+import type { MessageWriter } from './writer.js';
 import { toSingleLine } from './single-line.js';
 import { displayName, fitToWidth } from './text.js';
 

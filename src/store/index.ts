@@ -1,8 +1,14 @@
 import type { TokenStoreKind } from '../config.js';
 import { FileStore } from './file.js';
-import { KeychainStore, keychainTimeoutMs } from './keychain.js';
+import { KeychainStore } from './keychain.js';
 import type { TokenStore } from './token-store.js';
 
-export function openTokenStore(kind: TokenStoreKind, configDir: string, env: NodeJS.ProcessEnv = process.env): TokenStore {
-  return kind === 'file' ? new FileStore(configDir) : new KeychainStore(keychainTimeoutMs(env), env);
+export interface TokenStoreOptions {
+  /** Where the session bus is (DBUS_SESSION_BUS_ADDRESS), for the keychain. */
+  env: NodeJS.ProcessEnv;
+  keychainTimeoutMs: number;
+}
+
+export function openTokenStore(kind: TokenStoreKind, configDir: string, options: TokenStoreOptions): TokenStore {
+  return kind === 'file' ? new FileStore(configDir) : new KeychainStore(options.keychainTimeoutMs, options.env);
 }

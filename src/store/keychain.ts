@@ -11,15 +11,8 @@ import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, ty
 export const KEYCHAIN_SERVICE = 'gmailctl';
 /** Per process, so that two gmailctl processes probing at once do not read each other's item. */
 const PROBE_ACCOUNT = `gmailctl-probe-${process.pid}`;
-/** Long enough for a slow D-Bus round trip, short enough that a hung daemon is noticed. */
-const DEFAULT_TIMEOUT_MS = 5_000;
 
 type Keytar = typeof import('@napi-rs/keyring/keytar.js');
-
-export function keychainTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const value = Number(env.GMAILCTL_KEYCHAIN_TIMEOUT_MS);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS;
-}
 
 export class KeychainStore implements TokenStore {
   readonly kind = 'keychain' as const;
@@ -27,9 +20,10 @@ export class KeychainStore implements TokenStore {
   #keytar: Promise<Keytar> | undefined;
   #serviceAnswers: Promise<void> | undefined;
 
+  /** `timeoutMs` bounds every call (GMAILCTL_KEYCHAIN_TIMEOUT_MS); `env` locates the session bus. */
   constructor(
-    private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly timeoutMs: number,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   async probe(): Promise<void> {
@@ -73,7 +67,7 @@ export class KeychainStore implements TokenStore {
       return await Promise.race([this.#keytar.then(operation), timeout]);
     } catch (error) {
       if (error instanceof TokenStoreError) throw error;
-      throw unavailable(`could not ${doing} it: ${describe(error)}`, error);
+      throw unavailable(`could not ${doing} it: ${firstLine(error)}`, error);
     } finally {
       clearTimeout(timer);
     }
@@ -92,7 +86,7 @@ function unavailable(reason: string, cause?: unknown): TokenStoreError {
   return new TokenStoreError(`The OS keychain cannot be used: ${reason}.`, { hint: INSECURE_STORAGE_HINT, cause });
 }
 
-function describe(error: unknown): string {
+function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // The Secret Service's errors are long D-Bus sentences; the first line is the useful one.
   return message.split('\n')[0]?.trim() || 'unknown error';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptiveLimit } from '../../src/gmail/adaptive-limit.js';
 import { batchRequestBody, parseBatchResponse, type PartReply } from '../../src/gmail/batch.js';
 import type { GmailClient } from '../../src/gmail/client.js';
-import { listMessageSummaries, type ListDeps } from '../../src/gmail/list.js';
+import { listMessageSummaries, type ListDeps } from '../../src/gmail/listing.js';
 
 describe('the batch wire format', () => {
   it('asks for each path as an application/http part with its index as Content-ID', () => {

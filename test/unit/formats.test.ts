@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../../src/output/formats.js';
-import type { MessageSummary } from '../../src/output/message.js';
+import type { MessageSummary } from '../../src/gmail/message.js';
 import { fakeTerminal, settle } from './fake-io.js';
 
 function message(overrides: Partial<MessageSummary> = {}): MessageSummary {
@@ -265,10 +265,6 @@ describe('table format', () => {
     );
   });
 
-  // Fails today: below 58 columns the fixed ID and DATE columns plus a 20-column minimum for
-  // FROM/SUBJECT (src/output/formats.ts, tableWriter) make every row 58 columns wide, so rows
-  // wrap in a narrow terminal or split pane. Marked `fails` so the suite stays green; it turns
-  // red (and should become a plain `it`) once the table fits narrow terminals.
   it('keeps every line within a narrow terminal (40 columns)', async () => {
     const { out } = await render('table', [[message({ subject: 'a long subject that has to be cut somewhere' })]], 'complete', {
       columns: 40,

@@ -7,7 +7,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { GoogleApiError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
-import type { MessageSummary } from '../output/message.js';
+import { idOnly, toSummary, type MessageSummary } from './message.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { MAX_BATCH_SIZE, type PartReply } from './batch.js';
 import type { GmailClient } from './client.js';
@@ -235,43 +235,5 @@ function wellFormed<T extends object>(data: T | string | null | undefined, what:
   if (typeof data === 'object' && data !== null) return data;
   throw new GoogleApiError(`Gmail answered with a malformed body for ${what} (not a JSON object).`, undefined, {
     hint: 'This is usually a proxy or a transient fault between you and Google; try again.',
-  });
-}
-
-function idOnly(message: gmail_v1.Schema$Message): MessageSummary {
-  return { id: message.id ?? '', threadId: message.threadId ?? '', labelIds: [], date: '', from: '', to: '', subject: '', snippet: '' };
-}
-
-export function toSummary(message: gmail_v1.Schema$Message): MessageSummary {
-  const headers = message.payload?.headers ?? [];
-  const header = (name: string): string => {
-    const lower = name.toLowerCase();
-    return headers.find((h) => h.name?.toLowerCase() === lower)?.value ?? '';
-  };
-  const millis = Number(message.internalDate);
-  const date = message.internalDate ? new Date(millis) : undefined;
-  return {
-    id: message.id ?? '',
-    threadId: message.threadId ?? '',
-    labelIds: message.labelIds ?? [],
-    // Out of Date's range (a garbage value) is no date, rather than an exception.
-    date: date && Number.isFinite(date.getTime()) ? date.toISOString() : '',
-    from: header('From'),
-    to: header('To'),
-    subject: header('Subject'),
-    snippet: decodeHtmlEntities(message.snippet ?? ''),
-  };
-}
-
-/** Gmail's snippets are HTML-escaped ("&#39;", "&amp;"); scripts want the text. */
-export function decodeHtmlEntities(text: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
-    if (entity[0] === '#') {
-      const code = entity[1]?.toLowerCase() === 'x' ? Number.parseInt(entity.slice(2), 16) : Number.parseInt(entity.slice(1), 10);
-      const isCharacter = Number.isFinite(code) && code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-      return isCharacter ? String.fromCodePoint(code) : whole;
-    }
-    return named[entity.toLowerCase()] ?? whole;
   });
 }

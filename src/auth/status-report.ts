@@ -7,8 +7,9 @@
 import { AuthRequiredError, GmailctlError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import { apiRootFrom } from '../gmail/client.js';
-import { environmentLogin, sessionFor, type Workspace } from './session.js';
+import { googleSettings, type GoogleSettings } from '../environment.js';
+import type { Workspace } from '../workspace.js';
+import { environmentLogin, sessionFor } from './session.js';
 
 export type LoginState = 'valid' | 'refreshed' | 'revoked' | 'missing' | 'error';
 
@@ -73,12 +74,13 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     storeProblem = error instanceof GmailctlError && error.hint ? `${error.message} ${error.hint}` : (error as Error).message;
   }
 
+  const google = googleSettings(env);
   const fromEnvironment = environmentLogin(env);
   const defaultAccount = fromEnvironment?.account ?? (env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount);
   const accounts: AccountStatus[] = [];
   if (fromEnvironment) {
     // Every command uses this login while the variables are set, whatever the store holds.
-    const check = await checkEnvironmentLogin(fromEnvironment, env);
+    const check = await checkEnvironmentLogin(fromEnvironment, google);
     accounts.push({ account: fromEnvironment.account, source: 'environment', isDefault: true, scopes: [], missingScopes: [], ...check });
   }
   const known = [...(workspace.settings.accounts ?? [])];
@@ -86,7 +88,7 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
   for (const account of known) {
     const status = storeProblem
       ? { ok: false, state: 'error' as const, detail: 'the token store cannot be read', scopes: [], missingScopes: [] }
-      : await checkLogin(workspace, account, credentials, problem, now);
+      : await checkLogin(workspace, account, credentials, problem, google, now);
     accounts.push({ account, source: 'store', isDefault: account === defaultAccount, ...status });
   }
   return {
@@ -109,15 +111,15 @@ type LoginCheck = Omit<AccountStatus, 'account' | 'isDefault' | 'source'>;
 /** Whether Google accepts the environment's login: a refresh, or (access token alone) one Gmail call. */
 async function checkEnvironmentLogin(
   login: NonNullable<ReturnType<typeof environmentLogin>>,
-  env: NodeJS.ProcessEnv,
+  google: GoogleSettings,
 ): Promise<Pick<AccountStatus, 'ok' | 'state' | 'detail'>> {
   try {
-    const session = await sessionFor(login.account, login.stored, login.credentials);
+    const session = await sessionFor(login.account, login.stored, login.credentials, google);
     if (session.canRefresh) {
       await session.accessToken();
       return { ok: true, state: 'refreshed', detail: 'from the environment; refreshed the access token' };
     }
-    await session.confirmAccessToken(apiRootFrom(env));
+    await session.confirmAccessToken();
     return { ok: true, state: 'valid', detail: 'from the environment; the access token works' };
   } catch (error) {
     if (error instanceof AuthRequiredError) return { ok: false, state: 'revoked', detail: 'from the environment; Google no longer accepts it' };
@@ -130,6 +132,7 @@ async function checkLogin(
   account: string,
   credentials: ClientCredentials | undefined,
   credentialsProblem: string | undefined,
+  google: GoogleSettings,
   now: number,
 ): Promise<LoginCheck> {
   const relogin = `gmailctl login --account ${account}`;
@@ -164,7 +167,7 @@ async function checkLogin(
   }
   if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', ...facts };
   try {
-    const session = await sessionFor(account, stored, credentials, { persist: (login) => workspace.store.set(account, login) });
+    const session = await sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
     await session.accessToken();
     await session.close();
     return { ok: true, state: 'refreshed', detail: 'refreshed the access token', ...facts };

@@ -3,11 +3,12 @@
  * access to whoever copied it), then delete locally whatever Google answered.
  */
 import { updateSettings, withoutLogin } from '../config.js';
+import { googleSettings } from '../environment.js';
 import { AuthRequiredError } from '../errors.js';
 import { toGmailctlError } from '../google-error.js';
+import type { Workspace } from '../workspace.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
 import { createOAuthClient, revokeToken } from './oauth-client.js';
-import type { Workspace } from './session.js';
 
 export interface LogoutResult {
   account: string;
@@ -30,7 +31,7 @@ export async function logout(
   let revoke: ((token: string) => Promise<void>) | string;
   try {
     const credentials = await loadClientCredentials(credentialsPath(credentialsFile, env, workspace.configDir));
-    const client = await createOAuthClient(credentials);
+    const client = await createOAuthClient(credentials, { timeoutMs: googleSettings(env).requestTimeoutMs });
     revoke = (token) => revokeToken(client, credentials.revokeUri, token);
   } catch (error) {
     revoke = `the OAuth client file is unusable: ${(error as Error).message}`;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
+import { secureApiRoot, type GoogleSettings } from '../environment.js';
 import { InterruptedError, LoginError } from '../errors.js';
 import { toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
@@ -16,7 +17,7 @@ import { describeDenial, interpretCallback, parsePastedRedirect, type CallbackOu
 import type { ClientCredentials } from './credentials.js';
 import { startLoopbackListener, type AcceptedCallback } from './loopback.js';
 import { createOAuthClient, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import type { Workspace } from './session.js';
+import type { Workspace } from '../workspace.js';
 
 export interface LoginEvents {
   /** The consent URL: always shown to the user. */
@@ -34,7 +35,7 @@ export interface LoginEvents {
 export interface LoginOptions {
   workspace: Workspace;
   credentials: ClientCredentials;
-  apiRoot: string;
+  google: GoogleSettings;
   /** Sent as login_hint. */
   accountHint?: string;
   port: number;
@@ -55,7 +56,9 @@ export interface LoginResult {
 
 export async function login(options: LoginOptions): Promise<LoginResult> {
   const { workspace, credentials, events, signal } = options;
-  // Fail before the browser opens if tokens could not be kept afterwards.
+  // Fail before the browser opens if the account could not be identified safely afterwards,
+  // or tokens could not be kept.
+  const apiRoot = secureApiRoot(options.google);
   await workspace.store.probe();
 
   const state = randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG
@@ -66,7 +69,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   });
   const stopPasting = new AbortController();
   try {
-    const client = await createOAuthClient(credentials, listener.redirectUri);
+    const client = await createOAuthClient(credentials, { timeoutMs: options.google.requestTimeoutMs, redirectUri: listener.redirectUri });
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
     registerSecret(codeVerifier);
     const authUrl = client.generateAuthUrl({
@@ -103,7 +106,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     registerSecret(tokens.refresh_token);
     client.setCredentials(tokens);
 
-    const gmail = await createGmailClient(client, { apiRoot: options.apiRoot, signal });
+    const gmail = await createGmailClient(client, { apiRoot, timeoutMs: options.google.requestTimeoutMs, signal });
     const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
       throw toGmailctlError(error, { doing: 'identifying the account' });
     });

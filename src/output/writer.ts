@@ -1,0 +1,14 @@
+/** What every output format implements; the formats (formats.ts, table.ts) depend on this, not on each other. */
+import type { MessageSummary } from '../gmail/message.js';
+
+/**
+ * How the listing ended: output must stay well-formed whichever. `stopped` is --max-free
+ * early ends that are not failures: Ctrl-C, or the reader of stdout going away.
+ */
+export type Outcome = 'complete' | 'stopped' | 'failed';
+
+export interface MessageWriter {
+  writePage(messages: readonly MessageSummary[]): Promise<void>;
+  /** Closes what the format opened (a JSON array). */
+  end(outcome: Outcome): Promise<void>;
+}

@@ -1,0 +1,23 @@
+/**
+ * The workspace every command starts from: the config dir, config.json and the chosen
+ * token store.
+ */
+import { chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from './config.js';
+import { googleSettings } from './environment.js';
+import { openTokenStore } from './store/index.js';
+import type { TokenStore } from './store/token-store.js';
+
+export interface Workspace {
+  configDir: string;
+  settings: Settings;
+  store: TokenStore;
+}
+
+/** `forceStore` is login's --insecure-storage: the file store whatever the settings say. */
+export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file'): Promise<Workspace> {
+  const configDir = resolveConfigDir(env);
+  const settings = await loadSettings(configDir);
+  const { keychainTimeoutMs } = googleSettings(env);
+  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs });
+  return { configDir, settings, store };
+}
