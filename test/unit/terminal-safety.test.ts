@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createMessageWriter } from '../../src/output/formats.js';
-import type { MessageSummary } from '../../src/output/message.js';
+import type { MessageSummary } from '../../src/gmail/message.js';
 import { toSingleLine } from '../../src/output/single-line.js';
 import { redact } from '../../src/redact.js';
 import { fakeTerminal, settle } from './fake-io.js';
