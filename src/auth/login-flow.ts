@@ -14,6 +14,7 @@ import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
 import type { StoredLogin } from '../store/token-store.js';
 import { describeDenial, interpretCallback, parsePastedRedirect, type CallbackOutcome } from './callback.js';
+import type { OpenedBrowser } from './browser.js';
 import type { ClientCredentials } from './credentials.js';
 import { startLoopbackListener, type AcceptedCallback } from './loopback.js';
 import { createOAuthClient, GMAIL_READONLY_SCOPE } from './oauth-client.js';
@@ -40,8 +41,8 @@ export interface LoginOptions {
   accountHint?: string;
   port: number;
   timeoutSeconds: number;
-  /** Opens the consent URL; absent with --no-browser. */
-  openBrowser?: (url: string) => Promise<void>;
+  /** Opens the consent URL (without putting it in any argv); absent with --no-browser. */
+  openBrowser?: (url: string) => Promise<OpenedBrowser>;
   /** With --no-browser: where the redirected URL may be pasted. */
   pasteFrom?: NodeJS.ReadableStream;
   /** Set when the login chose the file store (--insecure-storage) and must remember it. */
@@ -68,6 +69,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     onRejected: (reason) => events.rejected(reason, 'callback'),
   });
   const stopPasting = new AbortController();
+  let browser: Promise<OpenedBrowser> | undefined;
   try {
     const client = await createOAuthClient(credentials, { timeoutMs: options.google.requestTimeoutMs, redirectUri: listener.redirectUri });
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
@@ -85,7 +87,8 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     events.authUrl(authUrl);
 
     if (options.openBrowser) {
-      options.openBrowser(authUrl).catch((error: Error) => events.browserFailed(error.message));
+      browser = options.openBrowser(authUrl);
+      browser.then((opened) => opened.failed).catch((error: Error) => events.browserFailed(error.message));
     }
     const answers: Promise<AcceptedCallback>[] = [listener.accepted];
     if (options.pasteFrom) {
@@ -147,7 +150,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     return { account };
   } finally {
     stopPasting.abort();
-    await listener.close();
+    await Promise.all([listener.close(), browser?.then((opened) => opened.dispose(), () => undefined)]);
   }
 }
 

@@ -48,7 +48,10 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
         io.stderr.write(`Open this URL in a browser to log in:\n\n${url}\n\n`);
       },
       browserFailed(reason) {
-        io.warn(`Could not open a browser (${reason}). Open the URL above yourself; gmailctl keeps waiting.`);
+        io.warn(
+          `Could not open a browser (${reason}). Open the URL above in a browser yourself; gmailctl keeps waiting. ` +
+            'No browser on this machine (a server, SSH)? Press Ctrl-C and run: gmailctl login --no-browser',
+        );
       },
       rejected(reason, source) {
         if (source === 'paste') io.warn(`Ignored the pasted line: ${reason}`);

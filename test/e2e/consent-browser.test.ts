@@ -7,6 +7,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -60,9 +61,11 @@ describe.runIf(hasChromium || process.env.CI === 'true')('the consent page in he
   async function consentPage(s: Sandbox, args: string[] = []) {
     const opened = new Promise<string>((resolve) => (nextUrl = resolve));
     const run = startCli(['login', '--timeout', '30', ...args], await withLauncher(s), { stdin: 'ignore' });
-    const url = await opened;
+    // gmailctl hands the browser a local page that forwards to the consent URL: Chromium follows it.
+    const argument = await opened;
+    const url = /^https?:/.test(argument) ? argument : pathToFileURL(argument).href;
     const page = await browser.newPage();
-    await page.goto(url);
+    await Promise.all([page.waitForURL(/\/o\/oauth2\/v2\/auth\?/), page.goto(url)]);
     return { run, page };
   }
 

@@ -2,13 +2,13 @@
  * `gmailctl login` end to end: the built CLI, the emulator's OAuth endpoints, the file store
  * (the keychain has its own file). Each numbered step of the spec's login has a test here.
  */
-import { readFile, stat, writeFile, chmod } from 'node:fs/promises';
+import { readFile, stat, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { consentRedirect, startCli } from '../helpers/background.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
 
 let emulator: Emulator;
 const sandboxes: Sandbox[] = [];
@@ -130,25 +130,25 @@ describe('login through the browser', () => {
     }
   });
 
-  it('runs GMAILCTL_BROWSER with the URL as its last argument and no secret in its environment', async () => {
+  it('runs GMAILCTL_BROWSER with a 0600 page that forwards to the consent URL as its last argument, and no secret in its environment', async () => {
     const s = await sandbox();
     const record = path.join(s.dir, 'browser-record.json');
-    const launcher = path.join(s.dir, 'browser.mjs');
-    await writeFile(
-      launcher,
-      `import { writeFileSync } from 'node:fs';
-writeFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), env: process.env }));
-const r = await fetch(process.argv.at(-1)); await r.text();`,
-    );
+    const recorder = path.join(ROOT, 'test', 'helpers', 'reliability-browser-recorder.mjs');
     const result = await s.login([], {
-      env: { GMAILCTL_BROWSER: `${process.execPath} ${launcher} --new-window`, GMAILCTL_CLIENT_SECRET: 'GOCSPX-should-not-pass', MY_API_TOKEN: 'x' },
+      env: { GMAILCTL_BROWSER: `${process.execPath} ${recorder} ${record} --new-window`, GMAILCTL_CLIENT_SECRET: 'GOCSPX-should-not-pass', MY_API_TOKEN: 'x' },
     });
     expect(result.exitCode, result.stderr).toBe(0);
-    const seen = (await readJson(record)) as { argv: string[]; env: Record<string, string> };
-    expect(seen.argv[0]).toBe('--new-window');
-    expect(seen.argv.at(-1)).toMatch(/\/o\/oauth2\/v2\/auth\?/);
+    const seen = (await readJson(record)) as { argv: string[]; env: Record<string, string>; page: { file: string; mode: number; dirMode: number; forwardsTo: string } };
+    expect(seen.argv.slice(0, 2)).toEqual([record, '--new-window']);
+    expect(seen.argv.at(-1)).toBe(seen.page.file);
+    expect(seen.page.mode).toBe(0o600);
+    expect(seen.page.dirMode).toBe(0o700);
+    const printed = result.stderr.split('\n').find((line) => line.includes('/o/oauth2/v2/auth?'));
+    expect(seen.page.forwardsTo).toBe(printed);
     expect(Object.keys(seen.env)).not.toContain('GMAILCTL_CLIENT_SECRET');
     expect(Object.keys(seen.env)).not.toContain('MY_API_TOKEN');
+    // The page is gone once the login is over.
+    await expect(stat(seen.page.file)).rejects.toThrow();
   });
 
   it('falls back to BROWSER when GMAILCTL_BROWSER is not set', async () => {

@@ -482,8 +482,11 @@ describe('child processes', () => {
       argv: string[];
       env: Record<string, string>;
       shell?: { cmdline: string[]; environ: string[] };
+      page?: { file: string; forwardsTo: string };
     };
-    expect(seen.argv.at(-1)).toMatch(/\/o\/oauth2\/v2\/auth\?/);
+    // The browser gets a local page that forwards to the consent URL (never the URL itself).
+    expect(seen.argv.at(-1)).toBe(seen.page?.file);
+    expect(seen.page?.forwardsTo).toMatch(/\/o\/oauth2\/v2\/auth\?/);
     // Scanned after the login, so this login's code and verifier are among the secrets too.
     const secrets = allSecrets();
     expect(secrets.map(([, v]) => v)).toEqual(expect.arrayContaining([previous.refresh_token, previous.access_token]));

@@ -3,13 +3,13 @@
  * answer could do to a login, a token or a terminal. Each test failed on the main of the day
  * the issue was filed; each names the guarantee of the README's Security section it protects.
  */
-import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startCli } from '../helpers/background.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -190,5 +190,109 @@ describe('network: a token travels only over TLS, or to this machine', () => {
     const result = await s.login();
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/belongs to another user \(uid 65534\)/);
+  });
+});
+
+/** Secrets that a parent environment may hold, by names that a deny-list would miss. */
+const PARENT_SECRETS = {
+  GMAILCTL_CLIENT_SECRET: 'GOCSPX-parent-secret',
+  GMAILCTL_CLIENT_SECRET_X: 'parent-secret-x',
+  AWS_SECRET_ACCESS_KEY: 'aws-parent-secret',
+  MY_API_KEY: 'api-parent-key',
+  GITHUB_PAT: 'ghp_parentparentparent',
+};
+
+interface ChainRecord {
+  argv: string[];
+  chain: Array<{ pid: number; cmdline: string[]; environ: string[] }>;
+}
+
+/**
+ * A PATH under which the `open` package's xdg-open finds no desktop opener (xdg-mime and
+ * mimeopen answer nothing) and, as its generic browser, only what `browser` says.
+ */
+async function openerPath(s: Sandbox, browser?: string): Promise<string> {
+  const bin = path.join(s.dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  const script = async (name: string, body: string): Promise<void> => writeFile(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  await script('xdg-mime', 'exit 1');
+  await script('mimeopen', 'exit 1');
+  if (browser) await script('x-www-browser', browser);
+  // Without our x-www-browser, no browser of the system's may be found either.
+  for (const name of ['x-www-browser', 'www-browser', 'firefox', 'chromium', 'chromium-browser', 'google-chrome', 'lynx', 'w3m', 'links', 'links2', 'elinks', 'epiphany', 'konqueror', 'run-mailcap']) {
+    if (!browser || name !== 'x-www-browser') await script(name, 'exit 127');
+  }
+  return `${bin}:/usr/bin:/bin`;
+}
+
+describe('local users: the consent URL never appears in a process listing', () => {
+  it('the default opener gets a local page: no process between gmailctl and the browser has the URL in its argv or a secret in its environment', async () => {
+    const s = await sandbox();
+    const record = path.join(s.dir, 'chain.json');
+    const recorder = path.join(ROOT, 'test', 'helpers', 'process-chain-recorder.mjs');
+    const env = {
+      GMAILCTL_BROWSER: undefined,
+      BROWSER: undefined,
+      DISPLAY: ':99',
+      PATH: await openerPath(s, `exec ${process.execPath} ${recorder} ${record} "$@"`),
+      ...PARENT_SECRETS,
+    };
+    const result = await s.login([], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const printed = result.stderr.split('\n').find((line) => line.includes('/o/oauth2/v2/auth?')) ?? '';
+    const state = new URL(printed).searchParams.get('state') ?? '';
+    const challenge = new URL(printed).searchParams.get('code_challenge') ?? '';
+    const { chain } = JSON.parse(await readFile(record, 'utf8')) as ChainRecord;
+    const gmailctl = chain.findIndex((p) => p.cmdline.some((arg) => arg.endsWith('gmailctl.js')));
+    expect(gmailctl, JSON.stringify(chain.map((p) => p.cmdline))).toBeGreaterThan(1); // browser ← xdg-open ← … ← gmailctl
+    for (const process_ of chain) {
+      const argv = process_.cmdline.join(' ');
+      expect(argv).not.toContain(state);
+      expect(argv).not.toContain(challenge);
+    }
+    for (const process_ of chain.slice(0, gmailctl)) {
+      const names = process_.environ.map((entry) => entry.split('=')[0]);
+      for (const name of Object.keys(PARENT_SECRETS)) expect(names, process_.cmdline.join(' ')).not.toContain(name);
+      expect(names).toContain('DISPLAY');
+    }
+  });
+
+  it('GMAILCTL_BROWSER runs in a shell with an allowlisted environment: display, locale, home, path, session bus, not the secrets', async () => {
+    const s = await sandbox();
+    const record = path.join(s.dir, 'chain.json');
+    const recorder = path.join(ROOT, 'test', 'helpers', 'process-chain-recorder.mjs');
+    const wanted = { DISPLAY: ':99', WAYLAND_DISPLAY: 'wayland-0', LANG: 'fr_FR.UTF-8', LC_TIME: 'de_DE.UTF-8', XDG_RUNTIME_DIR: s.dir, XDG_CURRENT_DESKTOP: 'GNOME' };
+    const result = await s.login([], { env: { GMAILCTL_BROWSER: `${process.execPath} ${recorder} ${record}`, ...wanted, ...PARENT_SECRETS } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { argv, chain } = JSON.parse(await readFile(record, 'utf8')) as ChainRecord;
+    const [browser, shell] = chain;
+    expect(shell?.cmdline[0]).toBe('/bin/sh');
+    const env = Object.fromEntries(browser!.environ.map((entry) => entry.split(/=(.*)/s) as [string, string]));
+    for (const [name, value] of Object.entries(wanted)) expect(env[name], name).toBe(value);
+    for (const name of ['HOME', 'PATH', 'DBUS_SESSION_BUS_ADDRESS']) if (s.env[name]) expect(env[name], name).toBe(s.env[name]);
+    for (const name of Object.keys(PARENT_SECRETS)) expect(Object.keys(env)).not.toContain(name);
+    expect(argv.at(-1)).toMatch(/consent\.html$/);
+    expect(JSON.stringify(chain.map((p) => p.cmdline))).not.toMatch(/state=|code_challenge=/);
+  });
+});
+
+describe('a browser that cannot be opened is reported at once (issue #12, item 7)', () => {
+  it('the default opener finding no display: a warning pointing at --no-browser, while the login keeps waiting', async () => {
+    const s = await sandbox();
+    const env = { ...s.env, PATH: await openerPath(s), DISPLAY: '', WAYLAND_DISPLAY: '' } as Record<string, string>;
+    delete env.GMAILCTL_BROWSER;
+    const run = startCli(['login', '--timeout', '60'], env);
+    await run.waitForStderr(/Could not open a browser.*exit status 3.*--no-browser/s, 15_000);
+    expect(run.child.exitCode).toBeNull();
+    run.child.kill('SIGINT');
+    expect((await run.child).exitCode).toBe(130);
+  });
+
+  it('a GMAILCTL_BROWSER command that fails after a second is reported too', async () => {
+    const s = await sandbox();
+    const run = startCli(['login', '--timeout', '60'], { ...s.env, GMAILCTL_BROWSER: 'sleep 1; exit 4; :' });
+    await run.waitForStderr(/Could not open a browser \(.*exited with status 4\)/, 15_000);
+    run.child.kill('SIGINT');
+    expect((await run.child).exitCode).toBe(130);
   });
 });

@@ -3,10 +3,12 @@
 // follow-redirects.mjs does. Used as GMAILCTL_BROWSER="node reliability-browser-recorder.mjs RECORD_FILE".
 // It writes its own argv and environment and, when its parent is the shell that gmailctl
 // ran the command through, that shell's command line and environment too (from /proc).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { consentUrlFrom } from './forwarding-page.mjs';
 
 const record = process.argv[2];
-const url = process.argv.at(-1);
+const url = consentUrlFrom(process.argv.at(-1));
 
 function processFacts(pid) {
   try {
@@ -19,7 +21,12 @@ function processFacts(pid) {
 
 const parent = processFacts(process.ppid);
 const parentIsShell = parent !== undefined && /(^|\/)(ba|da|z)?sh$/.test(parent.cmdline[0] ?? '');
-writeFileSync(record, JSON.stringify({ argv: process.argv.slice(2), env: process.env, shell: parentIsShell ? parent : undefined }));
+// The page gmailctl handed over: its modes, and where it forwards to.
+const argument = process.argv.at(-1);
+const page = /^https?:/.test(argument)
+  ? undefined
+  : { file: argument, mode: statSync(argument).mode & 0o777, dirMode: statSync(path.dirname(argument)).mode & 0o777, forwardsTo: url };
+writeFileSync(record, JSON.stringify({ argv: process.argv.slice(2), env: process.env, shell: parentIsShell ? parent : undefined, page }));
 const response = await fetch(url, { redirect: 'follow' });
 await response.text();
 process.exit(response.ok ? 0 : 1);
