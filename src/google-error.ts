@@ -6,6 +6,7 @@
 import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from './errors.js';
 import { header } from './gmail/http.js';
 import type { FailureFacts } from './gmail/retry.js';
+import { formatSeconds, RequestTimeoutError } from './timed-fetch.js';
 
 interface GaxiosLike {
   message?: string;
@@ -39,6 +40,16 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
   const e = (error ?? {}) as GaxiosLike;
   if ((e as { name?: string }).name === 'AbortError') return new InterruptedError();
   const response = e.response;
+  const timeout = causeOfType(error, RequestTimeoutError);
+  if (timeout && (!response || response.status === undefined)) {
+    const retries = (e as { config?: { retryConfig?: { currentRetryAttempt?: number } } }).config?.retryConfig?.currentRetryAttempt ?? 0;
+    return new GoogleApiError(
+      `The request timed out: Google did not answer within ${formatSeconds(timeout.timeoutMs)} while ${context.doing}` +
+        `${retries > 0 ? ` (${retries + 1} attempts)` : ''}.`,
+      undefined,
+      { hint: 'Check your network connection and try again; GMAILCTL_HTTP_TIMEOUT_MS sets how long to wait (default 30000).', cause: error },
+    );
+  }
   if (!response || response.status === undefined) {
     const code = networkCode(e);
     if (code) {
@@ -125,6 +136,15 @@ function googleReason(data: unknown): string | undefined {
   if (!Array.isArray(errors)) return undefined;
   const first = errors[0] as Record<string, unknown> | undefined;
   return typeof first?.reason === 'string' ? first.reason : undefined;
+}
+
+function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    if (current instanceof type) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function networkCode(e: GaxiosLike): string | undefined {

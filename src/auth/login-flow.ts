@@ -109,7 +109,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     registerSecret(tokens.refresh_token);
     client.setCredentials(tokens);
 
-    const gmail = await createGmailClient(client, { apiRoot, timeoutMs: options.google.requestTimeoutMs, signal });
+    const gmail = await createGmailClient(client, { apiRoot, signal });
     const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
       throw toGmailctlError(error, { doing: 'identifying the account' });
     });

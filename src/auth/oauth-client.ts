@@ -5,6 +5,7 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { loadAuthLibrary } from '../lazy.js';
 import type { ClientCredentials } from './credentials.js';
+import { timedFetch } from '../timed-fetch.js';
 
 export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.readonly';
 
@@ -30,7 +31,8 @@ export async function createOAuthClient(credentials: ClientCredentials, { timeou
       oauth2RevokeUrl: credentials.revokeUri,
     },
     eagerRefreshThresholdMillis: EAGER_REFRESH_MS,
-    transporterOptions: { timeout: timeoutMs },
+    // Every request through this client (token, revoke, Gmail calls, batches) ends by the timeout.
+    transporterOptions: { fetchImplementation: timedFetch(timeoutMs) },
   });
 }
 

@@ -183,7 +183,7 @@ export async function sessionFor(
       return token;
     },
     async confirmAccessToken(signal) {
-      const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), timeoutMs: google.requestTimeoutMs, ...(signal ? { signal } : {}) });
+      const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), ...(signal ? { signal } : {}) });
       await call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
     },
     async close() {

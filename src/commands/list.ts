@@ -31,7 +31,6 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   const session = await openSession({ env, account: flags.account });
   const limit = new AdaptiveLimit();
   const apiRoot = secureApiRoot(session.google);
-  const timeoutMs = session.google.requestTimeoutMs;
   const retries = {
     signal: stop,
     onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
@@ -39,9 +38,9 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
       io.debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
     },
   };
-  const gmail = await createGmailClient(session.client, { apiRoot, timeoutMs, ...retries });
+  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
   const retryConfig = retryConfigFor(retries);
-  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, timeoutMs, signal: stop, retryConfig });
+  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, signal: stop, retryConfig });
   const query = {
     query: flags.query,
     labelIds: flags.label,

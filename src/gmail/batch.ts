@@ -24,7 +24,6 @@ export interface PartReply {
 
 export interface BatchOptions {
   apiRoot: string;
-  timeoutMs: number;
   signal: AbortSignal;
   retryConfig: ReturnType<typeof retryConfigFor>;
 }
@@ -46,7 +45,6 @@ export async function batchGet(client: OAuth2Client, paths: readonly string[], o
     data: batchRequestBody(boundary, requestLines),
     responseType: 'text',
     signal: options.signal,
-    timeout: options.timeoutMs,
     retryConfig: options.retryConfig,
   });
   const contentType = header(response.headers, 'content-type') ?? '';

@@ -15,8 +15,6 @@ type RetryConfig = NonNullable<gmail_v1.Options['retryConfig']>;
 export interface GmailClientOptions {
   /** GMAILCTL_API_ROOT (googleSettings), ending with a slash. */
   apiRoot: string;
-  /** How long one request may take before it is given up or retried. */
-  timeoutMs: number;
   policy?: RetryPolicy;
   /** Aborts waits between retries (Ctrl-C). */
   signal?: AbortSignal;
@@ -26,7 +24,7 @@ export interface GmailClientOptions {
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
   const { gmail } = await loadGmailLibrary();
-  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, timeout: options.timeoutMs, retryConfig: retryConfigFor(options) });
+  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options) });
 }
 
 /** gaxios's retry loop driven by our one policy: for the generated client and for batches alike. */
