@@ -4,21 +4,27 @@
  * cost no more than starting Node. Everything else goes to the program (src/program.ts).
  */
 import { packageVersion } from './version.js';
+import { describeWriteFailure, isClosedReader, stdoutClosedAtStart } from './stdout-state.js';
 
 /** Runs the command line, lets stdout drain, and exits with the command's code. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<never> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`${packageVersion()}\n`);
-    process.exit(0);
-  }
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return printVersion();
   const [{ main }, { IO }] = await Promise.all([import('./program.js'), import('./io.js')]);
   const io = new IO();
-  const code = await main(argv, io);
-  if (!io.stdoutClosed.aborted) {
-    await new Promise<void>((resolve) => {
-      io.stdout.write('', () => resolve());
-    });
-  }
+  const code = await main(argv, io); // main() waits for stdout to drain
   // Exit explicitly: keep-alive sockets or a paused stdin must not hold the process open.
   process.exit(code);
+}
+
+/** `gmailctl --version`: exit 0 once the line is written, 1 with one line if it cannot be. */
+function printVersion(): Promise<never> {
+  const fail = (error: NodeJS.ErrnoException): never => {
+    if (isClosedReader(error)) process.exit(0);
+    process.stderr.write(`error: ${describeWriteFailure(error)}\n`);
+    process.exit(1);
+  };
+  if (stdoutClosedAtStart()) fail(Object.assign(new Error('stdout is closed'), { code: 'EBADF' }));
+  process.stdout.on('error', fail);
+  process.stdout.write(`${packageVersion()}\n`, (error) => (error ? fail(error) : process.exit(0)));
+  return new Promise<never>(() => undefined);
 }

@@ -65,6 +65,9 @@ export class GoogleApiError extends GmailctlError {
   }
 }
 
+/** What the command produced could not be written (a full disk, a closed stdout). */
+export class OutputError extends GmailctlError {}
+
 /** The login did not complete: denied, timed out, bad callback. */
 export class LoginError extends GmailctlError {}
 

@@ -7,6 +7,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { processEnvironment } from './environment.js';
 import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
+import { closedStdoutError, isClosedReader, stdoutClosedAtStart } from './stdout-state.js';
 
 export interface IOOptions {
   stdin?: NodeJS.ReadableStream;
@@ -30,9 +31,12 @@ export class IO {
   debugEnabled: boolean;
   quiet: boolean;
 
-  /** Aborted when stdout's reader goes away (`gmailctl list | head -1`). */
+  /** Aborted when stdout's reader goes away (`gmailctl list | head -1`) or a write fails. */
   readonly stdoutClosed: AbortSignal;
   private readonly stdoutClosedController = new AbortController();
+  /** A write to stdout that failed (ENOSPC, EIO, a closed stdout): the command then exits 1. */
+  stdoutFailure: NodeJS.ErrnoException | undefined;
+  private readonly closedAtStart: boolean;
 
   constructor(options: IOOptions = {}) {
     this.stdin = options.stdin ?? process.stdin;
@@ -46,14 +50,31 @@ export class IO {
     this.debugEnabled = options.debug ?? isTruthy(this.env.GMAILCTL_DEBUG);
     this.quiet = options.quiet ?? false;
     this.stdoutClosed = this.stdoutClosedController.signal;
-    this.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      // A reader that stops reading is not a failure of ours: stop producing, exit 0.
-      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
-        this.stdoutClosedController.abort();
-        return;
-      }
-      throw error;
+    this.closedAtStart = options.stdout === undefined && stdoutClosedAtStart();
+    this.stdout.on('error', (error: NodeJS.ErrnoException) => this.writeFailed(error));
+  }
+
+  /**
+   * A reader that stops reading is not a failure of ours: stop producing, exit 0. Any
+   * other failed write (a full disk) stops producing too, and the command exits 1.
+   */
+  private writeFailed(error: NodeJS.ErrnoException | null | undefined): void {
+    if (!error) return;
+    if (!isClosedReader(error) && !this.stdoutFailure) this.stdoutFailure = error;
+    this.stdoutClosedController.abort();
+  }
+
+  /** Resolves once everything written so far has been handed to the OS (or failed to be). */
+  async flush(): Promise<void> {
+    if (this.stdoutClosed.aborted) return;
+    await new Promise<void>((resolve) => {
+      this.stdout.write('', (error) => {
+        this.writeFailed(error);
+        resolve();
+      });
     });
+    // A stream that failed reports it in an 'error' event on the next tick.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Columns of the terminal on stdout, or a sane width when there is none. */
@@ -64,8 +85,9 @@ export class IO {
 
   /** Writes data to stdout, waiting when the reader is slower than us (back-pressure). */
   async write(chunk: string): Promise<void> {
+    if (this.closedAtStart) this.writeFailed(closedStdoutError());
     if (this.stdoutClosed.aborted) return;
-    if (this.stdout.write(chunk)) return;
+    if (this.stdout.write(chunk, (error) => this.writeFailed(error))) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.stdout.off('drain', done);

@@ -4,7 +4,8 @@
  * libraries and the keychain binding lazily too, so `--help` stays fast.
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { ExitCode, GmailctlError, InterruptedError, exitCodeOf } from './errors.js';
+import { ExitCode, GmailctlError, InterruptedError, OutputError, exitCodeOf } from './errors.js';
+import { describeWriteFailure } from './stdout-state.js';
 import { packageVersion } from './version.js';
 import { IO } from './io.js';
 import { toSafeLines } from './output/single-line.js';
@@ -107,15 +108,17 @@ Examples:
 
   program
     .command('status')
-    .description('show the stored accounts, the default one, and whether each login works')
+    .description('show the stored accounts, the default one, and whether Google still accepts each login')
     .option('--json', 'print the status as JSON on stdout')
+    .option('--offline', 'do not ask Google (getProfile, 1 quota unit per login): report the stored facts only')
     .addHelpText(
       'after',
       `
 Examples:
   $ gmailctl status
   $ gmailctl status --json | jq -r '.accounts[] | select(.ok) | .account'
-  $ gmailctl status >/dev/null || gmailctl login`,
+  $ gmailctl status >/dev/null || gmailctl login
+  $ gmailctl status --offline                    # no network: what is stored, not checked`,
     )
     .action(async (options) => {
       const { runStatus } = await import('./commands/status.js');
@@ -216,10 +219,17 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
 
   const program = buildProgram(() => ({ io, env: io.env, signal: interrupt.signal }));
   try {
-    await Promise.race([program.parseAsync(argv, { from: 'user' }), windDown(interrupt.signal)]);
-    return ExitCode.ok;
-  } catch (error) {
-    return report(error, io, interrupt.signal, argv);
+    let code: number;
+    try {
+      await Promise.race([program.parseAsync(argv, { from: 'user' }), windDown(interrupt.signal)]);
+      code = ExitCode.ok;
+    } catch (error) {
+      code = report(error, io, interrupt.signal, argv);
+    }
+    await io.flush();
+    // Data that did not reach stdout (a full disk) is a failure, whatever the command thought.
+    if (io.stdoutFailure && code !== ExitCode.interrupted) return report(new OutputError(describeWriteFailure(io.stdoutFailure)), io, interrupt.signal, argv);
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

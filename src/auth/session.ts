@@ -7,7 +7,7 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { chooseAccount } from '../config.js';
 import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
-import { AuthRequiredError, CredentialsError, UsageError } from '../errors.js';
+import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
@@ -31,6 +31,8 @@ export interface Session {
   accessToken(): Promise<string>;
   /** Asks Gmail once whether the access token works (for one that cannot be refreshed). */
   confirmAccessToken(signal?: AbortSignal): Promise<void>;
+  /** The address Google knows this login by (getProfile, 1 quota unit; refreshed first if needed). */
+  profileAddress(signal?: AbortSignal): Promise<string>;
   /** Waits for refreshed tokens to be written back to the store. */
   close(): Promise<void>;
 }
@@ -49,9 +51,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const google = googleSettings(options.env);
   const fromEnvironment = environmentLogin(options.env);
   if (fromEnvironment) {
-    return sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, google, {
+    const session = await sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, google, {
       reloginHint: 'Set a fresh token in the environment (GMAILCTL_REFRESH_TOKEN, or GMAILCTL_ACCESS_TOKEN), or unset them to use the stored login.',
     });
+    if (options.account) await insistOnAccount(session, fromEnvironment, options.account);
+    return session;
   }
 
   const workspace = await openWorkspace(options.env);
@@ -68,12 +72,32 @@ export async function openSession(options: SessionOptions): Promise<Session> {
 }
 
 /**
+ * --account with a login from the environment: the environment's login is the only one
+ * used, so an address that is not its own would silently read the wrong mailbox.
+ */
+async function insistOnAccount(session: Session, login: EnvironmentLogin, wanted: string): Promise<void> {
+  const address = await session.profileAddress();
+  if (address.toLowerCase() === wanted.toLowerCase()) return;
+  throw new UsageError(`--account ${wanted} is not the login in the environment (${login.variables} is ${address}).`, {
+    hint: `Drop --account to use ${address}, or unset ${login.variables} to use the stored login for ${wanted}.`,
+  });
+}
+
+/** A login that GMAILCTL_* variables make: no store, no files. */
+export interface EnvironmentLogin {
+  /** GMAILCTL_ACCOUNT, else the variable's name, until Google names the address. */
+  account: string;
+  /** The variables it comes from, for messages. */
+  variables: string;
+  stored: StoredLogin;
+  credentials: ClientCredentials;
+}
+
+/**
  * GMAILCTL_CLIENT_ID + GMAILCTL_CLIENT_SECRET + GMAILCTL_REFRESH_TOKEN make a complete
  * login; GMAILCTL_ACCESS_TOKEN alone works until it expires. Nothing is written anywhere.
  */
-export function environmentLogin(
-  env: NodeJS.ProcessEnv,
-): { account: string; stored: StoredLogin; credentials: ClientCredentials } | undefined {
+export function environmentLogin(env: NodeJS.ProcessEnv): EnvironmentLogin | undefined {
   const refreshToken = env.GMAILCTL_REFRESH_TOKEN || undefined;
   const accessToken = env.GMAILCTL_ACCESS_TOKEN || undefined;
   if (!refreshToken && !accessToken) return undefined;
@@ -100,9 +124,10 @@ export function environmentLogin(
     revokeUri: GOOGLE_ENDPOINTS.revokeUri,
     file: 'the environment',
   };
-  const account = env.GMAILCTL_ACCOUNT || (refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN');
+  const variables = refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN';
+  const account = env.GMAILCTL_ACCOUNT || variables;
   // Without a refresh token the access token is used until Google refuses it (no expiry known).
-  return { account, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
+  return { account, variables, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
 }
 
 export interface SessionHooks {
@@ -170,6 +195,11 @@ export async function sessionFor(
     return mapped;
   }
 
+  async function profile(signal: AbortSignal | undefined, doing: string) {
+    const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), ...(signal ? { signal } : {}) });
+    return call(doing, () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
+  }
+
   return {
     account,
     client,
@@ -183,8 +213,12 @@ export async function sessionFor(
       return token;
     },
     async confirmAccessToken(signal) {
-      const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), ...(signal ? { signal } : {}) });
-      await call('checking the access token', () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
+      await profile(signal, 'checking the access token');
+    },
+    async profileAddress(signal) {
+      const { data } = await profile(signal, 'asking Google which account this login is');
+      if (!data.emailAddress) throw new GoogleApiError('Gmail answered getProfile without an address.', undefined);
+      return data.emailAddress;
     },
     async close() {
       await writes;

@@ -1,17 +1,24 @@
 /**
  * Status: which logins are stored, which is the default, where tokens live and whether the
- * store answers, what the OAuth client file holds, and whether each login still works (a
- * valid cached access token, or a successful refresh) — with the next command to run when
+ * store answers, what the OAuth client file holds, and whether each login works *as Google
+ * answers now* (getProfile, 1 quota unit, after a refresh when the access token has
+ * expired) — or, offline, what the stored facts say — with the next command to run when
  * something is wrong.
  */
-import { AuthRequiredError, GmailctlError } from '../errors.js';
+import { AuthRequiredError, GmailctlError, GoogleApiError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import { googleSettings, type GoogleSettings } from '../environment.js';
+import type { GoogleSettings } from '../environment.js';
 import type { Workspace } from '../workspace.js';
-import { environmentLogin, sessionFor } from './session.js';
+import { sessionFor, type EnvironmentLogin, type Session } from './session.js';
+import type { StoredLogin } from '../store/token-store.js';
 
-export type LoginState = 'valid' | 'refreshed' | 'revoked' | 'missing' | 'error';
+/**
+ * valid: Google answered with the cached access token; refreshed: after a refresh;
+ * stored: offline, a stored login not checked; revoked / expired / missing: log in again;
+ * unreachable: Google could not be asked; error: anything else (scope, store, client file).
+ */
+export type LoginState = 'valid' | 'refreshed' | 'stored' | 'revoked' | 'expired' | 'missing' | 'unreachable' | 'error';
 
 const DAY_MS = 86_400_000;
 /** Warn this long before a Testing-mode login (7 days) expires. */
@@ -42,8 +49,11 @@ export interface AccountStatus {
 }
 
 export interface StatusReport {
-  configDir: string;
-  tokenStore: { kind: 'keychain' | 'file'; location: string; reachable: boolean; problem?: string };
+  /** True with --offline: nothing was asked of Google, the report is the stored facts. */
+  offline: boolean;
+  /** Absent for a login from the environment: no config dir is read. */
+  configDir?: string;
+  tokenStore: { kind: 'keychain' | 'file' | 'environment'; location: string; reachable: boolean; problem?: string };
   credentials: { file: string; kind?: 'installed' | 'web'; problem?: string };
   neededScopes: string[];
   defaultAccount?: string;
@@ -54,7 +64,15 @@ export const NEEDED_SCOPES = [GMAIL_READONLY_SCOPE];
 /** Broader scopes that include reading. */
 const READ_SCOPES = new Set([GMAIL_READONLY_SCOPE, 'https://www.googleapis.com/auth/gmail.modify', 'https://mail.google.com/']);
 
-export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv, now = Date.now()): Promise<StatusReport> {
+export interface StatusOptions {
+  google: GoogleSettings;
+  /** Report the stored facts only; ask Google nothing. */
+  offline?: boolean;
+  now?: number;
+}
+
+export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv, options: StatusOptions): Promise<StatusReport> {
+  const now = options.now ?? Date.now();
   const file = credentialsPath(undefined, env, workspace.configDir);
   let credentials: ClientCredentials | undefined;
   let problem: string | undefined;
@@ -74,24 +92,18 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     storeProblem = error instanceof GmailctlError && error.hint ? `${error.message} ${error.hint}` : (error as Error).message;
   }
 
-  const google = googleSettings(env);
-  const fromEnvironment = environmentLogin(env);
-  const defaultAccount = fromEnvironment?.account ?? (env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount);
+  const defaultAccount = env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount;
   const accounts: AccountStatus[] = [];
-  if (fromEnvironment) {
-    // Every command uses this login while the variables are set, whatever the store holds.
-    const check = await checkEnvironmentLogin(fromEnvironment, google);
-    accounts.push({ account: fromEnvironment.account, source: 'environment', isDefault: true, scopes: [], missingScopes: [], ...check });
-  }
   const known = [...(workspace.settings.accounts ?? [])];
-  if (!fromEnvironment && defaultAccount && !known.includes(defaultAccount)) known.push(defaultAccount);
+  if (defaultAccount && !known.some((k) => sameAddress(k, defaultAccount))) known.push(defaultAccount);
   for (const account of known) {
     const status = storeProblem
       ? { ok: false, state: 'error' as const, detail: 'the token store cannot be read', scopes: [], missingScopes: [] }
-      : await checkLogin(workspace, account, credentials, problem, google, now);
-    accounts.push({ account, source: 'store', isDefault: account === defaultAccount, ...status });
+      : await checkLogin(workspace, account, { credentials, credentialsProblem: problem, now, ...options });
+    accounts.push({ account, source: 'store', isDefault: defaultAccount !== undefined && sameAddress(account, defaultAccount), ...status });
   }
   return {
+    offline: options.offline ?? false,
     configDir: workspace.configDir,
     tokenStore: {
       kind: workspace.store.kind,
@@ -106,37 +118,68 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
   };
 }
 
+/** Email addresses are compared without regard to case, as Google does. */
+export function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * The login from the environment, and only it: no store is opened, no file is read. Named
+ * by the address Google gives for it (getProfile), unless --offline.
+ */
+export async function collectEnvironmentStatus(login: EnvironmentLogin, options: StatusOptions): Promise<StatusReport> {
+  const check = options.offline
+    ? { account: login.account, ok: true, state: 'stored' as const, detail: 'from the environment; not checked with Google (--offline)' }
+    : await checkEnvironmentLogin(login, options.google);
+  return {
+    offline: options.offline ?? false,
+    tokenStore: { kind: 'environment', location: login.variables, reachable: true },
+    credentials: { file: login.credentials.file, kind: login.credentials.kind },
+    neededScopes: NEEDED_SCOPES,
+    defaultAccount: check.account,
+    accounts: [{ source: 'environment', isDefault: true, scopes: [], missingScopes: [], ...check }],
+  };
+}
+
 type LoginCheck = Omit<AccountStatus, 'account' | 'isDefault' | 'source'>;
 
-/** Whether Google accepts the environment's login: a refresh, or (access token alone) one Gmail call. */
+/** Whether Google accepts the environment's login: one getProfile, after a refresh if it can. */
 async function checkEnvironmentLogin(
-  login: NonNullable<ReturnType<typeof environmentLogin>>,
+  login: EnvironmentLogin,
   google: GoogleSettings,
-): Promise<Pick<AccountStatus, 'ok' | 'state' | 'detail'>> {
+): Promise<Pick<AccountStatus, 'account' | 'ok' | 'state' | 'detail'>> {
   try {
     const session = await sessionFor(login.account, login.stored, login.credentials, google);
-    if (session.canRefresh) {
-      await session.accessToken();
-      return { ok: true, state: 'refreshed', detail: 'from the environment; refreshed the access token' };
-    }
-    await session.confirmAccessToken();
-    return { ok: true, state: 'valid', detail: 'from the environment; the access token works' };
+    const { address, refreshed } = await askGoogle(session, login.stored.access_token);
+    return { account: address, ok: true, state: refreshed ? 'refreshed' : 'valid', detail: 'from the environment; Google accepts it' };
   } catch (error) {
-    if (error instanceof AuthRequiredError) return { ok: false, state: 'revoked', detail: 'from the environment; Google no longer accepts it' };
-    return { ok: false, state: 'error', detail: error instanceof GmailctlError ? error.message : String(error) };
+    if (error instanceof AuthRequiredError) return { account: login.account, ok: false, state: 'revoked', detail: 'from the environment; Google no longer accepts it' };
+    return { account: login.account, ...failedCheck(error) };
   }
 }
 
-async function checkLogin(
-  workspace: Workspace,
-  account: string,
-  credentials: ClientCredentials | undefined,
-  credentialsProblem: string | undefined,
-  google: GoogleSettings,
-  now: number,
-): Promise<LoginCheck> {
+/** One getProfile through the session (refreshing first when the access token has expired). */
+async function askGoogle(session: Session, before: string | undefined): Promise<{ address: string; refreshed: boolean }> {
+  const address = await session.profileAddress();
+  const after = session.client.credentials.access_token ?? undefined;
+  return { address, refreshed: after !== before };
+}
+
+function failedCheck(error: unknown): Pick<AccountStatus, 'ok' | 'state' | 'detail'> {
+  const message = error instanceof GmailctlError ? error.message : String(error);
+  const unreachable = error instanceof GoogleApiError && error.status === undefined;
+  return { ok: false, state: unreachable ? 'unreachable' : 'error', detail: message };
+}
+
+interface CheckOptions extends StatusOptions {
+  credentials: ClientCredentials | undefined;
+  credentialsProblem: string | undefined;
+  now: number;
+}
+
+async function checkLogin(workspace: Workspace, account: string, options: CheckOptions): Promise<LoginCheck> {
   const relogin = `gmailctl login --account ${account}`;
-  let stored;
+  let stored: StoredLogin | undefined;
   try {
     stored = await workspace.store.get(account);
   } catch (error) {
@@ -144,15 +187,16 @@ async function checkLogin(
   }
   if (!stored) return { ok: false, state: 'missing', detail: 'no stored login', scopes: [], missingScopes: [], fix: relogin };
 
+  const { now } = options;
   const scopes = (stored.scope ?? '').split(/\s+/).filter(Boolean);
   const missingScopes = scopes.length === 0 || scopes.some((s) => READ_SCOPES.has(s)) ? [] : NEEDED_SCOPES;
   const facts: Pick<LoginCheck, 'scopes' | 'missingScopes' | 'loginAgeDays' | 'loginExpiresAt' | 'warning'> = { scopes, missingScopes };
   if (stored.created_at) facts.loginAgeDays = Math.floor((now - stored.created_at) / DAY_MS);
-  if (stored.refresh_expiry_date) {
+  const expiresIn = stored.refresh_expiry_date === undefined ? undefined : stored.refresh_expiry_date - now;
+  if (stored.refresh_expiry_date !== undefined && expiresIn !== undefined) {
     facts.loginExpiresAt = new Date(stored.refresh_expiry_date).toISOString();
-    const left = stored.refresh_expiry_date - now;
-    if (left < EXPIRY_WARNING_MS) {
-      const when = left <= 0 ? 'has expired' : `expires in ${Math.max(1, Math.round(left / 3_600_000))} hours`;
+    if (expiresIn < EXPIRY_WARNING_MS) {
+      const when = expiresIn <= 0 ? 'has expired' : `expires in ${Math.max(1, Math.round(expiresIn / 3_600_000))} hours`;
       facts.warning = `this login ${when}: the OAuth consent screen is in Testing mode, where Google keeps logins 7 days (see the README)`;
     }
   }
@@ -160,21 +204,32 @@ async function checkLogin(
     // Listing would fail with 403: the login exists but does not work for gmailctl.
     return { ok: false, state: 'error', detail: `Google did not grant ${missingScopes.join(', ')}`, ...facts, fix: relogin };
   }
-
-  if (stored.access_token && stored.expiry_date && stored.expiry_date - EAGER_REFRESH_MS > now) {
-    const minutes = Math.round((stored.expiry_date - now) / 60_000);
-    return { ok: true, state: 'valid', detail: `access token valid for ${minutes} more minutes`, ...facts };
+  if (expiresIn !== undefined && expiresIn <= 0) {
+    // Google refuses to refresh it; a cached access token would die within the hour.
+    return { ok: false, state: 'expired', detail: 'the login has expired', ...facts, fix: relogin };
   }
-  if (!credentials) return { ok: false, state: 'error', detail: credentialsProblem ?? 'no OAuth client file', ...facts };
+  const cachedMinutes =
+    stored.access_token && stored.expiry_date && stored.expiry_date - EAGER_REFRESH_MS > now ? Math.round((stored.expiry_date - now) / 60_000) : undefined;
+  if (options.offline) {
+    const cached = cachedMinutes === undefined ? 'stored' : `access token valid for ${cachedMinutes} more minutes`;
+    return { ok: true, state: 'stored', detail: `${cached}; not checked with Google (--offline)`, ...facts };
+  }
+  if (!options.credentials) return { ok: false, state: 'error', detail: options.credentialsProblem ?? 'no OAuth client file', ...facts };
   try {
-    const session = await sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
-    await session.accessToken();
+    const session = await sessionFor(account, stored, options.credentials, options.google, { persist: (login) => workspace.store.set(account, login) });
+    const { refreshed } = await askGoogle(session, stored.access_token);
     await session.close();
-    return { ok: true, state: 'refreshed', detail: 'refreshed the access token', ...facts };
+    return {
+      ok: true,
+      state: refreshed ? 'refreshed' : 'valid',
+      detail: refreshed ? 'Google accepts it (refreshed the access token)' : 'Google accepts it',
+      ...facts,
+    };
   } catch (error) {
     if (error instanceof AuthRequiredError) {
-      return { ok: false, state: 'revoked', detail: 'the login was revoked or has expired', ...facts, fix: relogin };
+      return { ok: false, state: 'revoked', detail: 'Google no longer accepts it: the login was revoked or has expired', ...facts, fix: relogin };
     }
-    return { ok: false, state: 'error', detail: error instanceof GmailctlError ? error.message : String(error), ...facts };
+    const scopeMissing = error instanceof GoogleApiError && error.status === 403 && /lacks the Gmail scope/.test(error.message);
+    return { ...failedCheck(error), ...facts, ...(scopeMissing ? { fix: relogin } : {}) };
   }
 }

@@ -1,7 +1,8 @@
 import { logout } from '../auth/logout-flow.js';
+import { environmentLogin } from '../auth/session.js';
 import { openWorkspace } from '../workspace.js';
 import { chooseAccount } from '../config.js';
-import { AuthRequiredError } from '../errors.js';
+import { AuthRequiredError, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
 export interface LogoutFlags {
@@ -10,6 +11,14 @@ export interface LogoutFlags {
 }
 
 export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags): Promise<void> {
+  const fromEnvironment = environmentLogin(env);
+  if (fromEnvironment) {
+    // Like `gh auth logout` with GH_TOKEN set: the environment's login is not ours to end,
+    // and the stored logins are not what the user is using now.
+    throw new UsageError(`The login comes from the environment (${fromEnvironment.variables}): logout did nothing, no stored login was touched.`, {
+      hint: `Unset ${fromEnvironment.variables} to use (or log out of) the stored logins; to end that login for good, remove gmailctl at https://myaccount.google.com/permissions`,
+    });
+  }
   const workspace = await openWorkspace(env);
   let accounts: string[];
   if (flags.all) {

@@ -1,16 +1,23 @@
-import { collectStatus, type StatusReport } from '../auth/status-report.js';
+import { environmentLogin } from '../auth/session.js';
+import { collectEnvironmentStatus, collectStatus, type StatusReport } from '../auth/status-report.js';
 import { openWorkspace } from '../workspace.js';
-import { AuthRequiredError, TokenStoreError } from '../errors.js';
+import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
+import { googleSettings } from '../environment.js';
 import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
 
 export interface StatusFlags {
   json?: boolean;
+  offline?: boolean;
 }
 
 export async function runStatus({ io, env }: CommandContext, flags: StatusFlags): Promise<void> {
-  const workspace = await openWorkspace(env);
-  const report = await collectStatus(workspace, env);
+  const options = { google: googleSettings(env), offline: flags.offline ?? false };
+  const fromEnvironment = environmentLogin(env);
+  // A login from the environment is the only one any command uses: report it alone, open nothing.
+  const report = fromEnvironment
+    ? await collectEnvironmentStatus(fromEnvironment, options)
+    : await collectStatus(await openWorkspace(env), env, options);
   if (flags.json) await io.write(`${JSON.stringify(report, null, 2)}\n`);
   else await io.write(renderStatus(report, io));
 
@@ -25,6 +32,11 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
       hint: 'Set a fresh GMAILCTL_REFRESH_TOKEN (with GMAILCTL_CLIENT_ID and GMAILCTL_CLIENT_SECRET) or GMAILCTL_ACCESS_TOKEN.',
     });
   }
+  if (!current.ok && current.state === 'unreachable') {
+    throw new GoogleApiError(`Could not check the login for ${current.account}: ${current.detail}`, undefined, {
+      hint: 'Check your network connection and try again, or run: gmailctl status --offline',
+    });
+  }
   if (!current.ok) throw new AuthRequiredError(`The login for ${current.account} does not work: ${current.detail}.`, current.account);
 }
 
@@ -32,8 +44,10 @@ function renderStatus(report: StatusReport, io: IO): string {
   const c = io.out;
   const warn = (text: string): string => `  ${c.yellow('!')} ${text}`;
   const lines: string[] = [];
+  if (report.offline) lines.push(c.yellow('Offline: from the stored facts only; Google was not asked whether the logins still work.'));
   const store = report.tokenStore;
-  lines.push(`Token store: ${store.kind === 'keychain' ? 'OS keychain' : 'file'} (${store.location})${store.reachable ? '' : ` ${c.red('unreachable')}`}`);
+  const storeName = store.kind === 'keychain' ? 'OS keychain' : store.kind === 'file' ? 'file' : 'none: the login comes from the environment';
+  lines.push(`Token store: ${storeName} (${store.location})${store.reachable ? '' : ` ${c.red('unreachable')}`}`);
   if (store.problem) lines.push(warn(store.problem));
   const kind = report.credentials.kind === 'installed' ? ' (Desktop app)' : report.credentials.kind === 'web' ? ' (Web application)' : '';
   lines.push(`OAuth client: ${report.credentials.file}${kind}`);

@@ -3,6 +3,7 @@
  * true end to end: the built CLI against the emulator.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -89,4 +90,159 @@ describe('1. every request ends by its timeout', () => {
     expect(result.stdout).toBe(unhurried.stdout);
     expect(result.stdout).not.toBe('');
   }, 40_000);
+});
+
+const tokensFile = (s: Sandbox): string => path.join(s.configDir, 'tokens.json');
+
+async function editLogin(s: Sandbox, account: string, change: (login: Record<string, unknown>) => void): Promise<void> {
+  const logins = JSON.parse(await readFile(tokensFile(s), 'utf8')) as Record<string, Record<string, unknown>>;
+  change(logins[account]!);
+  await writeFile(tokensFile(s), JSON.stringify(logins, null, 2), { mode: 0o600 });
+}
+
+describe('2. status asks Google', () => {
+  it('a login revoked at Google: status says it does not work and exits 4, though the cached access token has not expired', async () => {
+    const s = await loggedIn();
+    expect((await s.run(['list', '--format', 'ids'])).exitCode).toBe(0);
+    emulator.clearRequests();
+    emulator.revokeAll();
+    const result = await s.run(['status']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(result.stdout).toMatch(/✗ ada@example\.com/);
+    expect(result.stdout).not.toMatch(/✓/);
+    expect(result.stderr).toMatch(/gmailctl login --account ada@example\.com/);
+    expect(emulator.requests.some((r) => r.path === '/gmail/v1/users/me/profile')).toBe(true);
+    // So the README's own recipe logs in again.
+    const recipe = await execa('sh', ['-c', `node ${CLI} status >/dev/null || echo would-log-in`], { env: s.env, extendEnv: false, reject: false });
+    expect(recipe.stdout).toBe('would-log-in');
+  });
+
+  it('a working login: status asked Google with getProfile (1 unit) and exits 0', async () => {
+    const s = await loggedIn();
+    emulator.clearRequests();
+    const result = await s.run(['status', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(emulator.requests.filter((r) => r.path === '/gmail/v1/users/me/profile')).toHaveLength(1);
+    expect(JSON.parse(result.stdout).accounts[0]).toMatchObject({ account: ADA, ok: true });
+  });
+
+  it('an expired access token is refreshed first, then getProfile', async () => {
+    const s = await loggedIn();
+    await editLogin(s, ADA, (login) => {
+      login.expiry_date = Date.now() - 1000;
+    });
+    emulator.clearRequests();
+    const result = await s.run(['status', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(emulator.requests.map((r) => r.path)).toEqual(['/token', '/gmail/v1/users/me/profile']);
+    expect(JSON.parse(result.stdout).accounts[0]).toMatchObject({ account: ADA, ok: true, state: 'refreshed' });
+  });
+
+  it('a login past its Testing-mode expiry does not work: ✗ and exit 4', async () => {
+    const s = await loggedIn();
+    await editLogin(s, ADA, (login) => {
+      login.refresh_expiry_date = Date.now() - 3_600_000;
+    });
+    const result = await s.run(['status']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(result.stdout).toMatch(/✗ ada@example\.com/);
+    expect(result.stdout).toMatch(/expired/);
+  });
+
+  it('--offline asks nobody, reports the stored facts, and says so', async () => {
+    const s = await loggedIn();
+    emulator.revokeAll();
+    emulator.clearRequests();
+    const result = await s.run(['status', '--offline']);
+    expect(emulator.requests).toEqual([]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/offline/i);
+    expect(result.stdout).toMatch(/not checked with Google/);
+    const json = JSON.parse((await s.run(['status', '--offline', '--json'])).stdout);
+    expect(json.offline).toBe(true);
+  });
+});
+
+describe('3. a login from the environment is the only one used', () => {
+  /** ada's login as CI secrets, beside stored logins for ada and grace (grace the default). */
+  async function storedAndEnvironment(): Promise<{ s: Sandbox; env: Record<string, string> }> {
+    const donor = await loggedIn(ADA);
+    const refreshToken = (JSON.parse(await readFile(tokensFile(donor), 'utf8')) as Record<string, { refresh_token: string }>)[ADA]!.refresh_token;
+    const s = await loggedIn(ADA, GRACE);
+    const client = (emulator.credentials() as { installed: { client_id: string; client_secret: string; token_uri: string } }).installed;
+    return {
+      s,
+      env: {
+        GMAILCTL_CLIENT_ID: client.client_id,
+        GMAILCTL_CLIENT_SECRET: client.client_secret,
+        GMAILCTL_TOKEN_URI: client.token_uri,
+        GMAILCTL_REFRESH_TOKEN: refreshToken,
+      },
+    };
+  }
+
+  it('--account naming another mailbox is a usage error (exit 2), not a silent listing of the wrong one', async () => {
+    const { s, env } = await storedAndEnvironment();
+    const result = await s.run(['list', '--format', 'ids', '--account', GRACE], { env });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/grace@example\.com/);
+    expect(result.stderr).toMatch(/ada@example\.com/);
+    const same = await s.run(['list', '--format', 'ids', '--account', 'ADA@example.com'], { env });
+    expect(same.exitCode, same.stderr).toBe(0);
+  }, 60_000);
+
+  it('logout touches no stored login and says what it did', async () => {
+    const { s, env } = await storedAndEnvironment();
+    const before = [await readFile(tokensFile(s), 'utf8'), await readFile(path.join(s.configDir, 'config.json'), 'utf8')];
+    emulator.clearRequests();
+    const result = await s.run(['logout'], { env });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/environment/);
+    expect(result.stderr).toMatch(/nothing|not/i);
+    expect([await readFile(tokensFile(s), 'utf8'), await readFile(path.join(s.configDir, 'config.json'), 'utf8')]).toEqual(before);
+    expect(emulator.requests.filter((r) => r.path === '/revoke')).toEqual([]);
+    expect((await s.run(['status', '--json'])).exitCode).toBe(0);
+  }, 60_000);
+
+  it('status reports the environment login alone, by the address Google gives for it', async () => {
+    const { s, env } = await storedAndEnvironment();
+    const result = await s.run(['status', '--json'], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { defaultAccount: string; accounts: Array<{ account: string; source: string }> };
+    expect(report.accounts).toEqual([expect.objectContaining({ account: ADA, source: 'environment' })]);
+    expect(report.defaultAccount).toBe(ADA);
+    const text = await s.run(['status'], { env });
+    expect(text.stdout).not.toMatch(/grace/);
+  }, 60_000);
+});
+
+describe('6. a failed write to stdout is exit 1 with one line on stderr', () => {
+  const cases: Array<[string, string]> = [
+    ['list --format ids', '> /dev/full'],
+    ['list --format json', '> /dev/full'],
+    ['token', '> /dev/full'],
+    ['--help', '> /dev/full'],
+    ['--version', '> /dev/full'],
+    ['list --format ids', '>&-'],
+    ['--version', '>&-'],
+  ];
+  for (const [args, redirect] of cases) {
+    it(`gmailctl ${args} ${redirect}`, async () => {
+      const s = await loggedIn();
+      const result = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" ${args} ${redirect}`], { env: s.env, extendEnv: false, reject: false });
+      expect(result.exitCode, result.stderr).toBe(1);
+      const lines = String(result.stderr).split('\n').filter(Boolean);
+      expect(lines, String(result.stderr)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: .*(stdout|standard output)/);
+      expect(String(result.stderr)).not.toMatch(/\n\s+at |looks like a bug/);
+    });
+  }
+
+  it('a reader that goes away early is still a quiet exit 0 (list | head -1)', async () => {
+    const s = await loggedIn();
+    const result = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" list --format ids | head -1`], { env: s.env, extendEnv: false, reject: false });
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stderr)).toBe('');
+  });
 });
