@@ -3,6 +3,7 @@
  * token store. config.json never holds a secret.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { ConfigError, UsageError } from './errors.js';
@@ -17,10 +18,36 @@ export interface Settings {
   accounts?: string[];
 }
 
+/**
+ * $GMAILCTL_CONFIG_DIR, else $XDG_CONFIG_HOME/gmailctl when it is absolute (the XDG Base
+ * Directory spec says a relative one is invalid and must be ignored), else the platform's
+ * usual place under the home directory. With no usable home (HOME empty or relative) that
+ * would be a path under the current directory: refused, never guessed.
+ */
 export function resolveConfigDir(env: NodeJS.ProcessEnv): string {
   if (env.GMAILCTL_CONFIG_DIR) return path.resolve(env.GMAILCTL_CONFIG_DIR);
-  if (env.XDG_CONFIG_HOME) return path.join(path.resolve(env.XDG_CONFIG_HOME), 'gmailctl');
-  return envPaths('gmailctl', { suffix: '' }).config;
+  return path.join(userDir(env, 'XDG_CONFIG_HOME', 'config'), 'gmailctl');
+}
+
+/**
+ * A per-user base directory: $<xdgVariable> when absolute, else the platform's place
+ * ('config' → ~/.config on Linux, 'cache' → ~/.cache), refusing to build one on no home.
+ */
+export function userDir(env: NodeJS.ProcessEnv, xdgVariable: 'XDG_CONFIG_HOME' | 'XDG_CACHE_HOME', kind: 'config' | 'cache'): string {
+  const xdg = env[xdgVariable];
+  if (xdg && path.isAbsolute(xdg)) return xdg;
+  const home = env.HOME ?? homedir();
+  if (!home || !path.isAbsolute(home)) {
+    throw new ConfigError(`There is no usable home directory (HOME is ${home ? `"${home}", not an absolute path` : 'empty'}), so gmailctl has nowhere to keep its files.`, {
+      hint: `Set HOME to your home directory, or ${xdgVariable} (an absolute path), or GMAILCTL_CONFIG_DIR.`,
+    });
+  }
+  if (process.platform === 'linux' || (process.platform !== 'darwin' && process.platform !== 'win32')) {
+    return path.join(home, kind === 'config' ? '.config' : '.cache');
+  }
+  // macOS and Windows: the platform's usual place (env-paths), minus our name.
+  const paths = envPaths('gmailctl', { suffix: '' });
+  return path.dirname(kind === 'config' ? paths.config : paths.cache);
 }
 
 export function settingsPath(configDir: string): string {
@@ -99,7 +126,14 @@ export function chooseTokenStore(env: NodeJS.ProcessEnv, settings: Settings): To
 
 /** --account, then GMAILCTL_ACCOUNT, then the default account from config.json. */
 export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, settings: Settings): string | undefined {
-  return flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
+  const wanted = flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
+  return wanted === undefined ? undefined : storedSpelling(settings, wanted);
+}
+
+/** Addresses are case-insensitive: `A@Example.com` finds the login stored as `a@example.com`. */
+export function storedSpelling(settings: Settings, address: string): string {
+  const known = [...(settings.accounts ?? []), ...(settings.defaultAccount ? [settings.defaultAccount] : [])];
+  return known.find((k) => k.toLowerCase() === address.toLowerCase()) ?? address;
 }
 
 /** Records a login: the account joins the list and becomes the default. */

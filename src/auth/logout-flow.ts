@@ -4,7 +4,8 @@
  */
 import { updateSettings, withoutLogin } from '../config.js';
 import { googleSettings } from '../environment.js';
-import { AuthRequiredError } from '../errors.js';
+import { AuthRequiredError, TokenStoreError } from '../errors.js';
+import type { StoredLogin } from '../store/token-store.js';
 import { toGmailctlError } from '../google-error.js';
 import type { Workspace } from '../workspace.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
@@ -14,6 +15,31 @@ export interface LogoutResult {
   account: string;
   /** Why revoking at Google failed, when it did; the local login is deleted regardless. */
   revokeFailure?: string;
+  /**
+   * Set when config.json listed the account but the store held no usable login for it
+   * (removed by another tool, unreadable): the entry was cleaned, nothing was revoked.
+   */
+  dangling?: string;
+}
+
+/**
+ * The login to log out of. An account that config.json lists but whose secret is gone or
+ * unreadable is dangling: it is cleaned rather than stopping a logout of the others.
+ */
+async function readLogin(workspace: Workspace, account: string): Promise<{ stored?: StoredLogin; dangling?: string }> {
+  const listed = (workspace.settings.accounts ?? []).includes(account) || workspace.settings.defaultAccount === account;
+  try {
+    const stored = await workspace.store.get(account);
+    if (stored) return { stored };
+    if (!listed) return {};
+    // A keychain without a Secret Service reads as empty: that is not a dangling entry.
+    await workspace.store.probe();
+    return { dangling: `its secret is no longer in the ${workspace.store.kind === 'file' ? 'token file' : 'keychain'}` };
+  } catch (error) {
+    // Only an entry that holds garbage is dangling; a store that cannot be used stops us.
+    if (!listed || !(error instanceof TokenStoreError) || !/is not readable/.test(error.message)) throw error;
+    return { dangling: error.message };
+  }
 }
 
 export async function logout(
@@ -22,11 +48,11 @@ export async function logout(
   env: NodeJS.ProcessEnv,
   credentialsFile?: string,
 ): Promise<LogoutResult[]> {
-  const logins = [];
+  const logins: Array<{ account: string; stored?: StoredLogin; dangling?: string }> = [];
   for (const account of accounts) {
-    const stored = await workspace.store.get(account);
-    if (!stored) throw new AuthRequiredError(`There is no stored login for ${account}.`, undefined, { hint: 'See the stored accounts with: gmailctl status' });
-    logins.push({ account, stored });
+    const found = await readLogin(workspace, account);
+    if (found.stored || found.dangling) logins.push({ account, ...found });
+    else throw new AuthRequiredError(`There is no stored login for ${account}.`, undefined, { hint: 'See the stored accounts with: gmailctl status' });
   }
   let revoke: ((token: string) => Promise<void>) | string;
   try {
@@ -38,7 +64,13 @@ export async function logout(
   }
 
   const results: LogoutResult[] = [];
-  for (const { account, stored } of logins) {
+  for (const { account, stored, dangling } of logins) {
+    if (!stored) {
+      await workspace.store.delete(account).catch(() => false);
+      await updateSettings(workspace.configDir, (settings) => withoutLogin(settings, account));
+      results.push({ account, dangling: dangling ?? 'no stored login' });
+      continue;
+    }
     let revokeFailure: string | undefined;
     if (typeof revoke === 'string') revokeFailure = revoke;
     else {

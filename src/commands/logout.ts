@@ -30,6 +30,10 @@ export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags)
     accounts = [account];
   }
   for (const result of await logout(workspace, accounts, env)) {
+    if (result.dangling) {
+      io.info(`Removed ${result.account} from the stored logins: ${result.dangling} (nothing to revoke).`);
+      continue;
+    }
     if (result.revokeFailure) {
       io.warn(
         `Could not revoke the login at Google (${result.revokeFailure}); it was deleted here anyway. ` +

@@ -3,7 +3,7 @@
  * true end to end: the built CLI against the emulator.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -244,5 +244,76 @@ describe('6. a failed write to stdout is exit 1 with one line on stderr', () => 
     const result = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" list --format ids | head -1`], { env: s.env, extendEnv: false, reject: false });
     expect(result.exitCode).toBe(0);
     expect(String(result.stderr)).toBe('');
+  });
+});
+
+describe('4. logout past dangling entries', () => {
+  /** ada and grace logged in; grace's secret then removed by another tool (config.json still lists her). */
+  async function withDangling(): Promise<Sandbox> {
+    const s = await loggedIn(ADA, GRACE);
+    const logins = JSON.parse(await readFile(tokensFile(s), 'utf8')) as Record<string, unknown>;
+    delete logins[GRACE];
+    await writeFile(tokensFile(s), JSON.stringify(logins, null, 2), { mode: 0o600 });
+    return s;
+  }
+  const config = async (s: Sandbox): Promise<{ defaultAccount?: string; accounts?: string[] }> =>
+    JSON.parse(await readFile(path.join(s.configDir, 'config.json'), 'utf8'));
+
+  it('logout --all logs out of everything it can, cleans the dangling entry, and reports each', async () => {
+    const s = await withDangling();
+    emulator.clearRequests();
+    const result = await s.run(['logout', '--all']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(emulator.requests.filter((r) => r.path === '/revoke')).toHaveLength(1);
+    expect(result.stderr).toMatch(/Logged out of ada@example\.com/);
+    expect(result.stderr).toMatch(/grace@example\.com/);
+    expect((await config(s)).accounts ?? []).toEqual([]);
+    expect(JSON.parse(await readFile(tokensFile(s), 'utf8'))).toEqual({});
+  });
+
+  it('logout --account of a dangling entry removes it, and the default moves to a login that exists', async () => {
+    const s = await withDangling();
+    expect((await config(s)).defaultAccount).toBe(GRACE);
+    const result = await s.run(['logout', '--account', GRACE]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/grace@example\.com/);
+    expect(await config(s)).toMatchObject({ defaultAccount: ADA, accounts: [ADA] });
+    expect((await s.run(['status'])).exitCode).toBe(0);
+  });
+
+  it('an account never stored is still exit 4', async () => {
+    const s = await loggedIn(ADA);
+    const result = await s.run(['logout', '--account', 'nobody@example.com']);
+    expect(result.exitCode).toBe(4);
+  });
+});
+
+describe('5. no usable home: never a config dir under the current directory', () => {
+  async function runIn(cwd: string, args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+    const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const result = await execa(process.execPath, [CLI, ...args], { cwd, env: clean, extendEnv: false, reject: false, stdin: 'ignore' });
+    return { exitCode: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  it('HOME empty: login fails with a clear message and writes nothing in the current directory', async () => {
+    const s = await sandbox();
+    const cwd = path.join(s.dir, 'cwd');
+    await mkdir(cwd);
+    const result = await runIn(cwd, ['login', '--insecure-storage', '--timeout', '20'], { ...s.env, HOME: '', GMAILCTL_CONFIG_DIR: undefined, XDG_CONFIG_HOME: undefined });
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/HOME/);
+    expect(result.stderr).toMatch(/GMAILCTL_CONFIG_DIR/);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
+  it('a relative XDG_CONFIG_HOME is ignored, as the XDG spec says: the config goes under $HOME/.config', async () => {
+    const s = await sandbox();
+    const cwd = path.join(s.dir, 'cwd');
+    await mkdir(cwd);
+    const env = { ...s.env, GMAILCTL_CONFIG_DIR: undefined, XDG_CONFIG_HOME: 'rel' };
+    const result = await runIn(cwd, ['login', '--insecure-storage', '--timeout', '20'], env);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await readdir(cwd)).toEqual([]);
+    expect(await readdir(path.join(s.dir, '.config', 'gmailctl'))).toContain('tokens.json');
   });
 });
