@@ -6,6 +6,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, GmailctlError, InterruptedError, OutputError, exitCodeOf } from './errors.js';
 import { describeWriteFailure } from './stdout-state.js';
+import { describeRequest, observeRequests } from './timed-fetch.js';
 import { packageVersion } from './version.js';
 import { IO } from './io.js';
 import { toSafeLines } from './output/single-line.js';
@@ -62,6 +63,7 @@ Environment: GMAILCTL_ACCOUNT, GMAILCTL_CONFIG_DIR, GMAILCTL_CREDENTIALS, GMAILC
     const globals = program.opts<GlobalOptions>();
     if (globals.debug) ctx.io.debugEnabled = true;
     if (globals.quiet) ctx.io.quiet = true;
+    if (ctx.io.debugEnabled) observeRequests((request) => ctx.io.debug(describeRequest(request)));
     return ctx;
   };
 

@@ -72,3 +72,12 @@ export function timedFetch(timeoutMs: number, base: Fetch = fetch): Fetch {
   };
 }
 
+
+/**
+ * A --debug line for a request: method, path, status, time. Only the path: the query
+ * string (search terms, page tokens) and the body (tokens, codes) are never shown.
+ */
+export function describeRequest({ method, url, status, ms, failure }: RequestRecord): string {
+  const outcome = status === undefined ? `failed: ${failure ?? 'no answer'}` : String(status);
+  return `${method} ${url.pathname} → ${outcome} (${Math.round(ms)} ms)`;
+}

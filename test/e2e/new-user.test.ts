@@ -317,3 +317,32 @@ describe('5. no usable home: never a config dir under the current directory', ()
     expect(await readdir(path.join(s.dir, '.config', 'gmailctl'))).toContain('tokens.json');
   });
 });
+
+describe('8. --debug shows each request', () => {
+  it('method, path, status and time of every request on stderr; no secret, no query value', async () => {
+    const s = await loggedIn();
+    await editLogin(s, ADA, (login) => {
+      login.expiry_date = Date.now() - 1000; // a refresh too
+    });
+    const result = await s.run(['--debug', 'list', '-q', 'from:someone-private@example.org', '-n', '3']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/debug: POST \/token → 200 \(\d+ ms\)/);
+    expect(result.stderr).toMatch(/debug: GET \/gmail\/v1\/users\/me\/messages → 200 \(\d+ ms\)/);
+    const metadata = await s.run(['--debug', 'list', '-n', '3']);
+    expect(metadata.stderr).toMatch(/debug: (GET \/gmail\/v1\/users\/me\/messages\/\w+|POST \/batch\/gmail\/v1) → 200/);
+    expect(result.stderr).not.toMatch(/someone-private|labelIds=|maxResults=/);
+    const issued = emulator.tokens();
+    for (const secret of [...issued.refreshTokens, ...issued.accessTokens, emulator.clientSecret]) {
+      expect(result.stderr).not.toContain(secret);
+      expect(metadata.stderr).not.toContain(secret);
+    }
+  });
+
+  it('a request that fails without an answer is shown too', async () => {
+    const s = await loggedIn();
+    emulator.enqueue(LIST_ONLY, { type: 'reset' }, 1);
+    const result = await s.run(['list', '--format', 'ids'], { env: { GMAILCTL_DEBUG: '1' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/debug: GET \/gmail\/v1\/users\/me\/messages → failed/);
+  });
+});
