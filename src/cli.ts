@@ -9,9 +9,12 @@ import { describeWriteFailure, isClosedReader, stdoutClosedAtStart } from './std
 /** Runs the command line, lets stdout drain, and exits with the command's code. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<never> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return printVersion();
-  const [{ main }, { IO }] = await Promise.all([import('./program.js'), import('./io.js')]);
+  const [{ main }, { IO }, lazy] = await Promise.all([import('./program.js'), import('./io.js'), import('./lazy.js')]);
   const io = new IO();
+  lazy.useCodeCache(io.env);
   const code = await main(argv, io); // main() waits for stdout to drain
+  // After the command: what V8 compiled for it goes to the code cache for the next run.
+  await lazy.saveCodeCaches();
   // Exit explicitly: keep-alive sockets or a paused stdin must not hold the process open.
   process.exit(code);
 }

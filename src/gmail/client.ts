@@ -23,8 +23,8 @@ export interface GmailClientOptions {
 }
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
-  const { gmail } = await loadGmailLibrary();
-  return gmail({ version: 'v1', auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options) });
+  const { gmail_v1 } = await loadGmailLibrary();
+  return new gmail_v1.Gmail({ auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options) });
 }
 
 /** gaxios's retry loop driven by our one policy: for the generated client and for batches alike. */

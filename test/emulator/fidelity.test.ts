@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hardCase, HARD_CASES, LARGE_BODY_END, SHIFT_JIS_TEXT, type HardCaseName } from './hard-cases.js';
 import { buildBatchBody, faults, startEmulator, type Emulator } from './index.js';
 import type { MimeLeaf, MimeNode } from './mime.js';
-import { authorize, READONLY, REDIRECT_URI } from './test-helpers.js';
+import { authorize, oauthClientOptions, READONLY } from './test-helpers.js';
 
 let emulator: Emulator;
 let auth: OAuth2Client;
@@ -19,13 +19,7 @@ let client: gmail_v1.Gmail;
 
 beforeAll(async () => {
   emulator = await startEmulator({ messages: 1234 });
-  const credentials = (emulator.credentials() as { installed: Record<string, string> }).installed;
-  auth = new OAuth2Client({
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    redirectUri: REDIRECT_URI,
-    endpoints: { oauth2AuthBaseUrl: credentials.auth_uri!, oauth2TokenUrl: credentials.token_uri!, oauth2RevokeUrl: credentials.revoke_uri! },
-  });
+  auth = new OAuth2Client(oauthClientOptions(emulator));
   const { code, verifier } = await authorize(emulator);
   const { tokens } = await auth.getToken({ code, codeVerifier: verifier });
   auth.setCredentials(tokens);

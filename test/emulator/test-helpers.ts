@@ -32,6 +32,17 @@ export function authUrl(emulator: Emulator, challenge: string, overrides: Record
   return url;
 }
 
+/** OAuth2Client's options for the emulator's client, as the CLI configures it from the client file. */
+export function oauthClientOptions(emulator: Emulator) {
+  const credentials = (emulator.credentials() as { installed: Record<string, string> }).installed;
+  return {
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    redirectUri: REDIRECT_URI,
+    endpoints: { oauth2AuthBaseUrl: credentials.auth_uri!, oauth2TokenUrl: credentials.token_uri!, oauth2RevokeUrl: credentials.revoke_uri! },
+  };
+}
+
 /** Auto-approved consent: the code from the redirect. */
 export async function authorize(emulator: Emulator, overrides: Record<string, string | undefined> = {}): Promise<{ code: string; verifier: string; location: URL }> {
   const { verifier, challenge } = pkce();
