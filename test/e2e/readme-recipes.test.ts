@@ -1,0 +1,115 @@
+/**
+ * Every recipe in the README's "Recipes for shell scripts" section, run as written (with
+ * `gmailctl` on PATH) against the emulator, so that the README stays true. The only change
+ * made to a recipe: Google's API root becomes the emulator's.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { CLI, createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+
+const ACCOUNT = 'ada@example.com';
+let emulator: Emulator;
+let s: Sandbox;
+let bin: string;
+
+/** The fenced sh blocks of one README section, each split into recipes at blank lines. */
+async function recipesOf(section: string): Promise<string[][]> {
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n## ${section}\n`);
+  expect(start, `README has a "${section}" section`).toBeGreaterThan(0);
+  const end = readme.indexOf('\n## ', start + 1);
+  const text = readme.slice(start, end);
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.split(/\n\s*\n/).map((r) => r.trim()).filter(Boolean));
+}
+
+function forEmulator(recipe: string): string {
+  return recipe.replaceAll('https://gmail.googleapis.com/', emulator.url);
+}
+
+async function sh(script: string, env: Record<string, string> = {}) {
+  const result = await execa('bash', ['-o', 'pipefail', '-c', script], {
+    env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}`, ...env },
+    extendEnv: false,
+    reject: false,
+    cwd: s.dir,
+    timeout: 60_000,
+  });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({ accounts: [ACCOUNT], messages: 30 });
+  s = await createSandbox(emulator);
+  bin = path.join(s.dir, 'bin');
+  await mkdir(bin);
+  await writeFile(path.join(bin, 'gmailctl'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  await chmod(path.join(bin, 'gmailctl'), 0o755);
+  const login = await s.login();
+  expect(login.exitCode, login.stderr).toBe(0);
+});
+afterAll(async () => {
+  await s?.cleanup();
+  await emulator?.close();
+});
+
+describe('README: Recipes for shell scripts', () => {
+  it('every recipe of the first block runs and succeeds', async () => {
+    const [first] = await recipesOf('Recipes for shell scripts');
+    expect(first!.length).toBeGreaterThanOrEqual(6);
+    for (const recipe of first!) {
+      const result = await sh(forEmulator(recipe));
+      expect(result.exitCode, `${recipe}\n---\n${result.stderr}`).toBe(0);
+      expect(result.stderr, recipe).not.toMatch(/error|failed|not found/i);
+    }
+  }, 180_000);
+
+  it('the cron line runs as cron would run it (the schedule stripped)', async () => {
+    const blocks = await recipesOf('Recipes for shell scripts');
+    const cron = blocks.flat().join('\n').split('\n').find((line) => /^\S+ \S+ \S+ \S+ \S+ .*gmailctl/.test(line));
+    expect(cron).toBeDefined();
+    const command = cron!.split(' ').slice(5).join(' ');
+    const result = await sh(command, { GMAILCTL_TOKEN_STORE: '' });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(Number((await readFile(path.join(s.dir, '.unread'), 'utf8')).trim())).toBeGreaterThan(0);
+  });
+
+  it('the CI recipe runs with the login in the environment', async () => {
+    const blocks = await recipesOf('Recipes for shell scripts');
+    const run = blocks.flat().join('\n').split('\n').find((line) => line.startsWith('run: '));
+    expect(run).toBeDefined();
+    const stored = JSON.parse(await readFile(path.join(s.configDir, 'tokens.json'), 'utf8')) as Record<string, { refresh_token: string }>;
+    const client = (emulator.credentials() as { installed: { client_id: string; client_secret: string; token_uri: string } }).installed;
+    const result = await sh(run!.slice('run: '.length), {
+      GMAILCTL_CLIENT_ID: client.client_id,
+      GMAILCTL_CLIENT_SECRET: client.client_secret,
+      GMAILCTL_TOKEN_URI: client.token_uri,
+      GMAILCTL_REFRESH_TOKEN: stored[ACCOUNT]!.refresh_token,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+  });
+
+  it('the completion recipes install their scripts', async () => {
+    await mkdir(path.join(s.dir, '.local/share/bash-completion/completions'), { recursive: true });
+    await mkdir(path.join(s.dir, '.config/fish/completions'), { recursive: true });
+    const blocks = await recipesOf('Recipes for shell scripts');
+    const completion = blocks.flat().filter((recipe) => recipe.includes('gmailctl completion'));
+    expect(completion).toHaveLength(1);
+    const result = await sh(completion[0]!);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await readFile(path.join(s.dir, '.local/share/bash-completion/completions/gmailctl'), 'utf8')).toMatch(/complete -F _gmailctl/);
+  });
+
+  // Last: it revokes every login the emulator issued.
+  it('"Exit codes in scripts" reaches its login branch when the login is gone', async () => {
+    const [first] = await recipesOf('Recipes for shell scripts');
+    const recipe = first!.find((r) => r.startsWith('# Exit codes in scripts'));
+    expect(recipe).toBeDefined();
+    emulator.revokeAll();
+    const result = await sh(forEmulator(recipe!));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/log in again: gmailctl login/);
+  });
+});
