@@ -1,10 +1,44 @@
 /**
- * The one place that reads settings from the environment for Google and the keychain
- * (API root, request timeout, token endpoint, keychain timeout), and the only module that
- * touches `process.env`: everything else receives `env` from the command's context.
+ * The environment variables gmailctl reads, in one table (the help and the README's table
+ * are checked against it), and the one place that reads settings for Google and the
+ * keychain from them (API root, request timeout, token endpoint, keychain timeout). The only
+ * module that touches `process.env`: everything else receives `env` from the command's context.
  */
 import { UsageError } from './errors.js';
 import { insecureEndpoint } from './secure-endpoint.js';
+
+export interface EnvironmentVariable {
+  /** Read together (or the first one set wins), as the README's table lists them. */
+  names: readonly string[];
+  /** One line for `gmailctl --help`. */
+  help: string;
+}
+
+/** Every variable gmailctl reads, in the order of the README's table. */
+export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
+  { names: ['GMAILCTL_ACCOUNT'], help: 'account to use when --account is not given' },
+  { names: ['GMAILCTL_CONFIG_DIR'], help: 'config directory (default $XDG_CONFIG_HOME/gmailctl)' },
+  { names: ['GMAILCTL_CREDENTIALS'], help: 'OAuth client file (default <config dir>/credentials.json)' },
+  { names: ['GMAILCTL_TOKEN_STORE'], help: 'keychain (default) or file' },
+  { names: ['GMAILCTL_BROWSER', 'BROWSER'], help: 'a command that opens a URL (default: the desktop\'s browser)' },
+  { names: ['GMAILCTL_API_ROOT'], help: 'Gmail API root (default https://gmail.googleapis.com/)' },
+  { names: ['GMAILCTL_DEBUG'], help: '1: same as --debug' },
+  { names: ['GMAILCTL_KEYCHAIN_TIMEOUT_MS'], help: 'how long to wait for the keychain (default 5000)' },
+  { names: ['GMAILCTL_HTTP_TIMEOUT_MS'], help: 'how long one request to Google may take (default 30000)' },
+  { names: ['GMAILCTL_CLIENT_ID', 'GMAILCTL_CLIENT_SECRET', 'GMAILCTL_REFRESH_TOKEN'], help: 'together: a login from the environment (CI)' },
+  { names: ['GMAILCTL_ACCESS_TOKEN'], help: 'alone: an access token, used until Google refuses it' },
+  { names: ['GMAILCTL_TOKEN_URI'], help: 'the token endpoint for a login from the environment' },
+  { names: ['GMAILCTL_CACHE_DIR'], help: 'cache directory (default $XDG_CACHE_HOME/gmailctl); safe to delete' },
+  { names: ['NO_COLOR', 'FORCE_COLOR'], help: 'no colour / colour even when not on a terminal' },
+];
+
+/** The "Environment:" section of `gmailctl --help`. */
+export function environmentHelp(): string {
+  const rows = ENVIRONMENT_VARIABLES.map((variable) => [variable.names.join(', '), variable.help] as const);
+  const width = Math.max(...rows.map(([names]) => (names.length <= 36 ? names.length : 0)));
+  const lines = rows.map(([names, help]) => (names.length <= width ? `  ${names.padEnd(width)}  ${help}` : `  ${names}\n  ${''.padEnd(width)}  ${help}`));
+  return `Environment:\n${lines.join('\n')}`;
+}
 
 /** Where the Gmail API lives when GMAILCTL_API_ROOT does not say otherwise. */
 export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';

@@ -1,26 +1,31 @@
 /**
- * Builds the commander program and is the one place that turns an outcome into an exit
- * status. Command modules are loaded only when their command runs, and they load Google's
- * libraries and the keychain binding lazily too, so `--help` stays fast.
+ * Builds the commander program from the command modules and is the one place that turns an
+ * outcome into an exit status. Each command does its heavy work behind import() (Google's
+ * libraries and the keychain binding load lazily too), so `--help` stays fast.
  */
-import { Argument, Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { completionCommand, accountsCommand } from './commands/completion.js';
+import type { CommandContext, ContextSource } from './commands/context.js';
+import { listCommand } from './commands/list.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
+import { statusCommand } from './commands/status.js';
+import { tokenCommand } from './commands/token.js';
+import { environmentHelp } from './environment.js';
 import { ExitCode, GmailctlError, InterruptedError, OutputError, exitCodeOf } from './errors.js';
-import { describeWriteFailure } from './stdout-state.js';
 import { describeRequest, observeRequests } from './timed-fetch.js';
-import { packageVersion } from './version.js';
 import { IO } from './io.js';
 import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
-import type { CommandContext } from './commands/context.js';
-import { parseAccount, parseMax, parsePort, parseTimeout } from './commands/options.js';
+import { describeWriteFailure } from './stdout-state.js';
+import { packageVersion } from './version.js';
 
-interface GlobalOptions {
-  debug?: boolean;
-  quiet?: boolean;
-}
+/** In `gmailctl --help`'s order. */
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, tokenCommand, listCommand, completionCommand];
+/** Registered but not shown in help or completion. */
+const HIDDEN_COMMANDS = [accountsCommand];
 
-
-export function buildProgram(context: () => CommandContext): Command {
+export function buildProgram(context: ContextSource) {
   const program = new Command('gmailctl')
     .description('Read your Gmail from the terminal and from shell scripts.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -53,160 +58,22 @@ Recipes for scripts:
     $ GMAILCTL_CLIENT_ID=… GMAILCTL_CLIENT_SECRET=… GMAILCTL_REFRESH_TOKEN=… gmailctl list --format ndjson
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 4 login required, 130 interrupted.
-Environment: GMAILCTL_ACCOUNT, GMAILCTL_CONFIG_DIR, GMAILCTL_CREDENTIALS, GMAILCTL_TOKEN_STORE,
-  GMAILCTL_API_ROOT, GMAILCTL_BROWSER (or BROWSER), GMAILCTL_DEBUG, GMAILCTL_CLIENT_ID,
-  GMAILCTL_CLIENT_SECRET, GMAILCTL_REFRESH_TOKEN, GMAILCTL_ACCESS_TOKEN, NO_COLOR, FORCE_COLOR.`,
+${environmentHelp()}`,
     );
 
+  /** The context with the global flags applied: they are parsed before any command runs. */
   const withContext = (): CommandContext => {
     const ctx = context();
-    const globals = program.opts<GlobalOptions>();
+    const globals = program.opts();
     if (globals.debug) ctx.io.debugEnabled = true;
     if (globals.quiet) ctx.io.quiet = true;
     if (ctx.io.debugEnabled) observeRequests((request) => ctx.io.debug(describeRequest(request)));
     return ctx;
   };
-
-  program
-    .command('login')
-    .description('log in to a Google account in the browser and store the login in the keychain')
-    .option('--credentials <file>', 'OAuth client JSON file (default: $GMAILCTL_CREDENTIALS or <config dir>/credentials.json)')
-    .option('--account <email>', 'suggest this account on the consent page (login_hint)', parseAccount)
-    .option('--no-browser', 'do not open a browser; paste the redirected URL on stdin instead')
-    .option('--port <n>', 'port of the local redirect listener (default: any free port)', parsePort, 0)
-    .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
-    .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl login
-  $ gmailctl login --account you@example.com
-  $ gmailctl login --no-browser --port 8765      # over SSH: ssh -L 8765:127.0.0.1:8765 host
-  $ gmailctl login --insecure-storage            # headless box without a Secret Service`,
-    )
-    .action(async (options) => {
-      const { runLogin } = await import('./commands/login.js');
-      await runLogin(withContext(), options);
-    });
-
-  program
-    .command('logout')
-    .description('revoke the stored login at Google and delete it')
-    .option('--account <email>', 'account to log out of (default: the default account)', parseAccount)
-    .addOption(new Option('--all', 'log out of every stored account').conflicts('account'))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl logout
-  $ gmailctl logout --account work@example.com
-  $ gmailctl logout --all`,
-    )
-    .action(async (options) => {
-      const { runLogout } = await import('./commands/logout.js');
-      await runLogout(withContext(), options);
-    });
-
-  program
-    .command('status')
-    .description('show the stored accounts, the default one, and whether Google still accepts each login')
-    .option('--json', 'print the status as JSON on stdout')
-    .option('--offline', 'do not ask Google (getProfile, 1 quota unit per login): report the stored facts only')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl status
-  $ gmailctl status --json | jq -r '.accounts[] | select(.ok) | .account'
-  $ gmailctl status >/dev/null || gmailctl login
-  $ gmailctl status --offline                    # no network: what is stored, not checked`,
-    )
-    .action(async (options) => {
-      const { runStatus } = await import('./commands/status.js');
-      await runStatus(withContext(), options);
-    });
-
-  program
-    .command('token')
-    .description('print a valid access token (refreshed if needed)')
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl token --account work@example.com
-  $ curl -sH "Authorization: Bearer $(gmailctl token)" \\
-      https://gmail.googleapis.com/gmail/v1/users/me/labels`,
-    )
-    .action(async (options) => {
-      const { runToken } = await import('./commands/token.js');
-      await runToken(withContext(), options);
-    });
-
-  program
-    .command('list')
-    .description('list the messages that match a Gmail search')
-    .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
-    .option('--label <id>', 'only messages with this label id (repeatable)', collect, [] as string[])
-    .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
-    .option('--include-spam-trash', 'include messages in SPAM and TRASH')
-    .addOption(
-      new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices([
-        'ids',
-        'tsv',
-        'table',
-        'json',
-        'ndjson',
-      ]),
-    )
-    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl list -q label:UNREAD
-  $ gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20
-  $ gmailctl list -q is:unread --format ids | wc -l
-  $ gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'
-  $ gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
-    )
-    .action(async (options) => {
-      const { runList } = await import('./commands/list.js');
-      await runList(withContext(), options);
-    });
-
-  program
-    .command('completion')
-    .description('print a shell completion script (commands, flags, formats, stored accounts)')
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl completion bash > ~/.local/share/bash-completion/completions/gmailctl
-  $ source <(gmailctl completion zsh)          # in ~/.zshrc
-  $ gmailctl completion fish > ~/.config/fish/completions/gmailctl.fish`,
-    )
-    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
-      const { completionScript } = await import('./commands/completion.js');
-      await withContext().io.write(completionScript(shell, program));
-    });
-
-  program
-    .command('__accounts', { hidden: true })
-    .description('print the stored account addresses (for shell completion)')
-    .action(async () => {
-      const { runAccounts } = await import('./commands/completion.js');
-      await runAccounts(withContext());
-    });
-
+  // A prepared command inherits nothing by itself: help flag, exit override, output routing.
+  for (const command of COMMANDS) program.addCommand(command(withContext).copyInheritedSettings(program));
+  for (const command of HIDDEN_COMMANDS) program.addCommand(command(withContext).copyInheritedSettings(program), { hidden: true });
   return program;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Runs the CLI and resolves to the exit code; never throws. */

@@ -4,12 +4,39 @@
  * are completed from config.json through the hidden `gmailctl __accounts` (no keychain
  * access, so it is instant and never prompts).
  */
-import type { Command, Option } from 'commander';
+import { Argument, Command, type CommandUnknownOpts, type Option } from '@commander-js/extra-typings';
 import { loadSettings, resolveConfigDir } from '../config.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
+
+export function completionCommand(context: ContextSource) {
+  return new Command('completion')
+    .description('print a shell completion script (commands, flags, formats, stored accounts)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl completion bash > ~/.local/share/bash-completion/completions/gmailctl
+  $ source <(gmailctl completion zsh)          # in ~/.zshrc
+  $ gmailctl completion fish > ~/.config/fish/completions/gmailctl.fish`,
+    )
+    .action((shell, _flags, command) => runCompletion(context(), shell, command.parent ?? command));
+}
+
+/** The script for the whole program that `completion` belongs to. */
+export async function runCompletion({ io }: CommandContext, shell: Shell, program: CommandUnknownOpts): Promise<void> {
+  await io.write(completionScript(shell, program));
+}
+
+/** Registered hidden: the completion scripts call it for --account's values. */
+export function accountsCommand(context: ContextSource) {
+  return new Command('__accounts')
+    .description('print the stored account addresses (for shell completion)')
+    .action(() => runAccounts(context()));
+}
 
 interface CommandSpec {
   name: string;
@@ -19,8 +46,10 @@ interface CommandSpec {
   options: Array<{ long?: string; short?: string; description: string; takesValue: boolean; choices?: readonly string[] }>;
 }
 
-function describeProgram(program: Command): { globals: CommandSpec['options']; commands: CommandSpec[] } {
-  const options = (command: Command): CommandSpec['options'] =>
+function describeProgram(program: CommandUnknownOpts): { globals: CommandSpec['options']; commands: CommandSpec[] } {
+  const help = program.createHelp();
+  const visible = new Set(help.visibleCommands(program));
+  const options = (command: CommandUnknownOpts): CommandSpec['options'] =>
     [...command.options, command.createHelp().visibleOptions(command).find((o) => o.long === '--help')]
       .filter((o): o is Option => o !== undefined && !o.hidden)
       .filter((o, i, all) => all.findIndex((other) => other.long === o.long) === i)
@@ -33,8 +62,9 @@ function describeProgram(program: Command): { globals: CommandSpec['options']; c
       }));
   return {
     globals: options(program),
+    // visibleCommands() leaves hidden ones out, and adds `help`, which is not completed.
     commands: program.commands
-      .filter((c) => !(c as Command & { _hidden?: boolean })._hidden)
+      .filter((c) => visible.has(c))
       .map((c) => ({
         name: c.name(),
         description: c.description(),
@@ -44,7 +74,7 @@ function describeProgram(program: Command): { globals: CommandSpec['options']; c
   };
 }
 
-export function completionScript(shell: Shell, program: Command): string {
+export function completionScript(shell: Shell, program: CommandUnknownOpts): string {
   const spec = describeProgram(program);
   return shell === 'fish' ? fishScript(spec) : bashScript(spec, shell === 'zsh');
 }

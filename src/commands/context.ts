@@ -7,3 +7,9 @@ export interface CommandContext {
   /** Aborted (with an InterruptedError as its reason) on SIGINT or SIGTERM. */
   signal: AbortSignal;
 }
+
+/**
+ * Gives a command its context when it runs (after the global flags are parsed). Each
+ * command module exports `<name>Command(context)`, which builds its commander command.
+ */
+export type ContextSource = () => CommandContext;

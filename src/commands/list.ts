@@ -1,57 +1,82 @@
-import { setMaxListeners } from 'node:events';
-import { openSession } from '../auth/session.js';
-import { secureApiRoot } from '../environment.js';
+/**
+ * `gmailctl list`: the messages of a Gmail search, streamed page by page in the chosen
+ * format, with a progress line on a terminal. The mailbox (src/mailbox.ts) does the
+ * fetching; this module keeps the format, the progress and the writer loop.
+ */
+import { Command, Option } from '@commander-js/extra-typings';
 import { InterruptedError } from '../errors.js';
-import { AdaptiveLimit } from '../gmail/adaptive-limit.js';
-import { batchGet } from '../gmail/batch.js';
-import { createGmailClient, retryConfigFor } from '../gmail/client.js';
-import type { FailureKind } from '../gmail/retry.js';
-import { listMessageIds, listMessageSummaries, type ListPage } from '../gmail/listing.js';
-import { createMessageWriter, defaultFormat, type Outcome, type OutputFormat } from '../output/index.js';
-import { preloadGoogleLibraries } from '../lazy.js';
-import type { CommandContext } from './context.js';
+import type { ListPage } from '../gmail/listing.js';
+import type { IO } from '../io.js';
+import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount, parseMax } from './options.js';
 
-export interface ListFlags {
-  query?: string;
-  label: string[];
-  max?: number;
-  includeSpamTrash?: boolean;
-  format?: OutputFormat;
-  json?: boolean;
-  account?: string;
+function defineList() {
+  return new Command('list')
+    .description('list the messages that match a Gmail search')
+    .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
+    .option('--label <id>', 'only messages with this label id (repeatable)', collect, [] as string[])
+    .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
+    .option('--include-spam-trash', 'include messages in SPAM and TRASH')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl list -q label:UNREAD
+  $ gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20
+  $ gmailctl list -q is:unread --format ids | wc -l
+  $ gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'
+  $ gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
+    );
+}
+
+export type ListFlags = ReturnType<ReturnType<typeof defineList>['opts']>;
+
+export function listCommand(context: ContextSource) {
+  return defineList().action((flags) => runList(context(), flags));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
-  preloadGoogleLibraries();
+  const [{ openMailbox }, { listMessageIds, listMessageSummaries }] = await Promise.all([import('../mailbox.js'), import('../gmail/listing.js')]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
-  // Every request in flight listens to it: dozens at once is expected, not a leak.
-  setMaxListeners(0, stop);
-  const session = await openSession({ env, account: flags.account });
-  const limit = new AdaptiveLimit();
-  const apiRoot = secureApiRoot(session.google);
-  const retries = {
-    signal: stop,
-    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
-      if (kind === 'rate-limited') limit.rateLimited();
-      io.debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
-    },
-  };
-  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
-  const retryConfig = retryConfigFor(retries);
-  const batch = (paths: string[]) => batchGet(session.client, paths, { apiRoot, signal: stop, retryConfig });
+  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line) });
   const query = {
     query: flags.query,
     labelIds: flags.label,
     includeSpamTrash: flags.includeSpamTrash ?? false,
     max: flags.max,
   };
-  const deps = { gmail, call: session.call, signal: stop, limit, batch };
-  const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(deps, query) : listMessageSummaries(deps, query);
+  const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(mailbox, query) : listMessageSummaries(mailbox, query);
 
   const writer = await createMessageWriter(format, io);
-  const progress = format === 'ids' ? undefined : io.progress();
+  try {
+    await writePages(io, pages, writer, { stop, progress: format !== 'ids', max: flags.max });
+  } finally {
+    await mailbox.close();
+  }
+  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+/**
+ * Writes each page as it comes, with a progress line between pages. Whatever was written
+ * stays valid (a JSON array is closed), even on error or Ctrl-C.
+ */
+async function writePages(
+  io: IO,
+  pages: AsyncIterable<ListPage>,
+  writer: MessageWriter,
+  { stop, progress: showProgress, max }: { stop: AbortSignal; progress: boolean; max: number | undefined },
+): Promise<void> {
+  const progress = showProgress ? io.progress() : undefined;
   const started = Date.now();
   let written = 0;
   let outcome: Outcome = 'failed';
@@ -62,7 +87,7 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
       written += page.messages.length;
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-      const expected = Math.max(Math.min(page.resultSizeEstimate, flags.max ?? Number.POSITIVE_INFINITY), written);
+      const expected = Math.max(Math.min(page.resultSizeEstimate, max ?? Number.POSITIVE_INFINITY), written);
       progress?.update(io.err.dim(`${written} of ~${expected} messages, ${Math.round(written / seconds)}/s`));
     }
     outcome = 'complete';
@@ -71,9 +96,6 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
     if (!stop.aborted) throw error;
   } finally {
     progress?.clear();
-    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
     await writer.end(stop.aborted ? 'stopped' : outcome);
-    await session.close();
   }
-  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
 }

@@ -1,18 +1,34 @@
-import { openInBrowser } from '../auth/browser.js';
-import { credentialsPath, loadClientCredentials } from '../auth/credentials.js';
-import { login } from '../auth/login-flow.js';
+/** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
+import { Command } from '@commander-js/extra-typings';
 import { googleSettings } from '../environment.js';
-import { openWorkspace } from '../workspace.js';
 import type { IO } from '../io.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount, parsePort, parseTimeout } from './options.js';
 
-export interface LoginFlags {
-  credentials?: string;
-  account?: string;
-  browser: boolean; // false with --no-browser
-  port: number;
-  timeout: number;
-  insecureStorage?: boolean;
+function defineLogin() {
+  return new Command('login')
+    .description('log in to a Google account in the browser and store the login in the keychain')
+    .option('--credentials <file>', 'OAuth client JSON file (default: $GMAILCTL_CREDENTIALS or <config dir>/credentials.json)')
+    .option('--account <email>', 'suggest this account on the consent page (login_hint)', parseAccount)
+    .option('--no-browser', 'do not open a browser; paste the redirected URL on stdin instead')
+    .option('--port <n>', 'port of the local redirect listener (default: any free port)', parsePort, 0)
+    .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
+    .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl login
+  $ gmailctl login --account you@example.com
+  $ gmailctl login --no-browser --port 8765      # over SSH: ssh -L 8765:127.0.0.1:8765 host
+  $ gmailctl login --insecure-storage            # headless box without a Secret Service`,
+    );
+}
+
+export type LoginFlags = ReturnType<ReturnType<typeof defineLogin>['opts']>;
+
+export function loginCommand(context: ContextSource) {
+  return defineLogin().action((flags) => runLogin(context(), flags));
 }
 
 export async function runLogin({ io, env, signal }: CommandContext, flags: LoginFlags): Promise<void> {
@@ -25,6 +41,12 @@ export async function runLogin({ io, env, signal }: CommandContext, flags: Login
 }
 
 async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginFlags, refused: (line: string) => void): Promise<void> {
+  const [{ openWorkspace }, { credentialsPath, loadClientCredentials }, { login }, { openInBrowser }] = await Promise.all([
+    import('../workspace.js'),
+    import('../auth/credentials.js'),
+    import('../auth/login-flow.js'),
+    import('../auth/browser.js'),
+  ]);
   const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined);
   const credentials = await loadClientCredentials(credentialsPath(flags.credentials, env, workspace.configDir));
   if (credentials.kind === 'web') {

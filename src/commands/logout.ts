@@ -1,16 +1,37 @@
-import { logout } from '../auth/logout-flow.js';
-import { environmentLogin } from '../auth/session.js';
-import { openWorkspace } from '../workspace.js';
+/** `gmailctl logout`: revoke the login at Google, then forget it here. */
+import { Command, Option } from '@commander-js/extra-typings';
 import { chooseAccount } from '../config.js';
 import { AuthRequiredError, UsageError } from '../errors.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount } from './options.js';
 
-export interface LogoutFlags {
-  account?: string;
-  all?: boolean;
+function defineLogout() {
+  return new Command('logout')
+    .description('revoke the stored login at Google and delete it')
+    .option('--account <email>', 'account to log out of (default: the default account)', parseAccount)
+    .addOption(new Option('--all', 'log out of every stored account').conflicts('account'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl logout
+  $ gmailctl logout --account work@example.com
+  $ gmailctl logout --all`,
+    );
+}
+
+export type LogoutFlags = ReturnType<ReturnType<typeof defineLogout>['opts']>;
+
+export function logoutCommand(context: ContextSource) {
+  return defineLogout().action((flags) => runLogout(context(), flags));
 }
 
 export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags): Promise<void> {
+  const [{ environmentLogin }, { openWorkspace }, { logout }] = await Promise.all([
+    import('../auth/session.js'),
+    import('../workspace.js'),
+    import('../auth/logout-flow.js'),
+  ]);
   const fromEnvironment = environmentLogin(env);
   if (fromEnvironment) {
     // Like `gh auth logout` with GH_TOKEN set: the environment's login is not ours to end,

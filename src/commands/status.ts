@@ -1,17 +1,39 @@
-import { environmentLogin } from '../auth/session.js';
-import { collectEnvironmentStatus, collectStatus, type StatusReport } from '../auth/status-report.js';
-import { openWorkspace } from '../workspace.js';
-import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
+/** `gmailctl status`: the stored logins, the default one, and whether Google still accepts each. */
+import { Command } from '@commander-js/extra-typings';
+import type { StatusReport } from '../auth/status-report.js';
 import { googleSettings } from '../environment.js';
+import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 
-export interface StatusFlags {
-  json?: boolean;
-  offline?: boolean;
+function defineStatus() {
+  return new Command('status')
+    .description('show the stored accounts, the default one, and whether Google still accepts each login')
+    .option('--json', 'print the status as JSON on stdout')
+    .option('--offline', 'do not ask Google (getProfile, 1 quota unit per login): report the stored facts only')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl status
+  $ gmailctl status --json | jq -r '.accounts[] | select(.ok) | .account'
+  $ gmailctl status >/dev/null || gmailctl login
+  $ gmailctl status --offline                    # no network: what is stored, not checked`,
+    );
+}
+
+export type StatusFlags = ReturnType<ReturnType<typeof defineStatus>['opts']>;
+
+export function statusCommand(context: ContextSource) {
+  return defineStatus().action((flags) => runStatus(context(), flags));
 }
 
 export async function runStatus({ io, env }: CommandContext, flags: StatusFlags): Promise<void> {
+  const [{ environmentLogin }, { collectEnvironmentStatus, collectStatus }, { openWorkspace }] = await Promise.all([
+    import('../auth/session.js'),
+    import('../auth/status-report.js'),
+    import('../workspace.js'),
+  ]);
   const options = { google: googleSettings(env), offline: flags.offline ?? false };
   const fromEnvironment = environmentLogin(env);
   // A login from the environment is the only one any command uses: report it alone, open nothing.

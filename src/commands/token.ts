@@ -1,11 +1,30 @@
-import { openSession } from '../auth/session.js';
-import type { CommandContext } from './context.js';
+/** `gmailctl token`: a valid access token on stdout, for curl and other tools. */
+import { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount } from './options.js';
 
-export interface TokenFlags {
-  account?: string;
+function defineToken() {
+  return new Command('token')
+    .description('print a valid access token (refreshed if needed)')
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl token --account work@example.com
+  $ curl -sH "Authorization: Bearer $(gmailctl token)" \\
+      https://gmail.googleapis.com/gmail/v1/users/me/labels`,
+    );
+}
+
+export type TokenFlags = ReturnType<ReturnType<typeof defineToken>['opts']>;
+
+export function tokenCommand(context: ContextSource) {
+  return defineToken().action((flags) => runToken(context(), flags));
 }
 
 export async function runToken({ io, env, signal }: CommandContext, flags: TokenFlags): Promise<void> {
+  const { openSession } = await import('../auth/session.js');
   const session = await openSession({ env, account: flags.account });
   try {
     const token = await session.accessToken();

@@ -1,0 +1,66 @@
+/**
+ * The mailbox: everything a command needs to read mail, built once — the session, the
+ * Gmail client with the one retry policy, the concurrency limit that rate-limit answers
+ * slow down, and batching through the same client. A command that reads mail asks for a
+ * mailbox and takes from it what it needs (`list` hands it to the listing as ListDeps).
+ */
+import { setMaxListeners } from 'node:events';
+import { openSession, type Session } from './auth/session.js';
+import { secureApiRoot } from './environment.js';
+import { AdaptiveLimit } from './gmail/adaptive-limit.js';
+import { batchGet, type PartReply } from './gmail/batch.js';
+import { createGmailClient, retryConfigFor, type GmailClient } from './gmail/client.js';
+import type { CallGoogle } from './gmail/listing.js';
+import type { FailureKind } from './gmail/retry.js';
+import { preloadGoogleLibraries } from './lazy.js';
+
+export interface MailboxOptions {
+  env: NodeJS.ProcessEnv;
+  /** --account; else GMAILCTL_ACCOUNT or the default account. */
+  account?: string;
+  /** Stops every request and every wait between retries (Ctrl-C, a closed stdout). */
+  signal: AbortSignal;
+  /** Where each retry is told (the command's --debug line). */
+  debug: (line: string) => void;
+}
+
+export interface Mailbox {
+  readonly session: Session;
+  readonly gmail: GmailClient;
+  /** The session's wrapper for each Google call: refresh on 401, our errors. */
+  readonly call: CallGoogle;
+  readonly signal: AbortSignal;
+  /** How many requests may be in flight; halved when Google says we are too fast. */
+  readonly limit: AdaptiveLimit;
+  /** GETs for these API paths as one batch request, with the same retries as the client. */
+  batch(paths: string[]): Promise<PartReply[]>;
+  /** Waits for refreshed tokens to be written back. */
+  close(): Promise<void>;
+}
+
+export async function openMailbox({ env, account, signal, debug }: MailboxOptions): Promise<Mailbox> {
+  preloadGoogleLibraries();
+  // Every request in flight listens to the signal: dozens at once is expected, not a leak.
+  setMaxListeners(0, signal);
+  const session = await openSession({ env, account });
+  const apiRoot = secureApiRoot(session.google);
+  const limit = new AdaptiveLimit();
+  const retries = {
+    signal,
+    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
+      if (kind === 'rate-limited') limit.rateLimited();
+      debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
+    },
+  };
+  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
+  const retryConfig = retryConfigFor(retries);
+  return {
+    session,
+    gmail,
+    call: session.call,
+    signal,
+    limit,
+    batch: (paths) => batchGet(session.client, paths, { apiRoot, signal, retryConfig }),
+    close: () => session.close(),
+  };
+}
