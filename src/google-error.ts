@@ -20,12 +20,48 @@ interface GaxiosLike {
 export function failureFacts(error: unknown): FailureFacts {
   const e = (error ?? {}) as GaxiosLike;
   const status = e.response?.status;
+  const data = bodyOf(e.response?.data);
   return {
     status,
-    reason: googleReason(e.response?.data),
+    reason: googleReason(data),
     code: networkCode(e),
-    retryAfter: header(e.response?.headers, 'retry-after'),
+    // Gmail names the retry time in its message only ("… Retry after 2026-…Z"); a header wins.
+    retryAfter: header(e.response?.headers, 'retry-after') ?? retryTimeIn(googleMessage(data)),
   };
+}
+
+/** The OAuth error code of a token or revoke endpoint's answer ("invalid_token", …), if it is one. */
+export function oauthErrorOf(error: unknown): string | undefined {
+  const data = bodyOf((error as GaxiosLike | undefined)?.response?.data);
+  const code = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** An OAuth error body as one phrase, "invalid_grant: Malformed auth code."; undefined when it is none. */
+export function oauthErrorDetail(error: unknown): string | undefined {
+  const code = oauthErrorOf(error);
+  if (code === undefined) return undefined;
+  const description = (bodyOf((error as GaxiosLike).response?.data) as Record<string, unknown>).error_description;
+  return typeof description === 'string' && description ? `${code}: ${description}` : code;
+}
+
+/**
+ * A body as JSON when it is JSON: a batch POST is read as text (its success is multipart),
+ * so its whole-batch error arrives as a string that still holds Google's error object.
+ */
+function bodyOf(data: unknown): unknown {
+  if (typeof data !== 'string' || !/^\s*\{/.test(data)) return data;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return data;
+  }
+}
+
+/** The ISO time in Gmail's "Retry after <time>", when the message has one. */
+function retryTimeIn(message: string | undefined): string | null {
+  const time = message === undefined ? undefined : /Retry after (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(message)?.[1];
+  return time !== undefined && !Number.isNaN(Date.parse(time)) ? time : null;
 }
 
 export interface GoogleErrorContext {
@@ -69,13 +105,12 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
     });
   }
   const status = response.status;
-  const data = response.data;
+  const data = bodyOf(response.data);
   const oauthError = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
 
   // The token endpoint speaks OAuth: {"error":"invalid_grant","error_description":"…"}.
   if (typeof oauthError === 'string') {
-    const description = (data as Record<string, unknown>).error_description;
-    const detail = typeof description === 'string' && description ? `${oauthError}: ${description}` : oauthError;
+    const detail = oauthErrorDetail(error) ?? oauthError;
     if (oauthError === 'invalid_grant') {
       return new AuthRequiredError(
         `The login${context.account ? ` for ${context.account}` : ''} is no longer valid (${detail}).`,
@@ -96,7 +131,7 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
     return new GoogleApiError(`Google's token endpoint answered ${status} while ${context.doing} (${detail}).`, status, { cause: error });
   }
 
-  const message = googleMessage(data) ?? e.message ?? 'no message';
+  const message = googleMessage(data) ?? (looksLikeHtml(e.message) ? undefined : e.message) ?? 'no message';
   const reason = googleReason(data);
   if (status === 401) {
     return new AuthRequiredError(
@@ -105,9 +140,10 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
     );
   }
   if (status === 403 && (reason === 'insufficientPermissions' || /insufficient authentication scopes/i.test(message))) {
-    return new GoogleApiError(
-      `The login${context.account ? ` for ${context.account}` : ''} lacks the Gmail scope this needs (https://www.googleapis.com/auth/gmail.readonly).`,
-      status,
+    // Logging in again (and allowing reading mail) fixes it: exit 4, as for a revoked login.
+    return new AuthRequiredError(
+      `The login${context.account ? ` for ${context.account}` : ''} lacks the Gmail scope this needs (https://www.googleapis.com/auth/gmail.readonly): Google says "${message}"`,
+      context.account,
       { hint: `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''} and allow reading your email.`, cause: error },
     );
   }
@@ -126,7 +162,38 @@ function googleMessage(data: unknown): string | undefined {
     const message = (inner as Record<string, unknown>).message;
     if (typeof message === 'string' && message) return message;
   }
-  return typeof data === 'string' && data.trim() && data.length < 300 ? data.trim() : undefined;
+  if (typeof data !== 'string') return undefined;
+  if (looksLikeHtml(data)) return htmlGist(data);
+  return data.trim() && data.length < 300 ? data.trim() : undefined;
+}
+
+function looksLikeHtml(text: string | undefined): boolean {
+  return text !== undefined && /^\s*<(!doctype|html|head|body|title|meta|p\b)/i.test(text);
+}
+
+/**
+ * What an HTML error page (Google's front end answers 502/503 with one, on every endpoint)
+ * says, in one short line: its title and the first sentence of its text; undefined when
+ * it has no title.
+ */
+function htmlGist(html: string): string | undefined {
+  const title = /<title>([^<]*)<\/title>/i.exec(html)?.[1];
+  if (!title) return undefined;
+  const text = (raw: string): string =>
+    raw
+      .replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/&[a-z]+;|&#\d+;/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const heading = text(title).replace(/!+1$/, '').trim();
+  // The first sentence of the page's text that is not its status line ("502. That's an error.").
+  const body = text(html.replace(/<title>[^<]*<\/title>/i, ''));
+  const sentence = body
+    .split(/(?<=\.)\s+/)
+    .find((candidate) => candidate.length > 20 && !/^\d{3}\.|error\.$/i.test(candidate) && !candidate.startsWith(heading));
+  const gist = sentence ? `${heading}. ${sentence}` : heading;
+  return gist.length > 200 ? `${gist.slice(0, 199)}…` : gist;
 }
 
 function googleReason(data: unknown): string | undefined {

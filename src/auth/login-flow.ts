@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { secureApiRoot, type GoogleSettings } from '../environment.js';
-import { InterruptedError, LoginError } from '../errors.js';
-import { toGmailctlError } from '../google-error.js';
+import { GmailctlError, InterruptedError, LoginError } from '../errors.js';
+import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
 import type { StoredLogin } from '../store/token-store.js';
@@ -102,7 +102,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     const { tokens } = await client
       .getToken({ code: answer.code, codeVerifier, redirect_uri: listener.redirectUri })
       .catch((error: unknown) => {
-        throw toGmailctlError(error, { doing: 'exchanging the authorization code' });
+        throw exchangeFailure(error);
       });
     if (!tokens.access_token) throw new LoginError('Google answered the code exchange without an access token.');
     registerSecret(tokens.access_token);
@@ -219,3 +219,17 @@ function readPastedAnswer(
   });
 }
 
+
+/**
+ * A code exchange that fails is a failed login (exit 1), even when Google says invalid_grant:
+ * that answer means "run gmailctl login" elsewhere, and the user just did.
+ */
+function exchangeFailure(error: unknown): GmailctlError {
+  if (oauthErrorOf(error) === 'invalid_grant') {
+    return new LoginError(`Google refused the authorization code (${oauthErrorDetail(error)}).`, {
+      hint: 'Run gmailctl login again; a code can be used once and only for a few minutes.',
+      cause: error,
+    });
+  }
+  return toGmailctlError(error, { doing: 'exchanging the authorization code' });
+}

@@ -6,7 +6,7 @@ import { updateSettings, withoutLogin } from '../config.js';
 import { googleSettings } from '../environment.js';
 import { AuthRequiredError, TokenStoreError } from '../errors.js';
 import type { StoredLogin } from '../store/token-store.js';
-import { toGmailctlError } from '../google-error.js';
+import { oauthErrorOf, toGmailctlError } from '../google-error.js';
 import type { Workspace } from '../workspace.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
 import { createOAuthClient, revokeToken } from './oauth-client.js';
@@ -77,7 +77,9 @@ export async function logout(
       try {
         await revoke(stored.refresh_token);
       } catch (error) {
-        revokeFailure = toGmailctlError(error, { account, doing: 'revoking the login' }).message;
+        // 400 invalid_token: Google no longer knows the token — it is already revoked (or
+        // expired), which is what logging out wants.
+        if (oauthErrorOf(error) !== 'invalid_token') revokeFailure = toGmailctlError(error, { account, doing: 'revoking the login' }).message;
       }
     }
     await workspace.store.delete(account);

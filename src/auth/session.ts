@@ -8,7 +8,7 @@ import type { OAuth2Client } from 'google-auth-library';
 import { chooseAccount } from '../config.js';
 import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../errors.js';
-import { failureFacts, toGmailctlError } from '../google-error.js';
+import { failureFacts, oauthErrorOf, toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
 import { insecureEndpoint } from '../secure-endpoint.js';
@@ -177,7 +177,9 @@ export async function sessionFor(
     try {
       return await request();
     } catch (error) {
-      if (failureFacts(error).status !== 401 || !client.credentials.refresh_token) throw mapError(error, doing);
+      // A 401 with an OAuth body (invalid_client, unauthorized_client) came from the token
+      // endpoint itself: refreshing again would get the same answer.
+      if (failureFacts(error).status !== 401 || oauthErrorOf(error) !== undefined || !client.credentials.refresh_token) throw mapError(error, doing);
     }
     // A 401 with a token we thought valid (revoked, clock skew): one refresh, one retry.
     // When concurrent calls all fail, only the first refreshes; the others reuse its token.

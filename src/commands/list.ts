@@ -79,12 +79,14 @@ async function writePages(
   const progress = showProgress ? io.progress() : undefined;
   const started = Date.now();
   let written = 0;
+  let leftOut = 0;
   let outcome: Outcome = 'failed';
   try {
     for await (const page of pages) {
       progress?.clear();
       await writer.writePage(page.messages);
       written += page.messages.length;
+      leftOut += page.leftOut ?? 0;
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       const expected = Math.max(Math.min(page.resultSizeEstimate, max ?? Number.POSITIVE_INFINITY), written);
@@ -97,5 +99,8 @@ async function writePages(
   } finally {
     progress?.clear();
     await writer.end(stop.aborted ? 'stopped' : outcome);
+  }
+  if (leftOut > 0) {
+    io.warn(`${leftOut} message${leftOut === 1 ? ' was' : 's were'} deleted while listing and left out.`);
   }
 }

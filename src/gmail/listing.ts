@@ -25,6 +25,8 @@ export interface ListPage {
   messages: MessageSummary[];
   /** Gmail's estimate of the total, from the first page. */
   resultSizeEstimate: number;
+  /** Listed, but deleted before their metadata was read (404): left out of `messages`. */
+  leftOut?: number;
 }
 
 /** Wraps each Google call (refresh on 401, error mapping): the session's `call`. */
@@ -112,26 +114,64 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGe
  * Pages of full summaries: list + metadata for each message — in batches while Gmail lets
  * us (one request for up to 50 messages), one call per message under the adaptive limit
  * from the first rate-limit answer on, and for whatever a batch could not answer.
+ *
+ * Each page comes out as soon as its metadata is in (and the pages before it are out),
+ * never waiting for the next list page, which can take seconds on a big mailbox. Fetching
+ * runs ahead of writing by one page at most, so memory stays flat.
  */
 export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
   const limit = deps.limit ?? new AdaptiveLimit();
   const state: FetchState = { batching: deps.batch !== undefined };
-  let pending: Promise<ListPage> | undefined;
+  const idPages = listIdPages(deps, query, METADATA_PAGE_SIZE)[Symbol.asyncIterator]();
+  /** Pages whose metadata is being fetched, in the API's order. */
+  const fetching: Array<Promise<ListPage>> = [];
+  let nextIds: Promise<IteratorResult<IdPage>> | undefined;
+  let listed = false;
   try {
-    for await (const page of listIdPages(deps, query, METADATA_PAGE_SIZE)) {
-      // Start this page's metadata, then hand over the previous page: fetching runs ahead
-      // of writing by one page, and never further, so memory stays flat.
-      const current = fetchSummaries(deps, limit, state, page);
-      current.catch(() => undefined);
-      if (pending) yield await pending;
-      pending = current;
+    while (!listed || fetching.length > 0) {
+      // Ask for the next id page while at most one page is being fetched.
+      if (!listed && !nextIds && fetching.length < 2) nextIds = idPages.next();
+      const head = fetching[0];
+      let winner = await Promise.race([
+        ...(nextIds ? [nextIds.then(() => 'ids' as const)] : []),
+        ...(head ? [head.then(() => 'page' as const)] : []),
+      ]);
+      // An id page that is in (or arrives within this turn) gets its metadata started
+      // before the finished page is handed over: the consumer's writing then overlaps it.
+      if (winner === 'page' && nextIds && (await settlesNow(nextIds))) winner = 'ids';
+      if (winner === 'page') {
+        fetching.shift();
+        yield await head!;
+        continue;
+      }
+      const ids = await nextIds!;
+      nextIds = undefined;
+      if (ids.done) listed = true;
+      else {
+        const page = fetchSummaries(deps, limit, state, ids.value);
+        page.catch(() => undefined); // awaited in turn; no unhandled rejection meanwhile
+        fetching.push(page);
+      }
     }
   } catch (error) {
-    // The next list page failed: what was already fetched is still written, then the failure.
-    if (pending && !deps.signal.aborted) yield await pending;
+    // A list page failed: what was already fetched is still written, then the failure.
+    if (!deps.signal.aborted) for (const page of fetching.splice(0)) yield await page;
     throw error;
+  } finally {
+    // Not awaited: a list call still under way ends with the signal, or is left to finish.
+    idPages.return?.(undefined).catch(() => undefined);
   }
-  if (pending) yield await pending;
+}
+
+/** True when the promise settles before the event loop's next turn. */
+function settlesNow(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
+  ]);
 }
 
 interface FetchState {
@@ -171,10 +211,8 @@ async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, state: Fetch
     );
   }
   await Promise.all(oneByOne.map(async (id) => fetched.set(id, await limit.run(() => fetchOne(deps, id)))));
-  return {
-    messages: ids.map((id) => fetched.get(id)).filter((s): s is MessageSummary => s !== undefined),
-    resultSizeEstimate: page.resultSizeEstimate,
-  };
+  const messages = ids.map((id) => fetched.get(id)).filter((s): s is MessageSummary => s !== undefined);
+  return { messages, resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
 }
 
 /** One users.messages.get, with the client's retries and the session's refresh on 401. */

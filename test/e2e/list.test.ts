@@ -306,11 +306,11 @@ describe('tokens and retries', () => {
     expect(attempts).toBeLessThanOrEqual(6);
   });
 
-  it('does not retry a 403 insufficientPermissions, and says which scope is missing', async () => {
+  it('does not retry a 403 insufficientPermissions, says which scope is missing, exit 4 (the contract since issue 11)', async () => {
     emulator.clearRequests();
     emulator.enqueue(LIST_PATH, { type: 'status', status: 403, reason: 'insufficientPermissions' }, 1);
     const result = await s.run(['list', '--format', 'ids']);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(4);
     expect(listCalls(), result.stderr).toHaveLength(1);
     expect(result.stderr).toMatch(/gmail\.readonly/);
   });

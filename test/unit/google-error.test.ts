@@ -93,14 +93,14 @@ describe('toGmailctlError', () => {
     expect(error.hint).toBe('Run: gmailctl login --account ada@example.com');
   });
 
-  it('a 403 for missing scopes names the Gmail scope and says to log in again', () => {
+  it('a 403 for missing scopes names the Gmail scope and says to log in again (exit 4: the contract since issue 11)', () => {
     for (const e of [
       apiError(403, 'Request had insufficient authentication scopes.', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT'),
       apiError(403, 'Insufficient Permission', 'insufficientPermissions'),
     ]) {
       const error = toGmailctlError(e, context);
-      expect(error).toBeInstanceOf(GoogleApiError);
-      expect(exitCodeOf(error)).toBe(ExitCode.failure);
+      expect(error).toBeInstanceOf(AuthRequiredError);
+      expect(exitCodeOf(error)).toBe(ExitCode.authRequired);
       expect(error.message).toContain('https://www.googleapis.com/auth/gmail.readonly');
       expect(error.hint).toContain('gmailctl login --account ada@example.com');
     }
