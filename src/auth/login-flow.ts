@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { secureApiRoot, type GoogleSettings } from '../environment.js';
-import { GmailctlError, InterruptedError, LoginError } from '../errors.js';
+import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../errors.js';
 import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
@@ -111,7 +111,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
 
     const gmail = await createGmailClient(client, { apiRoot, signal });
     const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
-      throw toGmailctlError(error, { doing: 'identifying the account' });
+      throw asLoginFailure(toGmailctlError(error, { doing: 'identifying the account' }));
     });
     const account = profile.data.emailAddress;
     if (!account) throw new LoginError('Gmail did not say which account this is (no emailAddress in the profile).');
@@ -231,5 +231,10 @@ function exchangeFailure(error: unknown): GmailctlError {
       cause: error,
     });
   }
-  return toGmailctlError(error, { doing: 'exchanging the authorization code' });
+  return asLoginFailure(toGmailctlError(error, { doing: 'exchanging the authorization code' }));
+}
+
+/** Exit 4 says "a stored login no longer works": during a login, a refusal is a failed login (exit 1). */
+function asLoginFailure(error: GmailctlError): GmailctlError {
+  return error instanceof AuthRequiredError ? new LoginError(error.message, { hint: error.hint, cause: error.cause }) : error;
 }
