@@ -6,14 +6,16 @@
 import path from 'node:path';
 import envPaths from 'env-paths';
 
-export function resolveCacheDir(env: NodeJS.ProcessEnv): string {
+export function resolveCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   if (env.GMAILCTL_CACHE_DIR) return path.resolve(env.GMAILCTL_CACHE_DIR);
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'gmailctl');
   if (process.platform !== 'darwin' && process.platform !== 'win32' && env.HOME && path.isAbsolute(env.HOME)) {
     return path.join(env.HOME, '.cache', 'gmailctl');
   }
-  return envPaths('gmailctl', { suffix: '' }).cache;
+  // With no usable home (HOME empty), env-paths would answer a path under the current directory.
+  const platform = envPaths('gmailctl', { suffix: '' }).cache;
+  return path.isAbsolute(platform) ? platform : undefined;
 }
 
 /**
@@ -23,5 +25,6 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv): string {
  */
 export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   if (env.GMAILCTL_REFRESH_TOKEN || env.GMAILCTL_ACCESS_TOKEN) return undefined;
-  return path.join(resolveCacheDir(env), 'code-cache');
+  const dir = resolveCacheDir(env);
+  return dir === undefined ? undefined : path.join(dir, 'code-cache');
 }

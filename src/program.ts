@@ -12,7 +12,7 @@ import { logoutCommand } from './commands/logout.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
 import { environmentHelp } from './environment.js';
-import { ExitCode, GmailctlError, InterruptedError, OutputError, exitCodeOf } from './errors.js';
+import { ExitCode, GmailctlError, InterruptedError, OutputError, UsageError, exitCodeOf } from './errors.js';
 import { describeRequest, observeRequests } from './timed-fetch.js';
 import { IO } from './io.js';
 import { toSafeLines } from './output/single-line.js';
@@ -90,6 +90,7 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
   try {
     let code: number;
     try {
+      refuseHelpForUnknownCommand(program, argv);
       await Promise.race([program.parseAsync(argv, { from: 'user' }), windDown(interrupt.signal)]);
       code = ExitCode.ok;
     } catch (error) {
@@ -103,6 +104,14 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `gmailctl help nosuch` is a usage error, as `gmailctl nosuch` is, not the main help with exit 0. */
+function refuseHelpForUnknownCommand(program: Command, argv: readonly string[]): void {
+  const [first, name] = argv;
+  if (first !== 'help' || name === undefined || name.startsWith('-')) return;
+  if (program.commands.some((c) => c.name() === name || c.aliases().includes(name))) return;
+  throw new UsageError(`unknown command '${name}'`, { hint: "Run 'gmailctl --help' for the commands." });
 }
 
 /** How long a command may take to wind down after Ctrl-C (close a JSON array, free a port). */

@@ -11,7 +11,8 @@ function wholeNumber(value: string): number | undefined {
 /** --max: a positive whole number of messages. */
 export function parseMax(value: string): number {
   const n = wholeNumber(value);
-  if (n === undefined || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('Expected a whole number of messages, 1 or more.');
+  if (n === undefined || n < 1) throw new InvalidArgumentError('Expected a whole number of messages, 1 or more.');
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`Too large: at most ${Number.MAX_SAFE_INTEGER} (leave out --max for every message).`);
   return n;
 }
 

@@ -28,7 +28,8 @@ export function tableLayout(width: number): TableLayout {
   const rest = (columns: number): number => width - ID_WIDTH - GAP.length * columns;
   const full = rest(3) - DATE_WIDTH;
   if (full >= 2 * MIN_TEXT_WIDTH) {
-    const fromWidth = Math.min(24, Math.max(MIN_TEXT_WIDTH, Math.floor(full * 0.3)));
+    // A third of the text for FROM, however wide: a name and address need room too.
+    const fromWidth = Math.max(MIN_TEXT_WIDTH, Math.floor(full * 0.3));
     return { date: true, fromWidth, subjectWidth: full - fromWidth };
   }
   if (rest(2) >= 2 * MIN_TEXT_WIDTH) {
@@ -41,13 +42,13 @@ export function tableLayout(width: number): TableLayout {
 /** Columns fitted to the terminal; the header comes with the first row, colour only on a TTY. */
 export function tableWriter(io: IO): MessageWriter {
   const layout = tableLayout(io.terminalWidth);
-  const idWidth = Math.min(ID_WIDTH, io.terminalWidth);
+  // Never cut: a cut id is useless to copy, so a very narrow terminal wraps the row instead.
   const c = io.out;
   let rows = 0;
 
   /** One line: each cell fitted to its column, styled, and joined. */
   const line = (id: string, date: string, from: string, subject: string, style: (cell: string, column: number) => string): string => {
-    const cells = [fitToWidth(id, idWidth, layout.subjectWidth > 0)];
+    const cells = [layout.subjectWidth > 0 ? id.padEnd(ID_WIDTH) : id];
     if (layout.date) cells.push(fitToWidth(date, DATE_WIDTH));
     if (layout.fromWidth > 0) cells.push(fitToWidth(from, layout.fromWidth));
     if (layout.subjectWidth > 0) cells.push(fitToWidth(subject, layout.subjectWidth, false));

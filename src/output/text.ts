@@ -29,8 +29,9 @@ export function fitToWidth(text: string, width: number, pad = true): string {
 
 /** "Ada Lovelace <ada@example.com>" → "Ada Lovelace"; a bare address stays as it is. */
 export function displayName(from: string): string {
-  const match = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(from);
+  // A quoted name (RFC 5322 quoted-string: backslash escapes any character), or a bare one.
+  const match = /^\s*(?:"((?:[^"\\]|\\.)*)"|([^"<]*?))\s*<([^>]*)>\s*$/.exec(from);
   if (!match) return from.trim();
-  const name = match[1]?.trim() ?? '';
-  return name !== '' ? name : (match[2]?.trim() ?? '');
+  const name = (match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : (match[2] ?? '')).trim();
+  return name !== '' ? name : (match[3]?.trim() ?? '');
 }

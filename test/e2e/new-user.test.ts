@@ -306,6 +306,17 @@ describe('5. no usable home: never a config dir under the current directory', ()
     expect(await readdir(cwd)).toEqual([]);
   });
 
+  it('HOME empty with a config dir given: list works and leaves no cache under the current directory', async () => {
+    const s = await loggedIn();
+    const cwd = path.join(s.dir, 'cwd');
+    await mkdir(cwd);
+    for (const run of [1, 2]) {
+      const result = await runIn(cwd, ['list', '-n', '2'], { ...s.env, HOME: '', XDG_CACHE_HOME: undefined });
+      expect(result.exitCode, `run ${run}: ${result.stderr}`).toBe(0);
+    }
+    expect(await readdir(cwd)).toEqual([]);
+   }, 90_000);
+
   it('a relative XDG_CONFIG_HOME is ignored, as the XDG spec says: the config goes under $HOME/.config', async () => {
     const s = await sandbox();
     const cwd = path.join(s.dir, 'cwd');
@@ -344,5 +355,18 @@ describe('8. --debug shows each request', () => {
     const result = await s.run(['list', '--format', 'ids'], { env: { GMAILCTL_DEBUG: '1' } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/debug: GET \/gmail\/v1\/users\/me\/messages → failed/);
+  });
+});
+
+describe('10. the smaller ones', () => {
+  it('`gmailctl help nosuch` is a usage error (exit 2) naming the command; `help list` still works', async () => {
+    const s = await sandbox();
+    const result = await s.run(['help', 'nosuch']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/nosuch/);
+    expect(result.stdout).toBe('');
+    const list = await s.run(['help', 'list']);
+    expect(list.exitCode).toBe(0);
+    expect(list.stdout).toMatch(/Usage: gmailctl list/);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * The smaller things a new user ran into (issue #12, item 10), checked in-process.
+ */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { parseMax } from '../../src/commands/options.js';
+import { chooseAccount, resolveConfigDir } from '../../src/config.js';
+import { IO } from '../../src/io.js';
+import { tableLayout, tableWriter } from '../../src/output/table.js';
+import { displayName } from '../../src/output/text.js';
+import { settle } from './fake-io.js';
+
+describe('--max', () => {
+  it('beyond 2^53 is refused for being too large, not for not being a whole number', () => {
+    expect(() => parseMax('9007199254740993')).toThrow(/at most 9007199254740991/);
+    expect(() => parseMax('0')).toThrow(/1 or more/);
+    expect(parseMax('9007199254740991')).toBe(9007199254740991);
+  });
+});
+
+describe('account addresses are case-insensitive', () => {
+  it('--account A@Example.com finds the login stored as a@example.com', () => {
+    const settings = { accounts: ['a@example.com', 'b@example.com'], defaultAccount: 'b@example.com' };
+    expect(chooseAccount('A@Example.com', {}, settings)).toBe('a@example.com');
+    expect(chooseAccount(undefined, { GMAILCTL_ACCOUNT: 'B@EXAMPLE.COM' }, settings)).toBe('b@example.com');
+    expect(chooseAccount('new@example.com', {}, settings)).toBe('new@example.com');
+  });
+});
+
+describe('the table', () => {
+  it('a quoted display name is shown unquoted, escapes undone', () => {
+    expect(displayName('"Team \\"Ops\\"" <ops@example.com>')).toBe('Team "Ops"');
+    expect(displayName('"Lovelace, Ada" <ada@example.com>')).toBe('Lovelace, Ada');
+    expect(displayName('"a\\\\b" <x@example.com>')).toBe('a\\b');
+  });
+
+  it('FROM grows with a wide terminal instead of stopping at 24 columns', () => {
+    expect(tableLayout(200).fromWidth).toBeGreaterThan(40);
+    expect(tableLayout(200).fromWidth + tableLayout(200).subjectWidth).toBe(200 - 16 - 16 - 6);
+  });
+
+  it('the id column is never cut, however narrow the terminal', async () => {
+    for (const columns of [10, 20, 30, 40]) {
+      const stdout = Object.assign(new PassThrough(), { isTTY: true, columns });
+      let out = '';
+      stdout.setEncoding('utf8');
+      stdout.on('data', (chunk: string) => (out += chunk));
+      const io = new IO({ stdout, stderr: new PassThrough(), env: {} });
+      const writer = tableWriter(io);
+      const id = '1a187fa59c0d4e21';
+      await writer.writePage([{ id, threadId: id, labelIds: [], date: '2026-01-01T00:00:00Z', from: 'A <a@example.com>', to: '', subject: 'Hello there', snippet: '' }]);
+      await settle();
+      expect(out.split('\n')[1], `at ${columns} columns`).toContain(id);
+    }
+  });
+});
+
+describe('no usable home directory', () => {
+  it('a relative XDG_CONFIG_HOME is ignored; an empty HOME is refused with a clear error', () => {
+    expect(resolveConfigDir({ HOME: '/home/u', XDG_CONFIG_HOME: 'rel' })).toBe('/home/u/.config/gmailctl');
+    expect(() => resolveConfigDir({ HOME: '' })).toThrow(/no usable home directory/);
+    expect(resolveConfigDir({ HOME: '', GMAILCTL_CONFIG_DIR: '/x/y' })).toBe('/x/y');
+  });
+});
