@@ -51,6 +51,32 @@ export function parsePastedRedirect(line: string): URLSearchParams | undefined {
   return params.has('state') || params.has('code') || params.has('error') ? params : undefined;
 }
 
+/** A pasted line longer than this is not a redirect (Google's are well under 2 KiB). */
+export const MAX_PASTED_LINE = 8 * 1024;
+
+/**
+ * A pasted line for this login: the listener's own address (`redirectUri`, its origin and
+ * path exactly) with its query, or a bare query string. Anything else — another host, an
+ * https phishing page carrying a code and a state — is refused with a reason.
+ */
+export function parsePastedAnswer(line: string, redirectUri: string): { params: URLSearchParams } | { refused: string } {
+  const address = new URL(redirectUri);
+  const notThis = { refused: `That is not this login's address (${address.origin}${address.pathname}…): copy the whole URL from the address bar.` };
+  if (line.length > MAX_PASTED_LINE) return { refused: `That line is longer than ${MAX_PASTED_LINE / 1024} KiB; it is not a redirect.` };
+  const text = line.trim().replace(/^["'<]+|["'>]+$/g, '');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return notThis;
+    }
+    if (url.origin !== address.origin || url.pathname !== address.pathname) return notThis;
+  }
+  const params = parsePastedRedirect(text);
+  return params ? { params } : notThis;
+}
+
 /** Constant-time comparison, so that a local attacker cannot guess the state byte by byte. */
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);

@@ -5,7 +5,7 @@
  * It never prints: it tells the command what happens through LoginEvents.
  */
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../errors.js';
@@ -13,7 +13,7 @@ import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../google-error
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../redact.js';
 import type { StoredLogin } from '../store/token-store.js';
-import { describeDenial, interpretCallback, parsePastedRedirect, type CallbackOutcome } from './callback.js';
+import { describeDenial, interpretCallback, MAX_PASTED_LINE, parsePastedAnswer, type CallbackOutcome } from './callback.js';
 import type { OpenedBrowser } from './browser.js';
 import type { ClientCredentials } from './credentials.js';
 import { startLoopbackListener, type AcceptedCallback } from './loopback.js';
@@ -31,6 +31,8 @@ export interface LoginEvents {
   waitingForPaste(): void;
   /** The token response had no refresh token; the stored one was kept. */
   keptRefreshToken(account: string): void;
+  /** A second, different answer carried this login's state: someone else has seen the consent URL. */
+  secondAnswer(): void;
 }
 
 export interface LoginOptions {
@@ -63,10 +65,16 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   await workspace.store.probe();
 
   const state = randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG
+  let contested = false;
   const listener = await startLoopbackListener({
     port: options.port,
     expectedState: state,
     onRejected: (reason) => events.rejected(reason, 'callback'),
+    onSecondAnswer: (sameAnswer) => {
+      if (sameAnswer || contested) return; // a reload of the page that answered
+      contested = true;
+      events.secondAnswer();
+    },
   });
   const stopPasting = new AbortController();
   let browser: Promise<OpenedBrowser> | undefined;
@@ -93,9 +101,10 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     const answers: Promise<AcceptedCallback>[] = [listener.accepted];
     if (options.pasteFrom) {
       events.waitingForPaste();
-      answers.push(readPastedAnswer(options.pasteFrom, state, stopPasting.signal, (reason) => events.rejected(reason, 'paste')));
+      answers.push(readPastedAnswer(options.pasteFrom, { state, redirectUri: listener.redirectUri }, stopPasting.signal, (reason) => events.rejected(reason, 'paste')));
     }
     const answer = await firstOf(answers, options.timeoutSeconds, signal);
+    listener.answeredElsewhere(answer);
     if (answer.kind === 'denied') throw new LoginError(describeDenial(answer.error, answer.description), { hint: 'Run gmailctl login again to retry.' });
     registerSecret(answer.code);
 
@@ -115,6 +124,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     });
     const account = profile.data.emailAddress;
     if (!account) throw new LoginError('Gmail did not say which account this is (no emailAddress in the profile).');
+    refuseAnotherAccount(options.accountHint, account);
 
     let refreshToken = tokens.refresh_token ?? undefined;
     let createdAt = Date.now();
@@ -145,6 +155,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       ...(refreshExpiry ? { refresh_expiry_date: refreshExpiry } : {}),
     };
     if (signal.aborted) throw signal.reason as Error;
+    if (contested) throw contestedLogin();
     await workspace.store.set(account, login);
     await updateSettings(workspace.configDir, (settings) => withLogin(settings, account, options.rememberStore));
     return { account };
@@ -152,6 +163,25 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     stopPasting.abort();
     await Promise.all([listener.close(), browser?.then((opened) => opened.dispose(), () => undefined)]);
   }
+}
+
+/**
+ * With --account (login_hint), the consent must come from that account (addresses compare
+ * case-insensitively): a code for another account is what a login CSRF looks like.
+ */
+function refuseAnotherAccount(asked: string | undefined, account: string): void {
+  if (!asked || asked.toLowerCase() === account.toLowerCase()) return;
+  throw new LoginError(`You asked to log in as ${asked}, but the consent came from ${account}. Nothing was stored or changed.`, {
+    hint:
+      `Run gmailctl login --account ${asked} again and choose ${asked} on Google's page. ` +
+      'If you did choose it, someone else on this machine may have answered in your place.',
+  });
+}
+
+function contestedLogin(): LoginError {
+  return new LoginError('Two different answers carried this login\'s state: someone else has seen the consent URL. Nothing was stored or changed.', {
+    hint: 'Run gmailctl login --account YOUR-ADDRESS again: with --account, a consent by any other account is refused.',
+  });
 }
 
 /** The first answer wins; the timeout and Ctrl-C end the wait. */
@@ -184,41 +214,37 @@ async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: num
 
 /**
  * Reads lines until one is a redirect for this login. Lines that are not (a wrong state, a
- * typo) are refused and reading goes on; end of input just leaves the listener to answer.
+ * typo, another address) are refused and reading goes on; end of input just leaves the
+ * listener to answer. A line is never held beyond MAX_PASTED_LINE: a huge paste is refused,
+ * not buffered.
  */
 function readPastedAnswer(
   input: NodeJS.ReadableStream,
-  state: string,
+  expected: { state: string; redirectUri: string },
   stop: AbortSignal,
   rejected: (reason: string) => void,
 ): Promise<AcceptedCallback> {
   return new Promise((resolve) => {
-    const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
     const finish = (): void => {
-      lines.close();
+      input.removeListener('data', onData);
       // Let the process exit even though stdin was being read.
       (input as NodeJS.ReadStream).pause?.();
       (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
     };
-    stop.addEventListener('abort', finish, { once: true });
-    lines.on('line', (line) => {
+    const onLine = (line: string): void => {
       if (line.trim() === '') return;
-      const params = parsePastedRedirect(line);
-      if (!params) {
-        rejected('That is not the URL the browser was sent to (copy it from the address bar).');
-        return;
-      }
-      const outcome: CallbackOutcome = interpretCallback(params, state);
-      if (outcome.kind === 'rejected') {
-        rejected(outcome.reason);
-        return;
-      }
+      const pasted = parsePastedAnswer(line, expected.redirectUri);
+      if ('refused' in pasted) return rejected(pasted.refused);
+      const outcome: CallbackOutcome = interpretCallback(pasted.params, expected.state);
+      if (outcome.kind === 'rejected') return rejected(outcome.reason);
       finish();
       resolve(outcome);
-    });
+    };
+    const onData = boundedLines(onLine, () => rejected(`That line is longer than ${MAX_PASTED_LINE / 1024} KiB; it is not a redirect.`));
+    stop.addEventListener('abort', finish, { once: true });
+    input.on('data', onData);
   });
 }
-
 
 /**
  * A code exchange that fails is a failed login (exit 1), even when Google says invalid_grant:
@@ -237,4 +263,28 @@ function exchangeFailure(error: unknown): GmailctlError {
 /** Exit 4 says "a stored login no longer works": during a login, a refusal is a failed login (exit 1). */
 function asLoginFailure(error: GmailctlError): GmailctlError {
   return error instanceof AuthRequiredError ? new LoginError(error.message, { hint: error.hint, cause: error.cause }) : error;
+}
+
+/** Splits chunks into lines; a line that grows past MAX_PASTED_LINE is dropped (up to its newline) and reported once. */
+function boundedLines(onLine: (line: string) => void, onTooLong: () => void): (chunk: Buffer | string) => void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let skipping = false;
+  return (chunk) => {
+    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    for (let newline = text.indexOf('\n'); ; newline = text.indexOf('\n')) {
+      const piece = newline < 0 ? text : text.slice(0, newline);
+      if (!skipping) pending += piece;
+      if (!skipping && pending.length > MAX_PASTED_LINE) {
+        skipping = true;
+        pending = '';
+        onTooLong();
+      }
+      if (newline < 0) return;
+      text = text.slice(newline + 1);
+      if (!skipping) onLine(pending.replace(/\r$/, ''));
+      skipping = false;
+      pending = '';
+    }
+  };
 }

@@ -18,6 +18,8 @@ export interface LoopbackListener {
   readonly port: number;
   /** Settles with the first callback that carries the right state. */
   readonly accepted: Promise<AcceptedCallback>;
+  /** The login got its answer elsewhere (pasted): later callbacks are answered 409. */
+  answeredElsewhere(answer: AcceptedCallback): void;
   /** Closes the listener and every open connection; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -27,32 +29,52 @@ export interface LoopbackOptions {
   expectedState: string;
   /** Told about each refused callback, so the user can be told why nothing happened. */
   onRejected?: (reason: string) => void;
+  /**
+   * Told when a callback with the right state arrives after the answer: the same answer again
+   * (a reload) or a different one — then someone else had the state.
+   */
+  onSecondAnswer?: (sameAnswer: boolean) => void;
 }
 
 /** Node refuses request lines and headers larger than this with 431, without calling us. */
 const MAX_HEADER_BYTES = 8 * 1024;
+/**
+ * Connections held open at once. A browser opens a handful; anyone on the machine can open
+ * thousands and run the process out of file descriptors, starving the real callback. Past
+ * the cap the oldest connection that has sent nothing (else the oldest) is dropped.
+ */
+const MAX_CONNECTIONS = 32;
+/** A connection silent for this long is dropped. */
+const IDLE_MS = 10_000;
 
 export async function startLoopbackListener(options: LoopbackOptions): Promise<LoopbackListener> {
   let settle!: (outcome: AcceptedCallback) => void;
   const accepted = new Promise<AcceptedCallback>((resolve) => {
     settle = resolve;
   });
-  let done = false;
+  let answer: AcceptedCallback | undefined;
   const sockets = new Set<Socket>();
 
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000 }, (request, response) => {
-    const outcome = handle(request, port, options.expectedState, done);
-    if (outcome.kind === 'accepted') {
-      done = true;
-      settle(outcome.callback);
-    } else if (outcome.kind === 'rejected' && outcome.reason) {
-      options.onRejected?.(outcome.reason);
-    }
-    send(response, outcome.status, outcome.page);
-  });
+  const server = createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
+    (request, response) => {
+      const outcome = handle(request, port, options.expectedState, answer);
+      if (outcome.kind === 'accepted') {
+        answer = outcome.callback;
+        settle(outcome.callback);
+      } else if (outcome.kind === 'again') {
+        options.onSecondAnswer?.(outcome.same);
+      } else if (outcome.reason) {
+        options.onRejected?.(outcome.reason);
+      }
+      send(response, outcome.status, outcome.page);
+    },
+  );
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.setTimeout(IDLE_MS, () => socket.destroy());
+    if (sockets.size > MAX_CONNECTIONS) dropOne(sockets);
   });
   // A malformed or oversized request must not crash the login: answer 400/431 and drop it.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -84,6 +106,9 @@ export async function startLoopbackListener(options: LoopbackOptions): Promise<L
     redirectUri: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
     port,
     accepted,
+    answeredElsewhere(elsewhere) {
+      answer ??= elsewhere;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -96,11 +121,19 @@ export async function startLoopbackListener(options: LoopbackOptions): Promise<L
   };
 }
 
+/** The oldest connection that has sent nothing yet, else the oldest: never the newest (the real callback, perhaps). */
+function dropOne(sockets: Set<Socket>): void {
+  const oldest = [...sockets];
+  (oldest.find((socket) => socket.bytesRead === 0) ?? oldest[0])?.destroy();
+}
+
 type Handled =
   | { kind: 'accepted'; callback: AcceptedCallback; status: number; page: string }
+  /** The right state after the login had its answer: `same` for a reload of that answer. */
+  | { kind: 'again'; same: boolean; status: number; page: string }
   | { kind: 'rejected'; reason?: string; status: number; page: string };
 
-function handle(request: IncomingMessage, port: number, expectedState: string, done: boolean): Handled {
+function handle(request: IncomingMessage, port: number, expectedState: string, answer: AcceptedCallback | undefined): Handled {
   const host = (request.headers.host ?? '').toLowerCase();
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
     return { kind: 'rejected', reason: `Refused a request for host "${host}".`, status: 400, page: resultPage('refused') };
@@ -113,9 +146,11 @@ function handle(request: IncomingMessage, port: number, expectedState: string, d
   }
   if (url.pathname !== CALLBACK_PATH) return { kind: 'rejected', status: 404, page: resultPage('not-found') };
   if (request.method !== 'GET') return { kind: 'rejected', status: 405, page: resultPage('refused') };
-  if (done) return { kind: 'rejected', status: 409, page: resultPage('already-done') };
-
   const outcome = interpretCallback(url.searchParams, expectedState);
+  if (answer) {
+    const page = resultPage('already-done');
+    return outcome.kind === 'rejected' ? { kind: 'rejected', status: 409, page } : { kind: 'again', same: sameAnswer(answer, outcome), status: 409, page };
+  }
   switch (outcome.kind) {
     case 'code':
       return { kind: 'accepted', callback: outcome, status: 200, page: resultPage('success') };
@@ -138,4 +173,8 @@ function send(response: ServerResponse, status: number, page: string): void {
     Connection: 'close',
   });
   response.end(page);
+}
+
+function sameAnswer(a: AcceptedCallback, b: AcceptedCallback): boolean {
+  return a.kind === 'code' && b.kind === 'code' ? a.code === b.code : a.kind === b.kind;
 }

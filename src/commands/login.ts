@@ -83,14 +83,14 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
         io.stderr.write('After you allow access, the browser goes to a 127.0.0.1 address that may not load here.\n');
         io.stderr.write('Paste that whole URL from the address bar, then press Enter:\n');
       },
+      secondAnswer() {
+        io.warn('A second, different answer carrying this login\'s state reached the listener: someone else has seen the consent URL.');
+      },
       keptRefreshToken(address) {
         io.info(`Google sent no new refresh token; keeping the one already stored for ${address}.`);
       },
     },
   });
-  if (flags.account && flags.account.toLowerCase() !== account.toLowerCase()) {
-    io.warn(`You asked for ${flags.account} but logged in as ${account}.`);
-  }
   io.info(`Logged in as ${account}`);
 }
 

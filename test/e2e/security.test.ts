@@ -8,8 +8,9 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import { startCli } from '../helpers/background.js';
-import { createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { execa } from 'execa';
+import { consentRedirect, startCli, type BackgroundRun } from '../helpers/background.js';
+import { CLI, createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -27,6 +28,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   emulator.clearFaults();
+  emulator.setLatency(0);
   emulator.setAutoApprove(true);
   await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
@@ -294,5 +296,145 @@ describe('a browser that cannot be opened is reported at once (issue #12, item 7
     await run.waitForStderr(/Could not open a browser \(.*exited with status 4\)/, 15_000);
     run.child.kill('SIGINT');
     expect((await run.child).exitCode).toBe(130);
+  });
+});
+
+/** The consent URL with the account chosen on Google's page: what another user would do with it. */
+function consentBy(url: URL, account: string): URL {
+  const chosen = new URL(url);
+  chosen.searchParams.set('account', account);
+  return chosen;
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch(() => undefined);
+}
+
+describe('local users: a login no one else can steer', () => {
+  it('with --account, a consent by another account is exit 1 and nothing is stored or changed', async () => {
+    const s = await sandbox();
+    expect((await s.login(['--account', GRACE])).exitCode).toBe(0);
+    const before = { tokens: await readText(path.join(s.configDir, 'tokens.json')), config: await readText(path.join(s.configDir, 'config.json')) };
+    const run = startCli(['login', '--no-browser', '--account', GRACE, '--timeout', '20'], s.env);
+    const { url } = await run.authUrl();
+    // Another user read the URL and consented with their own account.
+    const forged = await consentRedirect(consentBy(url, ADA));
+    expect((await fetch(forged)).status).toBe(200);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(1);
+    expect(run.stderr()).toMatch(/asked to log in as grace@example\.com, but the consent came from ada@example\.com/);
+    expect(run.stderr()).not.toMatch(/Logged in as/);
+    expect(await readText(path.join(s.configDir, 'tokens.json'))).toBe(before.tokens);
+    expect(await readText(path.join(s.configDir, 'config.json'))).toBe(before.config);
+  });
+
+  it('--account matches the address Google reports whatever its case', async () => {
+    const s = await sandbox();
+    const result = await s.login(['--account', 'Grace@Example.COM']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/Logged in as grace@example\.com/);
+  });
+
+  it('a second, different answer with the valid state is reported, and nothing is stored', async () => {
+    const s = await sandbox();
+    const run = startCli(['login', '--no-browser', '--timeout', '20'], s.env);
+    const { url } = await run.authUrl();
+    const [first, second] = [await consentRedirect(consentBy(url, ADA)), await consentRedirect(consentBy(url, GRACE))];
+    emulator.setLatency(1500); // the exchange takes a while: the second answer arrives during it
+    const [one, two] = await Promise.all([fetch(first).then((r) => r.status), sleepThen(300, () => fetch(second).then((r) => r.status))]);
+    expect([one, two]).toEqual([200, 409]);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(1);
+    expect(run.stderr()).toMatch(/someone else has seen the consent URL/);
+    expect(await readText(path.join(s.configDir, 'tokens.json'))).toBeUndefined();
+  });
+});
+
+function sleepThen<T>(ms: number, then: () => Promise<T>): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms)).then(then);
+}
+
+async function pasteRun(s: Sandbox): Promise<{ run: BackgroundRun; url: URL; redirectUri: URL }> {
+  const run = startCli(['login', '--no-browser', '--timeout', '30'], s.env);
+  const { url, redirectUri } = await run.authUrl();
+  await run.waitForStderr(/Paste that whole URL/);
+  return { run, url, redirectUri };
+}
+
+describe('paste mode accepts only this login\'s address, in a bounded line', () => {
+  it('a pasted phishing URL that carries a valid code and state is refused; the real one is then accepted', async () => {
+    const s = await sandbox();
+    const { run, url } = await pasteRun(s);
+    const redirect = await consentRedirect(url);
+    const phish = new URL(`https://evil.example:9999/phish${redirect.search}`);
+    run.child.stdin?.write(`${phish.href}\n`);
+    await run.waitForStderr(/Ignored the pasted line: That is not this login's address/);
+    expect(run.child.exitCode).toBeNull();
+    run.child.stdin?.write(`${redirect.href}\n`);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(0);
+  });
+
+  it('a line over 8 KiB is refused before its end arrives, without being kept', async () => {
+    const s = await sandbox();
+    const { run, url } = await pasteRun(s);
+    const chunk = 'a'.repeat(64 * 1024);
+    for (let i = 0; i < 16; i += 1) run.child.stdin?.write(chunk); // 1 MiB, no newline yet
+    await run.waitForStderr(/Ignored the pasted line: That line is longer than 8 KiB/);
+    run.child.stdin?.write(`${chunk}\n${(await consentRedirect(url)).href}\n`);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(0);
+    expect(run.stderr().match(/longer than 8 KiB/g)).toHaveLength(1);
+  });
+
+  it('after a pasted answer won, a later valid callback gets 409', async () => {
+    const s = await sandbox();
+    const { run, url } = await pasteRun(s);
+    const redirect = await consentRedirect(url);
+    emulator.setLatency(1500); // the login is still exchanging when the callback arrives
+    run.child.stdin?.write(`${redirect.href}\n`);
+    await sleepThen(300, async () => undefined);
+    expect((await fetch(redirect)).status).toBe(409);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(0);
+  });
+});
+
+describe('the listener survives a connection flood', () => {
+  it('hundreds of idle connections (beyond the file descriptors the process may open) do not starve the real callback', async () => {
+    const s = await sandbox();
+    // The CLI may open 128 files: without a cap on connections, 300 idle ones exhaust them.
+    const child = execa('/bin/sh', ['-c', `ulimit -n 128 && exec "${process.execPath}" "${CLI}" login --no-browser --timeout 30`], {
+      env: s.env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
+    let stderr = '';
+    const urlLine = new Promise<URL>((resolve) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /^https?:\/\/\S+\/o\/oauth2\/v2\/auth\?\S+$/m.exec(stderr);
+        if (match) resolve(new URL(match[0]));
+      });
+    });
+    const url = await urlLine;
+    const port = Number(new URL(url.searchParams.get('redirect_uri') ?? '').port);
+    const idle = await Promise.all(
+      Array.from({ length: 300 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port }, () => resolve(socket));
+        socket.on('error', () => resolve(socket));
+      })),
+    );
+    try {
+      const redirect = await consentRedirect(url);
+      const status = await fetch(redirect).then((r) => r.status, (error: Error) => error.message);
+      expect(status).toBe(200);
+      const result = await child;
+      expect(result.exitCode, stderr).toBe(0);
+    } finally {
+      for (const socket of idle) socket.destroy();
+      child.kill('SIGINT');
+    }
   });
 });
