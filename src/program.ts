@@ -10,6 +10,7 @@ import { listCommand } from './commands/list.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { statusCommand } from './commands/status.js';
+import { switchCommand } from './commands/switch.js';
 import { tokenCommand } from './commands/token.js';
 import { environmentHelp } from './environment.js';
 import { ExitCode, GmailctlError, InterruptedError, OutputError, UsageError, exitCodeOf } from './errors.js';
@@ -21,7 +22,7 @@ import { describeWriteFailure } from './stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, tokenCommand, listCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand];
 

@@ -370,3 +370,34 @@ describe('10. the smaller ones', () => {
     expect(list.stdout).toMatch(/Usage: gmailctl list/);
   });
 });
+
+describe('10. gmailctl switch', () => {
+  const config = async (s: Sandbox): Promise<{ defaultAccount?: string }> => JSON.parse(await readFile(path.join(s.configDir, 'config.json'), 'utf8'));
+
+  it('switch ACCOUNT makes a stored login the default (addresses case-insensitive); status then names it the default', async () => {
+    const s = await loggedIn(ADA, GRACE);
+    expect((await config(s)).defaultAccount).toBe(GRACE);
+    const result = await s.run(['switch', 'ADA@example.com']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/ada@example\.com/);
+    expect(result.stdout).toBe('');
+    expect((await config(s)).defaultAccount).toBe(ADA);
+    const status = JSON.parse((await s.run(['status', '--offline', '--json'])).stdout) as { defaultAccount: string };
+    expect(status.defaultAccount).toBe(ADA);
+  }, 60_000);
+
+  it('with two logins and no argument, switches to the other one, as gh auth switch does', async () => {
+    const s = await loggedIn(ADA, GRACE);
+    const result = await s.run(['switch']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await config(s)).defaultAccount).toBe(ADA);
+  }, 60_000);
+
+  it('an account with no stored login: exit 4, the default unchanged', async () => {
+    const s = await loggedIn(ADA);
+    const result = await s.run(['switch', 'nobody@example.com']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/nobody@example\.com/);
+    expect((await config(s)).defaultAccount).toBe(ADA);
+  });
+});

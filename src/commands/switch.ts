@@ -1,0 +1,55 @@
+/** `gmailctl switch [ACCOUNT]`: make another stored login the default, as `gh auth switch` does. */
+import { Command } from '@commander-js/extra-typings';
+import { AuthRequiredError, UsageError } from '../errors.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount } from './options.js';
+
+function defineSwitch() {
+  return new Command('switch')
+    .description('make another stored login the default account')
+    .argument('[account]', 'the address to use by default (with two logins: the other one)', parseAccount)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl switch work@example.com
+  $ gmailctl switch                      # with two logins: the other one`,
+    );
+}
+
+export function switchCommand(context: ContextSource) {
+  return defineSwitch().action((account) => runSwitch(context(), account));
+}
+
+export async function runSwitch({ io, env }: CommandContext, wanted: string | undefined): Promise<void> {
+  const [{ environmentLogin }, { openWorkspace }, { storedSpelling, updateSettings }] = await Promise.all([
+    import('../auth/session.js'),
+    import('../workspace.js'),
+    import('../config.js'),
+  ]);
+  const fromEnvironment = environmentLogin(env);
+  if (fromEnvironment) {
+    throw new UsageError(`The login comes from the environment (${fromEnvironment.variables}): there is no default to switch.`, {
+      hint: `Unset ${fromEnvironment.variables} to use the stored logins.`,
+    });
+  }
+  const workspace = await openWorkspace(env);
+  const accounts = workspace.settings.accounts ?? [];
+  const current = workspace.settings.defaultAccount;
+  let account: string;
+  if (wanted !== undefined) account = storedSpelling(workspace.settings, wanted);
+  else if (accounts.length === 2) account = accounts.find((a) => a !== current) ?? accounts[0]!;
+  else {
+    throw new UsageError(accounts.length < 2 ? 'There is no other stored login to switch to.' : 'Which account? Name it.', {
+      hint: accounts.length < 2 ? 'Log in to another account with: gmailctl login' : `Stored: ${accounts.join(', ')}. Run: gmailctl switch ACCOUNT`,
+    });
+  }
+  if (!accounts.includes(account) || !(await workspace.store.get(account))) {
+    throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
+  }
+  if (env.GMAILCTL_ACCOUNT && env.GMAILCTL_ACCOUNT.toLowerCase() !== account.toLowerCase()) {
+    io.warn(`GMAILCTL_ACCOUNT is set to ${env.GMAILCTL_ACCOUNT}: commands use it while it is set.`);
+  }
+  await updateSettings(workspace.configDir, (settings) => ({ ...settings, defaultAccount: account }));
+  io.info(account === current ? `${account} already is the default account.` : `Switched the default account to ${account}`);
+}
