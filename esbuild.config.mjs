@@ -1,10 +1,15 @@
-// Builds dist/ from src/: one bundle for the entry and the command line, lazy chunks for what
-// only some commands need (the table writer, the token stores…), and dist/google-libraries.js, the
-// parts of Google's client libraries that gmailctl runs, as one script loaded with a V8 code
-// cache (build/google-bundle.mjs, src/code-cache.ts). Loading one file instead of hundreds
-// from node_modules halves the start-up cost of a command that calls Google; the code cache
-// and the narrowed libraries take most of the rest (measured in test/bench/). Type checking
-// is tsc's job (npm run build runs both).
+// Builds dist/ from src/ in three files, each loaded only when needed:
+//   dist/cli.js               the entry: answers --version alone, then imports dist/app.js;
+//   dist/app.js               everything else (the command line, every command, the token
+//                             stores, the writers) in one file: one module for Node's ESM
+//                             loader to resolve, read and link instead of twenty chunks, its
+//                             modules still initialised only when a command imports them;
+//   dist/google-libraries.js  what gmailctl runs of Google's client libraries, one script
+//                             compiled from a V8 code cache (build/google-bundle.mjs,
+//                             src/code-cache.ts).
+// Loading bundles instead of hundreds of files from node_modules halves the start-up cost of
+// a command that calls Google; one app file, the code cache and the narrowed libraries take
+// most of the rest (measured in test/bench/). Type checking is tsc's job (npm run build runs both).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -12,21 +17,38 @@ import { GOOGLE_BUNDLE, googleBundleOptions } from './build/google-bundle.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-// src/lazy.ts finds dist/google-libraries.js relative to the chunk it is built into (checked below).
-const LAZY_CHUNK_DIR = 'dist/chunks';
+const APP = 'dist/app.js';
 
-const main = await build({
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
+const shared = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // --version costs no file read: the version is part of the code.
+  define: { GMAILCTL_VERSION: JSON.stringify(version) },
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+// The entry imports the app by its path in dist/, not as a module to bundle.
+const appIsSeparate = {
+  name: 'app-is-separate',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/app\.js$/ }, () => ({ path: `./${path.basename(APP)}`, external: true }));
+  },
+};
+
+await build({ ...shared, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', plugins: [appIsSeparate] });
+
+await build({
+  ...shared,
+  entryPoints: ['src/app.ts'],
+  outfile: APP,
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'open'],
-  // Bundled CommonJS (commander, Google's libraries, write-file-atomic) expects require()
-  // for Node's built-ins, and __filename / __dirname.
+  // Bundled CommonJS (commander, write-file-atomic…) expects require() for Node's built-ins,
+  // and __filename / __dirname.
   banner: {
     js: [
       "import { createRequire as __createRequire } from 'node:module';",
@@ -36,21 +58,8 @@ const main = await build({
       "const __dirname = __fileURLToPath(new URL('.', import.meta.url));",
     ].join(' '),
   },
-  // --version costs no file read: the version is part of the code.
-  define: {
-    GMAILCTL_VERSION: JSON.stringify(version),
-    GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(LAZY_CHUNK_DIR, GOOGLE_BUNDLE.output)),
-  },
-  metafile: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'warning',
+  // src/lazy.ts finds the Google bundle next to the app.
+  define: { ...shared.define, GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)) },
 });
-
-const lazyOutput = Object.entries(main.metafile.outputs).find(([, output]) => 'src/lazy.ts' in output.inputs)?.[0];
-if (lazyOutput && path.dirname(lazyOutput) !== LAZY_CHUNK_DIR) {
-  throw new Error(`src/lazy.ts was built into ${lazyOutput}, not ${LAZY_CHUNK_DIR}/: GMAILCTL_GOOGLE_BUNDLE would point elsewhere`);
-}
 
 await build(googleBundleOptions());

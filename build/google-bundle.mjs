@@ -36,13 +36,13 @@ export const narrowGoogleLibraries = {
     );
     build.onResolve({ filter: /^\.\/http2$/ }, (args) =>
       args.importer === NARROWED.apiRequest
-        ? { path: path.join(path.dirname(args.importer), 'http2.js'), namespace: LAZY }
+        ? { path: 'googleapis-common/http2', namespace: LAZY, pluginData: { resolveDir: path.dirname(args.importer) } }
         : undefined,
     );
     // A stand-in with the module's one export, requiring the real module when it is called.
     build.onLoad({ filter: /.*/, namespace: LAZY }, (args) => ({
-      contents: `exports.request = (...args) => require(${JSON.stringify(args.path)}).request(...args);`,
-      resolveDir: path.dirname(args.path),
+      contents: "exports.request = (...args) => require('./http2.js').request(...args);",
+      resolveDir: args.pluginData.resolveDir,
       loader: 'js',
     }));
   },

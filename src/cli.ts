@@ -1,7 +1,8 @@
 /**
  * The process entry (bin/gmailctl.js). `gmailctl --version` is answered from here without
  * loading the command line parser or anything else: scripts call it in loops, and it should
- * cost no more than starting Node. Everything else goes to the program (src/program.ts).
+ * cost no more than starting Node. Everything else goes to the program (src/program.ts),
+ * through src/app.ts.
  */
 import { packageVersion } from './version.js';
 import { describeWriteFailure, isClosedReader, stdoutClosedAtStart } from './stdout-state.js';
@@ -9,12 +10,12 @@ import { describeWriteFailure, isClosedReader, stdoutClosedAtStart } from './std
 /** Runs the command line, lets stdout drain, and exits with the command's code. */
 export async function run(argv: string[] = process.argv.slice(2)): Promise<never> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return printVersion();
-  const [{ main }, { IO }, lazy] = await Promise.all([import('./program.js'), import('./io.js'), import('./lazy.js')]);
+  const { main, IO, useCodeCache, saveCodeCaches } = await import('./app.js');
   const io = new IO();
-  lazy.useCodeCache(io.env);
+  useCodeCache(io.env);
   const code = await main(argv, io); // main() waits for stdout to drain
   // After the command: what V8 compiled for it goes to the code cache for the next run.
-  await lazy.saveCodeCaches();
+  await saveCodeCaches();
   // Exit explicitly: keep-alive sockets or a paused stdin must not hold the process open.
   process.exit(code);
 }
