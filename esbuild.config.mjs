@@ -24,11 +24,35 @@ const shared = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // Bundled CommonJS (commander, write-file-atomic…) expects require() for Node's built-ins,
+  // and __filename / __dirname.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      'const require = __createRequire(import.meta.url);',
+      'const __filename = __fileURLToPath(import.meta.url);',
+      "const __dirname = __fileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
   // --version costs no file read: the version is part of the code.
   define: { GMAILCTL_VERSION: JSON.stringify(version) },
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+};
+
+// In one file, every static import of a Node built-in would be hoisted to the top and load
+// with the app, whatever the command (node:readline for login's paste, node:http for its
+// listener…). As a require() inside the module that uses it, a built-in loads with that module.
+const builtinsWithTheirUser = {
+  name: 'builtins-with-their-user',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.importer.includes(`${path.sep}src${path.sep}`) ? { path: args.path, namespace: 'builtin-on-use' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin-on-use' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
 };
 
 // The entry imports the app by its path in dist/, not as a module to bundle.
@@ -47,17 +71,7 @@ await build({
   outfile: APP,
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'open'],
-  // Bundled CommonJS (commander, write-file-atomic…) expects require() for Node's built-ins,
-  // and __filename / __dirname.
-  banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      "const __dirname = __fileURLToPath(new URL('.', import.meta.url));",
-    ].join(' '),
-  },
+  plugins: [builtinsWithTheirUser],
   // src/lazy.ts finds the Google bundle next to the app.
   define: { ...shared.define, GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)) },
 });
