@@ -84,7 +84,7 @@ export class IO {
   }
 
   /** Writes data to stdout, waiting when the reader is slower than us (back-pressure). */
-  async write(chunk: string): Promise<void> {
+  async write(chunk: string | Uint8Array): Promise<void> {
     if (this.closedAtStart) this.writeFailed(closedStdoutError());
     if (this.stdoutClosed.aborted) return;
     if (this.stdout.write(chunk, (error) => this.writeFailed(error))) return;

@@ -8,6 +8,7 @@ import { completionCommand, accountsCommand } from './commands/completion.js';
 import type { CommandContext, ContextSource } from './commands/context.js';
 import { listCommand } from './commands/list.js';
 import { loginCommand } from './commands/login.js';
+import { showCommand } from './commands/show.js';
 import { logoutCommand } from './commands/logout.js';
 import { statusCommand } from './commands/status.js';
 import { switchCommand } from './commands/switch.js';
@@ -22,7 +23,7 @@ import { describeWriteFailure } from './stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand];
 

@@ -269,7 +269,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * gaxios hands over a body that is not JSON as a string rather than failing: reading it as
  * an empty page would end the listing early and silently. Fail loudly instead.
  */
-function wellFormed<T extends object>(data: T | string | null | undefined, what: string): T {
+export function wellFormed<T extends object>(data: T | string | null | undefined, what: string): T {
   if (typeof data === 'object' && data !== null) return data;
   throw new GoogleApiError(`Gmail answered with a malformed body for ${what} (not a JSON object).`, undefined, {
     hint: 'This is usually a proxy or a transient fault between you and Google; try again.',

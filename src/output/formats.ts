@@ -22,13 +22,13 @@ export function defaultFormat(io: IO): OutputFormat {
 export async function createMessageWriter(format: OutputFormat, io: IO): Promise<MessageWriter> {
   switch (format) {
     case 'ids':
-      return lineWriter(io, (m) => m.id);
+      return lineWriter<MessageSummary>(io, (m) => m.id);
     case 'tsv':
-      return lineWriter(io, (m) => [m.id, m.date, m.from, m.subject].map(toSingleLine).join('\t'));
+      return lineWriter<MessageSummary>(io, (m) => [m.id, m.date, m.from, m.subject].map(toSingleLine).join('\t'));
     case 'ndjson':
-      return lineWriter(io, (m) => JSON.stringify(m));
+      return lineWriter<MessageSummary>(io, (m) => JSON.stringify(m));
     case 'json':
-      return jsonArrayWriter(io);
+      return jsonArrayWriter<MessageSummary>(io);
     case 'table': {
       const { tableWriter } = await import('./table.js');
       return tableWriter(io);
@@ -36,7 +36,7 @@ export async function createMessageWriter(format: OutputFormat, io: IO): Promise
   }
 }
 
-function lineWriter(io: IO, line: (message: MessageSummary) => string): MessageWriter {
+export function lineWriter<T>(io: IO, line: (message: T) => string): MessageWriter<T> {
   return {
     async writePage(messages) {
       if (messages.length > 0) await io.write(`${messages.map(line).join('\n')}\n`);
@@ -46,7 +46,7 @@ function lineWriter(io: IO, line: (message: MessageSummary) => string): MessageW
 }
 
 /** One JSON array, opened with the first page: `[]` when empty, closed even when cut short. */
-function jsonArrayWriter(io: IO): MessageWriter {
+export function jsonArrayWriter<T>(io: IO): MessageWriter<T> {
   let opened = false;
   return {
     async writePage(messages) {

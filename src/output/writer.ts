@@ -7,8 +7,8 @@ import type { MessageSummary } from '../gmail/message.js';
  */
 export type Outcome = 'complete' | 'stopped' | 'failed';
 
-export interface MessageWriter {
-  writePage(messages: readonly MessageSummary[]): Promise<void>;
+export interface MessageWriter<T = MessageSummary> {
+  writePage(messages: readonly T[]): Promise<void>;
   /** Closes what the format opened (a JSON array). */
   end(outcome: Outcome): Promise<void>;
 }

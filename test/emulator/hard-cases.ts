@@ -81,12 +81,13 @@ const CASES: Record<HardCaseName, () => HardCase> = {
     from: 'Jane Doe <jane.doe@example.com>',
     to: 'Alex Smith <alex.smith@example.com>',
     cc: '"Doe, John" <john.doe@example.org>, team@lists.example.org',
-    replyTo: 'Jane (replies) <jane.replies@example.com>',
+    replyTo: '"Jane (replies)" <jane.replies@example.com>',
     subject: 'Agenda for Thursday',
     text: 'Hi Alex, the agenda is at https://docs.example.com/agenda?id=42&view=full — see you Thursday. Jane',
     links: ['https://docs.example.com/agenda?id=42&view=full'],
     body: multipart('alternative', 'alt-boundary-1', [
-      leaf('text/plain', crlf('Hi Alex,\n\nthe agenda is at https://docs.example.com/agenda?id=42&view=full — see you Thursday.\n\nJane\n')),
+      // Lines that start with "From " must not start a message in an mbox.
+      leaf('text/plain', crlf('Hi Alex,\n\nthe agenda is at https://docs.example.com/agenda?id=42&view=full — see you Thursday.\nFrom now on it lives in the doc.\n>From the old notes: nothing.\n\nJane\n')),
       leaf('text/html', crlf('<div>Hi Alex,<br><br>the <a href="https://docs.example.com/agenda?id=42&amp;view=full">agenda</a> — see you Thursday.<br><br>Jane</div>\n')),
     ]),
   }),

@@ -1,0 +1,169 @@
+/**
+ * `gmailctl show ID…`: whole messages by id, as text for a person, the raw message (an
+ * mbox for several), or JSON; optionally their attachments saved. The mailbox
+ * (src/mailbox.ts) fetches; the MIME parser and the HTML converter load only when a
+ * message needs them.
+ */
+import { Command, Option } from '@commander-js/extra-typings';
+import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../errors.js';
+import type { GmailAttachmentRef } from '../gmail/messages.js';
+import type { IO } from '../io.js';
+import type { Outcome } from '../output/index.js';
+import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { parseAccount } from './options.js';
+
+function defineShow() {
+  return new Command('show')
+    .description('print messages by id: the text a person reads, the raw message (mbox for several), or JSON')
+    .argument('[ids...]', 'message ids, as `list --format ids` prints them; - reads them from stdin, one a line')
+    .option('--stdin', 'read message ids from stdin, one a line (same as -)')
+    .addOption(new Option('--format <format>', 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson').choices(SHOW_FORMATS))
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+    .option('--save-attachments <dir>', 'also write each attachment into this directory (mode 0600, safe names)')
+    .option('--force', 'with --save-attachments: replace files that exist')
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gmailctl show 18c1f0e2a5b3d4e6
+  $ gmailctl list -q 'from:boss@example.com newer_than:1d' --format ids | gmailctl show -
+  $ gmailctl show 18c1f0e2a5b3d4e6 --format raw > message.eml
+  $ gmailctl list -q 'label:receipts' --format ids | gmailctl show - --format mbox > receipts.mbox
+  $ gmailctl show 18c1f0e2a5b3d4e6 --json | jq -r '.[0].attachments[].filename'
+  $ gmailctl show 18c1f0e2a5b3d4e6 --save-attachments ~/Downloads/mail`,
+    );
+}
+
+export type ShowFlags = ReturnType<ReturnType<typeof defineShow>['opts']>;
+
+export function showCommand(context: ContextSource) {
+  return defineShow().action((ids, flags) => runShow(context(), ids, flags));
+}
+
+/** Gmail's message ids: hexadecimal, 16 digits for any message of the last decade. */
+const MESSAGE_ID = /^[0-9a-f]{1,16}$/i;
+
+/** The ids from the arguments, and from stdin (one a line; the first field of a TSV line) for `-` or --stdin. */
+export async function collectIds(io: IO, args: readonly string[], fromStdin: boolean): Promise<string[]> {
+  const readStdin = fromStdin || args.includes('-');
+  const ids = args.filter((arg) => arg !== '-');
+  if (readStdin) {
+    const stdinIds = idsFromText(await readAll(io.stdin));
+    if (stdinIds.length === 0) {
+      throw new UsageError('No message ids on stdin.', { hint: "Pipe ids into it, one a line: gmailctl list -q '…' --format ids | gmailctl show -" });
+    }
+    ids.push(...stdinIds);
+  }
+  if (ids.length === 0) throw new UsageError('No message id given.', { hint: 'Usage: gmailctl show ID… (or - to read ids from stdin)' });
+  const bad = ids.filter((id) => !MESSAGE_ID.test(id));
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 3).map((id) => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id));
+    throw new UsageError(`Not a Gmail message id: ${shown.join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}.`, {
+      hint: 'Message ids are hexadecimal, as `gmailctl list --format ids` prints them (the id in a Gmail web address is another kind).',
+    });
+  }
+  return ids;
+}
+
+/** One id a line; blank lines are skipped, and a TSV line (from `gmailctl list`) gives its first field. */
+export function idsFromText(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim().split(/\s/)[0] ?? '')
+    .filter((id) => id !== '');
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runShow({ io, env, signal }: CommandContext, args: readonly string[], flags: ShowFlags): Promise<void> {
+  const ids = await collectIds(io, args, flags.stdin ?? false);
+  const format: ShowFormat = flags.format ?? (flags.json ? 'json' : 'text');
+  const [{ openMailbox }, messages, { createShowWriter, needsParsing }] = await Promise.all([
+    import('../mailbox.js'),
+    import('../gmail/messages.js'),
+    import('../output/show.js'),
+  ]);
+  // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
+  const stop = AbortSignal.any([signal, io.stdoutClosed]);
+  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line) });
+  const writer = createShowWriter(format, io, new Set(ids).size);
+  const saver = flags.saveAttachments === undefined ? undefined : await attachmentSaver(io, flags.saveAttachments, flags.force ?? false);
+  const missing: string[] = [];
+  let outcome: Outcome = 'failed';
+  try {
+    for await (const fetched of messages.getRawMessages(mailbox, ids)) {
+      if (!fetched.found) {
+        missing.push(fetched.id);
+        continue;
+      }
+      const item: ShowItem = { id: fetched.id, raw: fetched.raw, internalDate: Number(fetched.message.internalDate), shown: undefined };
+      if (needsParsing(format) || saver) {
+        const [{ parseMail }, { readableBody }, { toShownMessage }] = await Promise.all([import('../mail/parse.js'), import('../mail/readable.js'), import('../mail/shown.js')]);
+        const mail = await parseMail(fetched.raw);
+        for (const label of mail.unknownCharsets) {
+          io.warn(`message ${fetched.id} declares the charset "${label}", which gmailctl cannot decode: its text is read as UTF-8, with \ufffd for what could not be read.`);
+        }
+        const wantsRefs = mail.attachments.length > 0 && (format === 'json' || format === 'ndjson' || saver !== undefined);
+        const refs = wantsRefs ? await messages.getAttachmentRefs(mailbox, fetched.id) : [];
+        item.shown = toShownMessage(fetched.message, mail, await readableBody(mail), refs);
+        await saver?.save(fetched.id, refs, (ref) => messages.getAttachmentBytes(mailbox, fetched.id, ref));
+      }
+      await writer.write(item);
+      if (stop.aborted) break;
+    }
+    outcome = 'complete';
+  } catch (error) {
+    // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
+    if (!stop.aborted) throw error;
+  } finally {
+    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
+    await writer.end(stop.aborted ? 'stopped' : outcome);
+    await mailbox.close();
+  }
+  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+  saver?.finish();
+  if (missing.length > 0) {
+    throw new GoogleApiError(`${missing.length === 1 ? 'Message' : `${missing.length} messages`} not found: ${missing.join(', ')}.`, 404, {
+      hint: 'It was deleted, or the id belongs to another account (--account).',
+    });
+  }
+}
+
+/**
+ * Saves attachments as they come, with the bytes Gmail decodes (attachments.get: exact,
+ * whatever the transfer encoding); says on stderr what went where; refuses to overwrite.
+ */
+async function attachmentSaver(io: IO, dir: string, force: boolean) {
+  const { NameAllocator, safeFileName, saveAttachment } = await import('../mail/save-attachments.js');
+  const names = new NameAllocator();
+  const refused: string[] = [];
+  return {
+    async save(messageId: string, refs: readonly GmailAttachmentRef[], bytesOf: (ref: GmailAttachmentRef) => Promise<Buffer>): Promise<void> {
+      for (const [index, ref] of refs.entries()) {
+        const name = names.allocate(safeFileName(ref.filename, { messageId, index, mimeType: ref.mimeType }));
+        const content = await bytesOf(ref);
+        let outcome;
+        try {
+          outcome = await saveAttachment(dir, name, { messageId, filename: ref.filename, mimeType: ref.mimeType, content }, force);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? 'error';
+          throw new GmailctlError(`Could not save an attachment of message ${messageId} in ${dir}: ${code}.`, { cause: error });
+        }
+        if (outcome.kind === 'exists') refused.push(outcome.path);
+        else io.info(`saved ${outcome.path}`);
+      }
+    },
+    finish(): void {
+      if (refused.length === 0) return;
+      throw new GmailctlError(`Not overwritten: ${refused.join(', ')} (${refused.length === 1 ? 'the file exists' : 'the files exist'}).`, {
+        hint: 'Save into an empty directory, or pass --force to replace them.',
+      });
+    },
+  };
+}

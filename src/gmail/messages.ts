@@ -1,0 +1,107 @@
+/**
+ * Reading whole messages by id: users.messages.get with format=raw (the RFC 822 bytes;
+ * the same quota units as a metadata get), several at once under the same adaptive limit
+ * as `list`, handed over in the order asked, each once. A message that answers 404 is
+ * reported as not found rather than failing the others.
+ */
+import type { gmail_v1 } from '@googleapis/gmail';
+import { failureFacts } from '../google-error.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
+import type { GmailClient } from './client.js';
+import { wellFormed, type CallGoogle } from './listing.js';
+
+export interface MessageDeps {
+  gmail: GmailClient;
+  call: CallGoogle;
+  signal: AbortSignal;
+  /** Shared with the client's retry hook so rate-limit answers slow the fetching down. */
+  limit?: AdaptiveLimit;
+}
+
+export type FetchedMessage = { id: string; found: true; message: gmail_v1.Schema$Message; raw: Buffer } | { id: string; found: false };
+
+/** How many messages may be fetched ahead of the one being written: bounds memory (a raw message can weigh 35 MB). */
+export const FETCH_AHEAD = 16;
+
+/** Each id once, in the order given, fetched concurrently but never more than `ahead` ahead. */
+export async function* getRawMessages(deps: MessageDeps, ids: readonly string[], ahead = FETCH_AHEAD): AsyncGenerator<FetchedMessage> {
+  const limit = deps.limit ?? new AdaptiveLimit();
+  const unique = [...new Set(ids)];
+  const pending: Array<Promise<FetchedMessage>> = [];
+  const start = (index: number): void => {
+    if (index >= unique.length) return;
+    const promise = limit.run(() => getRaw(deps, unique[index]!));
+    promise.catch(() => undefined); // handled when awaited, in order
+    pending[index] = promise;
+  };
+  for (let index = 0; index < Math.min(ahead, unique.length); index++) start(index);
+  for (let index = 0; index < unique.length; index++) {
+    const fetched = await pending[index]!;
+    delete pending[index];
+    start(index + ahead);
+    yield fetched;
+  }
+}
+
+async function getRaw(deps: MessageDeps, id: string): Promise<FetchedMessage> {
+  return deps.call(`reading message ${id}`, async () => {
+    try {
+      const response = await deps.gmail.users.messages.get({ userId: 'me', id, format: 'raw' }, { signal: deps.signal });
+      const message = wellFormed(response.data, `message ${id}`);
+      return { id, found: true, message, raw: Buffer.from(message.raw ?? '', 'base64url') };
+    } catch (error) {
+      if (failureFacts(error).status === 404) return { id, found: false };
+      throw error;
+    }
+  });
+}
+
+/** One attachment as Gmail's format=full names it. */
+export interface GmailAttachmentRef {
+  /** "" when the part names no file (an inline image may not). */
+  filename: string;
+  mimeType: string;
+  /** Decoded size in bytes, as Gmail counts it. */
+  size: number;
+  attachmentId: string;
+}
+
+/**
+ * Gmail's attachments (for users.messages.attachments.get) as format=full shows them: one
+ * more get, made only for the JSON formats (the ids) and --save-attachments (the bytes,
+ * exactly as Gmail decodes them). Parts Gmail serves by id only for their size (a long
+ * text body with no file name) are not attachments.
+ */
+export async function getAttachmentRefs(deps: MessageDeps, id: string): Promise<GmailAttachmentRef[]> {
+  const message = await limited(deps, () =>
+    deps.call(`reading the attachments of message ${id}`, async () => {
+      const response = await deps.gmail.users.messages.get({ userId: 'me', id, format: 'full' }, { signal: deps.signal });
+      return wellFormed(response.data, `message ${id}`);
+    }),
+  );
+  const refs: GmailAttachmentRef[] = [];
+  const walk = (part: gmail_v1.Schema$MessagePart | undefined): void => {
+    if (!part) return;
+    const attachmentId = part.body?.attachmentId;
+    const mimeType = part.mimeType ?? '';
+    const isBody = !part.filename && /^text\/(plain|html)$/i.test(mimeType);
+    if (attachmentId && !isBody) refs.push({ filename: part.filename ?? '', mimeType, size: part.body?.size ?? 0, attachmentId });
+    part.parts?.forEach(walk);
+  };
+  walk(message.payload);
+  return refs;
+}
+
+/** The bytes of one attachment (users.messages.attachments.get). */
+export async function getAttachmentBytes(deps: MessageDeps, messageId: string, ref: GmailAttachmentRef): Promise<Buffer> {
+  return limited(deps, () =>
+    deps.call(`reading an attachment of message ${messageId}`, async () => {
+      const response = await deps.gmail.users.messages.attachments.get({ userId: 'me', messageId, id: ref.attachmentId }, { signal: deps.signal });
+      return Buffer.from(wellFormed(response.data, `an attachment of message ${messageId}`).data ?? '', 'base64url');
+    }),
+  );
+}
+
+function limited<T>(deps: MessageDeps, task: () => Promise<T>): Promise<T> {
+  return (deps.limit ?? new AdaptiveLimit()).run(task);
+}
