@@ -83,13 +83,19 @@ const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): string {
   const flags = (opts: CommandSpec['options']): string => opts.flatMap((o) => [o.long, o.short].filter(Boolean)).join(' ');
+  // Keyed by "command:flag": two commands may give one flag different values (--format).
   const valueCases = new Map<string, string>();
-  for (const o of [...spec.globals, ...spec.commands.flatMap((c) => c.options)]) {
+  const scoped = [...spec.globals.map((o) => ({ scope: '*', o })), ...spec.commands.flatMap((c) => c.options.map((o) => ({ scope: c.name, o })))];
+  for (const { scope, o } of scoped) {
     if (!o.long || !o.takesValue) continue;
-    const names = [o.long, o.short].filter(Boolean).join('|');
+    const names = [o.long, o.short]
+      .filter(Boolean)
+      .map((name) => `${scope}:${name}`)
+      .join('|');
     if (o.choices) valueCases.set(names, `COMPREPLY=($(compgen -W ${quote(o.choices.join(' '))} -- "$cur"))`);
     else if (o.long === '--account') valueCases.set(names, 'COMPREPLY=($(compgen -W "$(gmailctl __accounts 2>/dev/null)" -- "$cur"))');
     else if (o.long === '--credentials') valueCases.set(names, 'COMPREPLY=($(compgen -f -- "$cur"))');
+    else if (o.long === '--save-attachments') valueCases.set(names, 'COMPREPLY=($(compgen -d -- "$cur"))');
     else valueCases.set(names, 'COMPREPLY=()');
   }
   const lines = [
@@ -101,7 +107,7 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
     '  for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do',
     '    case "$word" in -*) ;; *) cmd="$word"; break ;; esac',
     '  done',
-    '  case "$prev" in',
+    '  case "$cmd:$prev" in',
     ...[...valueCases].map(([names, action]) => `    ${names}) ${action}; return ;;`),
     '  esac',
     '  case "$cmd" in',
@@ -123,6 +129,7 @@ function fishScript(spec: ReturnType<typeof describeProgram>): string {
     if (o.choices) parts.push(`-xa ${quote(o.choices.join(' '))}`);
     else if (o.long === '--account') parts.push(`-xa ${quote('(gmailctl __accounts 2>/dev/null)')}`);
     else if (o.long === '--credentials') parts.push('-rF');
+    else if (o.long === '--save-attachments') parts.push(`-xa ${quote('(__fish_complete_directories)')}`);
     else if (o.takesValue) parts.push('-x');
     parts.push(`-d ${quote(o.description)}`);
     return parts.join(' ');
