@@ -9,13 +9,13 @@ import type { ListPage } from '../gmail/listing.js';
 import type { IO } from '../io.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { parseAccount, parseMax } from './options.js';
+import { parseAccount, parseLabel, parseMax } from './options.js';
 
 function defineList() {
   return new Command('list')
     .description('list the messages that match a Gmail search')
     .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
-    .option('--label <id>', 'only messages with this label id (repeatable)', collect, [] as string[])
+    .option('--label <label>', 'only messages with this label, by id or name (repeatable)', collectLabel, [] as string[])
     .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
     .option('--include-spam-trash', 'include messages in SPAM and TRASH')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
@@ -29,6 +29,7 @@ Examples:
   $ gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20
   $ gmailctl list -q is:unread --format ids | wc -l
   $ gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'
+  $ gmailctl list --label Receipts               # a label's name works too
   $ gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
     );
 }
@@ -39,19 +40,27 @@ export function listCommand(context: ContextSource) {
   return defineList().action((flags) => runList(context(), flags));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collectLabel(value: string, previous: string[]): string[] {
+  return [...previous, parseLabel(value)];
 }
 
 export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
-  const [{ openMailbox }, { listMessageIds, listMessageSummaries }] = await Promise.all([import('../mailbox.js'), import('../gmail/listing.js')]);
+  const [{ openMailbox }, { listMessageIds, listMessageSummaries }, { resolveLabelIds }] = await Promise.all([
+    import('../mailbox.js'),
+    import('../gmail/listing.js'),
+    import('../gmail/labels.js'),
+  ]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line) });
+  const labelIds = flags.label.length > 0 ? await resolveLabelIds(mailbox, flags.label).catch(async (error: unknown) => {
+    await mailbox.close();
+    throw error;
+  }) : [];
   const query = {
     query: flags.query,
-    labelIds: flags.label,
+    labelIds,
     includeSpamTrash: flags.includeSpamTrash ?? false,
     max: flags.max,
   };

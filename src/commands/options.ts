@@ -36,3 +36,9 @@ export function parseAccount(value: string): string {
   if (!/^[^\s@]+@[^\s@]+$/.test(trimmed)) throw new InvalidArgumentError('Expected an email address, like you@gmail.com.');
   return trimmed;
 }
+
+/** --label: a label id or name; an empty one would send `labelIds=` and match nothing. */
+export function parseLabel(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('Expected a label id (INBOX, Label_12) or name (Receipts), not an empty string.');
+  return value;
+}

@@ -401,3 +401,31 @@ describe('10. gmailctl switch', () => {
     expect((await config(s)).defaultAccount).toBe(ADA);
   });
 });
+
+describe('10. --label', () => {
+  it("--label '' is a usage error, sending nothing", async () => {
+    const s = await loggedIn();
+    emulator.clearRequests();
+    const result = await s.run(['list', '--format', 'ids', '--label', '']);
+    expect(result.exitCode).toBe(2);
+    expect(emulator.requests.filter((r) => r.path.startsWith('/gmail/'))).toEqual([]);
+  });
+
+  it('a label name is resolved to its id with labels.list: --label receipts lists what --label Label_1 lists', async () => {
+    const s = await loggedIn();
+    const byId = await s.run(['list', '--format', 'ids', '--label', 'Label_1']);
+    expect(byId.exitCode, byId.stderr).toBe(0);
+    expect(byId.stdout).not.toBe('');
+    const byName = await s.run(['list', '--format', 'ids', '--label', 'receipts']);
+    expect(byName.exitCode, byName.stderr).toBe(0);
+    expect(byName.stdout).toBe(byId.stdout);
+  }, 60_000);
+
+  it('a label that does not exist: a clear "no such label", not an empty success', async () => {
+    const s = await loggedIn();
+    const result = await s.run(['list', '--format', 'ids', '--label', 'Nonexistent']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/no label .*Nonexistent/i);
+    expect(result.stdout).toBe('');
+  });
+});
