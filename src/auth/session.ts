@@ -5,7 +5,7 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount } from '../config.js';
+import { chooseAccount, resolveConfigDir } from '../config.js';
 import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../errors.js';
 import { failureFacts, oauthErrorOf, toGmailctlError } from '../google-error.js';
@@ -58,6 +58,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     return session;
   }
 
+  // The OAuth client file is read while config.json and the stored login are: its path needs
+  // neither. Its errors still come after theirs, as if it were read last.
+  const credentialsRead = settled(loadClientCredentials(credentialsPath(options.credentialsFile, options.env, resolveConfigDir(options.env))));
   const workspace = await openWorkspace(options.env);
   const account = chooseAccount(options.account, options.env, workspace.settings);
   if (!account) throw new AuthRequiredError('You are not logged in to any account.');
@@ -67,7 +70,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     await workspace.store.probe();
     throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   }
-  const credentials = await loadClientCredentials(credentialsPath(options.credentialsFile, options.env, workspace.configDir));
+  const credentials = await credentialsRead();
   return sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
 }
 
@@ -226,4 +229,10 @@ export async function sessionFor(
       await writes;
     },
   };
+}
+
+/** A promise started now and awaited later: no unhandled rejection if it is never awaited. */
+function settled<T>(promise: Promise<T>): () => Promise<T> {
+  promise.catch(() => undefined);
+  return () => promise;
 }
