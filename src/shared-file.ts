@@ -39,5 +39,7 @@ export async function withFileLock<T>(file: string, change: () => Promise<T>): P
  */
 export async function writePrivateFile(file: string, content: string): Promise<void> {
   const { default: writeFileAtomic } = await import('write-file-atomic');
-  await writeFileAtomic(file, content, { mode: 0o600 });
+  // chown: false — by default write-file-atomic gives the new file the old one's owner; a
+  // file of another user must never be rewritten as theirs (and is refused before this).
+  await writeFileAtomic(file, content, { mode: 0o600, chown: false as unknown as undefined });
 }

@@ -4,11 +4,12 @@
  * it refuses a file or directory that others can read rather than use a leaked secret.
  * Writes replace the file atomically, so an interrupted write leaves the previous logins.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureConfigDir } from '../config.js';
 import { withFileLock, writePrivateFile } from '../shared-file.js';
 import { TokenStoreError } from '../errors.js';
+import { checkPrivatePath } from '../private-path.js';
 import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export class FileStore implements TokenStore {
@@ -81,27 +82,10 @@ export class FileStore implements TokenStore {
     }
   }
 
-  /** Whether tokens.json exists; throws when it or its directory is open to others. */
+  /** Whether tokens.json exists; throws when it or its directory is a link, another user's, or open to others. */
   async #checkPermissions(): Promise<boolean> {
-    if (process.platform === 'win32') return true; // modes mean nothing there; ACLs protect the profile
-    await refuseIfLoose(this.configDir, 'directory', 0o700);
-    return refuseIfLoose(this.location, 'file', 0o600);
+    const refuse = (message: string, hint: string): TokenStoreError => new TokenStoreError(message, { hint });
+    await checkPrivatePath(this.configDir, 'directory', refuse);
+    return checkPrivatePath(this.location, 'file', refuse);
   }
-}
-
-async function refuseIfLoose(target: string, what: 'file' | 'directory', wanted: number): Promise<boolean> {
-  let mode: number;
-  try {
-    mode = (await stat(target)).mode;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new TokenStoreError(`Cannot read ${target}: ${(error as Error).message}`, { cause: error });
-  }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8).padStart(4, '0');
-    throw new TokenStoreError(`Refusing to use ${target}: the ${what} is readable by others (mode ${octal}).`, {
-      hint: `Run: chmod ${wanted.toString(8)} '${target}'  (and consider the tokens in it leaked: gmailctl logout, then login)`,
-    });
-  }
-  return true;
 }

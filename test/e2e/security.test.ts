@@ -3,7 +3,7 @@
  * answer could do to a login, a token or a terminal. Each test failed on the main of the day
  * the issue was filed; each names the guarantee of the README's Security section it protects.
  */
-import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -436,5 +436,49 @@ describe('the listener survives a connection flood', () => {
       for (const socket of idle) socket.destroy();
       child.kill('SIGINT');
     }
+  });
+});
+
+describe('local users: the file store trusts no link and no other owner', () => {
+  it('a tokens.json that is a symbolic link into a world-writable directory is refused, and nothing is written through it', async () => {
+    const s = await loggedIn();
+    const tokens = path.join(s.configDir, 'tokens.json');
+    const shared = path.join(s.dir, 'shared');
+    await mkdir(shared, { mode: 0o777 });
+    await chmod(shared, 0o1777);
+    const target = path.join(shared, 'tokens.json');
+    await rename(tokens, target);
+    await symlink(target, tokens);
+    const before = await readFile(target, 'utf8');
+    for (const command of [['token'], ['login', '--timeout', '20']]) {
+      const result = await s.run(command);
+      expect(result.exitCode, `${command[0]}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toMatch(/tokens\.json: the file is a symbolic link/);
+      expect(result.stdout).toBe('');
+    }
+    expect(await readFile(target, 'utf8')).toBe(before);
+    expect((await lstat(tokens)).isSymbolicLink()).toBe(true);
+  });
+
+  it.runIf(process.getuid?.() === 0)('a tokens.json owned by another user is refused and keeps its owner (never chowned)', async () => {
+    const s = await loggedIn();
+    const tokens = path.join(s.configDir, 'tokens.json');
+    await chown(tokens, 65534, 65534);
+    const before = await readFile(tokens, 'utf8');
+    for (const command of [['token'], ['login', '--timeout', '20']]) {
+      const result = await s.run(command);
+      expect(result.exitCode, `${command[0]}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toMatch(/the file belongs to another user \(uid 65534\)/);
+    }
+    expect(await readFile(tokens, 'utf8')).toBe(before);
+    expect((await stat(tokens)).uid).toBe(65534);
+  });
+
+  it.runIf(process.getuid?.() === 0)('a config directory owned by another user is refused', async () => {
+    const s = await loggedIn();
+    await chown(s.configDir, 65534, 65534);
+    const result = await s.run(['token']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/the directory belongs to another user \(uid 65534\)/);
   });
 });
