@@ -76,8 +76,21 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
   const e = (error ?? {}) as GaxiosLike;
   if ((e as { name?: string }).name === 'AbortError') return new InterruptedError();
   const response = e.response;
+  if (!response || response.status === undefined) return unanswered(error, e, context);
+  const data = bodyOf(response.data);
+  const oauthError = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+  // The token endpoint speaks OAuth: {"error":"invalid_grant","error_description":"…"}.
+  if (typeof oauthError === 'string') return tokenEndpointError(error, oauthError, response.status, context);
+  return apiError(error, e, response.status, data, context);
+}
+
+/** " for you@gmail.com", or nothing when the account is not known. */
+const forAccount = (context: GoogleErrorContext, word = 'for'): string => (context.account ? ` ${word} ${context.account}` : '');
+
+/** No HTTP status: a timeout, a network failure, or an answer the library could not read. */
+function unanswered(error: unknown, e: GaxiosLike, context: GoogleErrorContext): GmailctlError {
   const timeout = causeOfType(error, RequestTimeoutError);
-  if (timeout && (!response || response.status === undefined)) {
+  if (timeout) {
     const retries = (e as { config?: { retryConfig?: { currentRetryAttempt?: number } } }).config?.retryConfig?.currentRetryAttempt ?? 0;
     return new GoogleApiError(
       `The request timed out: Google did not answer within ${formatSeconds(timeout.timeoutMs)} while ${context.doing}` +
@@ -86,63 +99,54 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
       { hint: 'Check your network connection and try again; GMAILCTL_HTTP_TIMEOUT_MS sets how long to wait (default 30000).', cause: error },
     );
   }
-  if (!response || response.status === undefined) {
-    const code = networkCode(e);
-    if (code) {
-      return new GoogleApiError(`Could not reach Google while ${context.doing}: ${code}.`, undefined, {
-        hint: 'Check your network connection and try again.',
-        cause: error,
-      });
-    }
-    // Google answered, but with something the client library could not use (not JSON, no
-    // access token): not a network problem, and the user should not be told it is.
-    // A TypeError or SyntaxError here is the library choking on a body that is not JSON:
-    // its own text ("Cannot create property … on string …") means nothing to the user.
-    const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : (e.message ?? 'unreadable answer');
-    return new GoogleApiError(`Google's answer could not be used while ${context.doing}: ${detail}.`, undefined, {
-      hint: 'Try again; if it keeps happening, run with --debug and report it.',
+  const code = networkCode(e);
+  if (code) {
+    return new GoogleApiError(`Could not reach Google while ${context.doing}: ${code}.`, undefined, {
+      hint: 'Check your network connection and try again.',
       cause: error,
     });
   }
-  const status = response.status;
-  const data = bodyOf(response.data);
-  const oauthError = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
+  // Google answered, but with something the client library could not use (not JSON, no
+  // access token): not a network problem, and the user should not be told it is.
+  // A TypeError or SyntaxError here is the library choking on a body that is not JSON:
+  // its own text ("Cannot create property … on string …") means nothing to the user.
+  const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : (e.message ?? 'unreadable answer');
+  return new GoogleApiError(`Google's answer could not be used while ${context.doing}: ${detail}.`, undefined, {
+    hint: 'Try again; if it keeps happening, run with --debug and report it.',
+    cause: error,
+  });
+}
 
-  // The token endpoint speaks OAuth: {"error":"invalid_grant","error_description":"…"}.
-  if (typeof oauthError === 'string') {
-    const detail = oauthErrorDetail(error) ?? oauthError;
-    if (oauthError === 'invalid_grant') {
-      return new AuthRequiredError(
-        `The login${context.account ? ` for ${context.account}` : ''} is no longer valid (${detail}).`,
-        context.account,
-        {
-          hint:
-            `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''}` +
-            ' (if this happens every 7 days, your OAuth consent screen is in Testing mode: see the README).',
-        },
-      );
-    }
-    if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
-      return new GoogleApiError(`Google does not accept the OAuth client (${detail}).`, status, {
-        hint: 'Check the OAuth client file: it must be a "Desktop app" client of a project with the Gmail API enabled.',
-        cause: error,
-      });
-    }
-    return new GoogleApiError(`Google's token endpoint answered ${status} while ${context.doing} (${detail}).`, status, { cause: error });
+/** An OAuth error from the token endpoint: an expired or revoked login, a refused client, or else. */
+function tokenEndpointError(error: unknown, oauthError: string, status: number, context: GoogleErrorContext): GmailctlError {
+  const detail = oauthErrorDetail(error) ?? oauthError;
+  if (oauthError === 'invalid_grant') {
+    return new AuthRequiredError(`The login${forAccount(context)} is no longer valid (${detail}).`, context.account, {
+      hint:
+        `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''}` +
+        ' (if this happens every 7 days, your OAuth consent screen is in Testing mode: see the README).',
+    });
   }
+  if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
+    return new GoogleApiError(`Google does not accept the OAuth client (${detail}).`, status, {
+      hint: 'Check the OAuth client file: it must be a "Desktop app" client of a project with the Gmail API enabled.',
+      cause: error,
+    });
+  }
+  return new GoogleApiError(`Google's token endpoint answered ${status} while ${context.doing} (${detail}).`, status, { cause: error });
+}
 
+/** An error from the Gmail API: refused credentials, a missing scope, the API not enabled, or else. */
+function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, context: GoogleErrorContext): GmailctlError {
   const message = googleMessage(data) ?? (looksLikeHtml(e.message) ? undefined : e.message) ?? 'no message';
   const reason = googleReason(data);
   if (status === 401) {
-    return new AuthRequiredError(
-      `Google did not accept the credentials${context.account ? ` of ${context.account}` : ''} while ${context.doing} (${message}).`,
-      context.account,
-    );
+    return new AuthRequiredError(`Google did not accept the credentials${forAccount(context, 'of')} while ${context.doing} (${message}).`, context.account);
   }
   if (status === 403 && (reason === 'insufficientPermissions' || /insufficient authentication scopes/i.test(message))) {
     // Logging in again (and allowing reading mail) fixes it: exit 4, as for a revoked login.
     return new AuthRequiredError(
-      `The login${context.account ? ` for ${context.account}` : ''} lacks the Gmail scope this needs (https://www.googleapis.com/auth/gmail.readonly): Google says "${message}"`,
+      `The login${forAccount(context)} lacks the Gmail scope this needs (https://www.googleapis.com/auth/gmail.readonly): Google says "${message}"`,
       context.account,
       { hint: `Run: gmailctl login${context.account ? ` --account ${context.account}` : ''} and allow reading your email.`, cause: error },
     );

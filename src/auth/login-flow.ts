@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
+import type { Credentials, OAuth2Client } from 'google-auth-library';
 import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../errors.js';
@@ -16,7 +17,7 @@ import type { StoredLogin } from '../store/token-store.js';
 import { describeDenial, interpretCallback, MAX_PASTED_LINE, parsePastedAnswer, type CallbackOutcome } from './callback.js';
 import type { OpenedBrowser } from './browser.js';
 import type { ClientCredentials } from './credentials.js';
-import { startLoopbackListener, type AcceptedCallback } from './loopback.js';
+import { startLoopbackListener, type AcceptedCallback, type LoopbackListener } from './loopback.js';
 import { createOAuthClient, GMAIL_READONLY_SCOPE } from './oauth-client.js';
 import type { Workspace } from '../workspace.js';
 
@@ -57,6 +58,10 @@ export interface LoginResult {
   account: string;
 }
 
+/**
+ * The whole flow, step by step: check that it can finish, listen, send the user to the
+ * consent page, wait for the answer, exchange the code, identify the account, store.
+ */
 export async function login(options: LoginOptions): Promise<LoginResult> {
   const { workspace, credentials, events, signal } = options;
   // Fail before the browser opens if the account could not be identified safely afterwards,
@@ -80,89 +85,122 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   let browser: Promise<OpenedBrowser> | undefined;
   try {
     const client = await createOAuthClient(credentials, { timeoutMs: options.google.requestTimeoutMs, redirectUri: listener.redirectUri });
-    const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
-    registerSecret(codeVerifier);
-    const authUrl = client.generateAuthUrl({
-      access_type: 'offline',
-      prompt: 'consent',
-      scope: [GMAIL_READONLY_SCOPE],
-      state,
-      code_challenge: codeChallenge,
-      // The library's enum type is not exported from its entry point; the wire value is what counts.
-      code_challenge_method: 'S256' as never,
-      ...(options.accountHint ? { login_hint: options.accountHint } : {}),
-    });
+    const { authUrl, codeVerifier } = await consentUrl(client, state, options.accountHint);
     events.authUrl(authUrl);
-
-    if (options.openBrowser) {
-      browser = options.openBrowser(authUrl);
-      browser.then((opened) => opened.failed).catch((error: Error) => events.browserFailed(error.message));
-    }
-    const answers: Promise<AcceptedCallback>[] = [listener.accepted];
-    if (options.pasteFrom) {
-      events.waitingForPaste();
-      answers.push(readPastedAnswer(options.pasteFrom, { state, redirectUri: listener.redirectUri }, stopPasting.signal, (reason) => events.rejected(reason, 'paste')));
-    }
-    const answer = await firstOf(answers, options.timeoutSeconds, signal);
-    listener.answeredElsewhere(answer);
-    if (answer.kind === 'denied') throw new LoginError(describeDenial(answer.error, answer.description), { hint: 'Run gmailctl login again to retry.' });
-    registerSecret(answer.code);
-
-    const { tokens } = await client
-      .getToken({ code: answer.code, codeVerifier, redirect_uri: listener.redirectUri })
-      .catch((error: unknown) => {
-        throw exchangeFailure(error);
-      });
-    if (!tokens.access_token) throw new LoginError('Google answered the code exchange without an access token.');
-    registerSecret(tokens.access_token);
-    registerSecret(tokens.refresh_token);
-    client.setCredentials(tokens);
-
-    const gmail = await createGmailClient(client, { apiRoot, signal });
-    const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
-      throw asLoginFailure(toGmailctlError(error, { doing: 'identifying the account' }));
-    });
-    const account = profile.data.emailAddress;
-    if (!account) throw new LoginError('Gmail did not say which account this is (no emailAddress in the profile).');
+    browser = openConsentPage(authUrl, options);
+    const code = await waitForCode(listener, state, stopPasting.signal, options);
+    const tokens = await exchangeCode(client, code, codeVerifier, listener.redirectUri);
+    const account = await identifyAccount(client, apiRoot, signal);
     refuseAnotherAccount(options.accountHint, account);
-
-    let refreshToken = tokens.refresh_token ?? undefined;
-    let createdAt = Date.now();
-    // Google adds refresh_token_expires_in only when the client is in Testing mode (7 days).
-    const refreshLifetime = Number((tokens as { refresh_token_expires_in?: unknown }).refresh_token_expires_in);
-    let refreshExpiry = refreshToken && refreshLifetime > 0 ? createdAt + refreshLifetime * 1000 : undefined;
-    if (!refreshToken) {
-      const existing = await workspace.store.get(account);
-      if (!existing) {
-        throw new LoginError(`Google sent no refresh token for ${account}, and none is stored.`, {
-          hint:
-            'Remove gmailctl\'s access at https://myaccount.google.com/permissions, then run gmailctl login again ' +
-            'so that Google asks for consent and issues a new refresh token.',
-        });
-      }
-      refreshToken = existing.refresh_token;
-      createdAt = existing.created_at ?? createdAt;
-      refreshExpiry = existing.refresh_expiry_date;
-      events.keptRefreshToken(account);
-    }
-    const login: StoredLogin = {
-      refresh_token: refreshToken,
-      access_token: tokens.access_token,
-      expiry_date: tokens.expiry_date ?? undefined,
-      scope: tokens.scope ?? GMAIL_READONLY_SCOPE,
-      token_type: tokens.token_type ?? 'Bearer',
-      created_at: createdAt,
-      ...(refreshExpiry ? { refresh_expiry_date: refreshExpiry } : {}),
-    };
+    const stored = await loginToStore(tokens, account, options);
     if (signal.aborted) throw signal.reason as Error;
     if (contested) throw contestedLogin();
-    await workspace.store.set(account, login);
+    await workspace.store.set(account, stored);
     await updateSettings(workspace.configDir, (settings) => withLogin(settings, account, options.rememberStore));
     return { account };
   } finally {
     stopPasting.abort();
     await Promise.all([listener.close(), browser?.then((opened) => opened.dispose(), () => undefined)]);
   }
+}
+
+/** The consent URL: offline access, consent asked again, read-only scope, PKCE S256 and state. */
+async function consentUrl(client: OAuth2Client, state: string, accountHint: string | undefined): Promise<{ authUrl: string; codeVerifier: string }> {
+  const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+  registerSecret(codeVerifier);
+  const authUrl = client.generateAuthUrl({
+    access_type: 'offline',
+    prompt: 'consent',
+    scope: [GMAIL_READONLY_SCOPE],
+    state,
+    code_challenge: codeChallenge,
+    // The library's enum type is not exported from its entry point; the wire value is what counts.
+    code_challenge_method: 'S256' as never,
+    ...(accountHint ? { login_hint: accountHint } : {}),
+  });
+  return { authUrl, codeVerifier };
+}
+
+/** Opens the browser, unless --no-browser; a failure is told, and the login keeps waiting. */
+function openConsentPage(authUrl: string, { openBrowser, events }: LoginOptions): Promise<OpenedBrowser> | undefined {
+  if (!openBrowser) return undefined;
+  const browser = openBrowser(authUrl);
+  browser.then((opened) => opened.failed).catch((error: Error) => events.browserFailed(error.message));
+  return browser;
+}
+
+/** The first answer from the listener or (with --no-browser) a pasted URL; a denial ends the login. */
+async function waitForCode(listener: LoopbackListener, state: string, stopPasting: AbortSignal, options: LoginOptions): Promise<string> {
+  const { events } = options;
+  const answers: Promise<AcceptedCallback>[] = [listener.accepted];
+  if (options.pasteFrom) {
+    events.waitingForPaste();
+    answers.push(readPastedAnswer(options.pasteFrom, { state, redirectUri: listener.redirectUri }, stopPasting, (reason) => events.rejected(reason, 'paste')));
+  }
+  const answer = await firstOf(answers, options.timeoutSeconds, options.signal);
+  listener.answeredElsewhere(answer);
+  if (answer.kind === 'denied') throw new LoginError(describeDenial(answer.error, answer.description), { hint: 'Run gmailctl login again to retry.' });
+  registerSecret(answer.code);
+  return answer.code;
+}
+
+/** The code and the PKCE verifier for tokens; the client keeps them for the next call. */
+async function exchangeCode(client: OAuth2Client, code: string, codeVerifier: string, redirectUri: string): Promise<Credentials & { access_token: string }> {
+  const { tokens } = await client.getToken({ code, codeVerifier, redirect_uri: redirectUri }).catch((error: unknown) => {
+    throw exchangeFailure(error);
+  });
+  const accessToken = tokens.access_token;
+  if (!accessToken) throw new LoginError('Google answered the code exchange without an access token.');
+  registerSecret(accessToken);
+  registerSecret(tokens.refresh_token);
+  client.setCredentials(tokens);
+  return { ...tokens, access_token: accessToken };
+}
+
+/** The account's address, from Gmail's profile. */
+async function identifyAccount(client: OAuth2Client, apiRoot: string, signal: AbortSignal): Promise<string> {
+  const gmail = await createGmailClient(client, { apiRoot, signal });
+  const profile = await gmail.users.getProfile({ userId: 'me' }, { signal }).catch((error: unknown) => {
+    throw asLoginFailure(toGmailctlError(error, { doing: 'identifying the account' }));
+  });
+  const account = profile.data.emailAddress;
+  if (!account) throw new LoginError('Gmail did not say which account this is (no emailAddress in the profile).');
+  return account;
+}
+
+/**
+ * What to store. Without a new refresh token (Google sends none when it did not ask for
+ * consent again), the stored one is kept with its age; with none stored, the login fails.
+ */
+async function loginToStore(tokens: Credentials & { access_token: string }, account: string, { workspace, events }: LoginOptions): Promise<StoredLogin> {
+  let refreshToken = tokens.refresh_token ?? undefined;
+  let createdAt = Date.now();
+  // Google adds refresh_token_expires_in only when the client is in Testing mode (7 days).
+  const refreshLifetime = Number((tokens as { refresh_token_expires_in?: unknown }).refresh_token_expires_in);
+  let refreshExpiry = refreshToken && refreshLifetime > 0 ? createdAt + refreshLifetime * 1000 : undefined;
+  if (!refreshToken) {
+    const existing = await workspace.store.get(account);
+    if (!existing) {
+      throw new LoginError(`Google sent no refresh token for ${account}, and none is stored.`, {
+        hint:
+          'Remove gmailctl\'s access at https://myaccount.google.com/permissions, then run gmailctl login again ' +
+          'so that Google asks for consent and issues a new refresh token.',
+      });
+    }
+    refreshToken = existing.refresh_token;
+    createdAt = existing.created_at ?? createdAt;
+    refreshExpiry = existing.refresh_expiry_date;
+    events.keptRefreshToken(account);
+  }
+  return {
+    refresh_token: refreshToken,
+    access_token: tokens.access_token,
+    expiry_date: tokens.expiry_date ?? undefined,
+    scope: tokens.scope ?? GMAIL_READONLY_SCOPE,
+    token_type: tokens.token_type ?? 'Bearer',
+    created_at: createdAt,
+    ...(refreshExpiry ? { refresh_expiry_date: refreshExpiry } : {}),
+  };
 }
 
 /**

@@ -148,62 +148,18 @@ export async function sessionFor(
   google: GoogleSettings,
   { persist, reloginHint }: SessionHooks = {},
 ): Promise<Session> {
-  const client = await createOAuthClient(credentials, { timeoutMs: google.requestTimeoutMs });
-  client.setCredentials({
-    refresh_token: stored.refresh_token || null,
-    access_token: stored.access_token ?? null,
-    expiry_date: stored.expiry_date ?? null,
-    scope: stored.scope,
-    token_type: stored.token_type ?? 'Bearer',
-  });
-
-  // Refreshed tokens are written back in order; close() waits for the last write.
-  let latest: StoredLogin = stored;
-  let writes: Promise<void> = Promise.resolve();
-  client.on('tokens', (tokens) => {
-    if (!tokens.access_token) return;
-    registerSecret(tokens.access_token);
-    latest = {
-      ...latest,
-      refresh_token: tokens.refresh_token ?? latest.refresh_token,
-      access_token: tokens.access_token,
-      expiry_date: tokens.expiry_date ?? undefined,
-      scope: tokens.scope ?? latest.scope,
-      token_type: tokens.token_type ?? latest.token_type,
-    };
-    const snapshot = latest;
-    if (persist) writes = writes.then(() => persist(snapshot)).catch(() => undefined);
-  });
-
-  async function call<T>(doing: string, request: () => Promise<T>): Promise<T> {
-    const tokenUsed = client.credentials.access_token;
-    try {
-      return await request();
-    } catch (error) {
-      // A 401 with an OAuth body (invalid_client, unauthorized_client) came from the token
-      // endpoint itself: refreshing again would get the same answer.
-      if (failureFacts(error).status !== 401 || oauthErrorOf(error) !== undefined || !client.credentials.refresh_token) throw mapError(error, doing);
-    }
-    // A 401 with a token we thought valid (revoked, clock skew): one refresh, one retry.
-    // When concurrent calls all fail, only the first refreshes; the others reuse its token.
-    try {
-      if (client.credentials.access_token === tokenUsed) await client.refreshAccessToken();
-      return await request();
-    } catch (error) {
-      throw mapError(error, doing);
-    }
-  }
-
-  function mapError(error: unknown, doing: string): Error {
+  const client = await authorizedClient(credentials, stored, google);
+  const writes = writeBackRefreshes(client, stored, persist);
+  const mapError = (error: unknown, doing: string): Error => {
     const mapped = toGmailctlError(error, { account, doing });
     if (reloginHint && mapped instanceof AuthRequiredError) return new AuthRequiredError(mapped.message, undefined, { hint: reloginHint, cause: error });
     return mapped;
-  }
-
-  async function profile(signal: AbortSignal | undefined, doing: string) {
+  };
+  const call = refreshingCall(client, mapError);
+  const profile = async (signal: AbortSignal | undefined, doing: string) => {
     const gmail = await createGmailClient(client, { apiRoot: secureApiRoot(google), ...(signal ? { signal } : {}) });
     return call(doing, () => gmail.users.getProfile({ userId: 'me' }, { ...(signal ? { signal } : {}) }));
-  }
+  };
 
   return {
     account,
@@ -225,9 +181,65 @@ export async function sessionFor(
       if (!data.emailAddress) throw new GoogleApiError('Gmail answered getProfile without an address.', undefined);
       return data.emailAddress;
     },
-    async close() {
-      await writes;
-    },
+    close: () => writes.settled(),
+  };
+}
+
+/** Google's OAuth2Client holding the stored login. */
+async function authorizedClient(credentials: ClientCredentials, stored: StoredLogin, google: GoogleSettings): Promise<OAuth2Client> {
+  const client = await createOAuthClient(credentials, { timeoutMs: google.requestTimeoutMs });
+  client.setCredentials({
+    refresh_token: stored.refresh_token || null,
+    access_token: stored.access_token ?? null,
+    expiry_date: stored.expiry_date ?? null,
+    scope: stored.scope,
+    token_type: stored.token_type ?? 'Bearer',
+  });
+  return client;
+}
+
+/** Refreshed tokens are written back in order; settled() waits for the last write. */
+function writeBackRefreshes(client: OAuth2Client, stored: StoredLogin, persist: SessionHooks['persist']): { settled(): Promise<void> } {
+  let latest: StoredLogin = stored;
+  let writes: Promise<void> = Promise.resolve();
+  client.on('tokens', (tokens) => {
+    if (!tokens.access_token) return;
+    registerSecret(tokens.access_token);
+    latest = {
+      ...latest,
+      refresh_token: tokens.refresh_token ?? latest.refresh_token,
+      access_token: tokens.access_token,
+      expiry_date: tokens.expiry_date ?? undefined,
+      scope: tokens.scope ?? latest.scope,
+      token_type: tokens.token_type ?? latest.token_type,
+    };
+    const snapshot = latest;
+    if (persist) writes = writes.then(() => persist(snapshot)).catch(() => undefined);
+  });
+  return { settled: () => writes };
+}
+
+/**
+ * Session.call: one Google call with our error mapping. A 401 with a token we thought valid
+ * (revoked, clock skew) gets one refresh and one retry; when concurrent calls all fail, only
+ * the first refreshes and the others reuse its token.
+ */
+function refreshingCall(client: OAuth2Client, mapError: (error: unknown, doing: string) => Error): Session['call'] {
+  return async function call<T>(doing: string, request: () => Promise<T>): Promise<T> {
+    const tokenUsed = client.credentials.access_token;
+    try {
+      return await request();
+    } catch (error) {
+      // A 401 with an OAuth body (invalid_client, unauthorized_client) came from the token
+      // endpoint itself: refreshing again would get the same answer.
+      if (failureFacts(error).status !== 401 || oauthErrorOf(error) !== undefined || !client.credentials.refresh_token) throw mapError(error, doing);
+    }
+    try {
+      if (client.credentials.access_token === tokenUsed) await client.refreshAccessToken();
+      return await request();
+    } catch (error) {
+      throw mapError(error, doing);
+    }
   };
 }
 
