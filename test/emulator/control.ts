@@ -9,6 +9,10 @@
  *   POST   /__emulator/expire-access-tokens  access tokens answer 401; refresh still works
  *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), strict?, concurrentCallsPerUser?,
  *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
+ *   POST   /__emulator/mailbox/labels        {ids, add?, remove?, account?}   change labels (history records)
+ *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, account?} → {ids} new mail
+ *   POST   /__emulator/mailbox/delete        {ids, account?}                  delete for good
+ *   POST   /__emulator/mailbox/expire-history {account?}                     older starts answer 404
  * Bad input answers 400 with {"error": "..."}.
  */
 import type { RecordedRequest, Reply } from './exchange.js';
@@ -32,6 +36,10 @@ type Controlled = Pick<
   | 'setAccessTokenLifetime'
   | 'setOmitRefreshToken'
   | 'setGrantedScopes'
+  | 'changeLabels'
+  | 'addMessages'
+  | 'deleteMessages'
+  | 'expireHistory'
 >;
 
 class ControlInputError extends Error {}
@@ -49,6 +57,16 @@ function parseJson(body: string): Record<string, unknown> {
     // Reported below, with the rest of the malformed input.
   }
   throw new ControlInputError('the body must be a JSON object');
+}
+
+function strings(value: unknown, name: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new ControlInputError(`${name} must be an array of strings`);
+  return value as string[];
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw new ControlInputError(`${name} must be a string`);
+  return value as string | undefined;
 }
 
 function parseMatch(value: unknown): RequestMatch {
@@ -129,6 +147,26 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
         return jsonReply(200, {});
       case 'POST /__emulator/settings':
         applySettings(emulator, parseJson(request.body));
+        return jsonReply(200, {});
+      case 'POST /__emulator/mailbox/labels': {
+        const { ids, add, remove, account } = parseJson(request.body);
+        emulator.changeLabels(strings(ids, 'ids'), { add: strings(add ?? [], 'add'), remove: strings(remove ?? [], 'remove') }, optionalString(account, 'account'));
+        return jsonReply(200, {});
+      }
+      case 'POST /__emulator/mailbox/messages': {
+        const { count, labelIds, subject, account } = parseJson(request.body);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new ControlInputError('count must be a whole number >= 1');
+        const options = { ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}), ...(typeof subject === 'string' ? { subject } : {}) };
+        const added = emulator.addMessages(count, options, optionalString(account, 'account'));
+        return jsonReply(200, { ids: added.map((message) => message.id) });
+      }
+      case 'POST /__emulator/mailbox/delete': {
+        const { ids, account } = parseJson(request.body);
+        emulator.deleteMessages(strings(ids, 'ids'), optionalString(account, 'account'));
+        return jsonReply(200, {});
+      }
+      case 'POST /__emulator/mailbox/expire-history':
+        emulator.expireHistory(optionalString(parseJson(request.body).account, 'account'));
         return jsonReply(200, {});
       default:
         return jsonReply(404, { error: `no control endpoint ${action}` });

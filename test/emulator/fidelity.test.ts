@@ -79,6 +79,77 @@ describe('@googleapis/gmail', () => {
     if (format === 'raw') expect(data.raw).toBeTruthy();
   });
 
+  describe('users.history.list', () => {
+    it('answers historyId on messages.get and getProfile, as Google does, and not on messages.list', async () => {
+      const { data: profile } = await client.users.getProfile({ userId: 'me' });
+      expect(profile.historyId).toMatch(/^\d+$/);
+      const { data: list } = await client.users.messages.list({ userId: 'me', maxResults: 2 });
+      expect(list).not.toHaveProperty('historyId');
+      expect(list.messages![0]).not.toHaveProperty('historyId');
+      const { data: message } = await client.users.messages.get({ userId: 'me', id: list.messages![0]!.id!, format: 'metadata' });
+      expect(BigInt(message.historyId!)).toBeLessThanOrEqual(BigInt(profile.historyId!));
+    });
+
+    it('reports the four kinds of change in order, filters by historyTypes, pages, and moves the message historyId', async () => {
+      const { data: start } = await client.users.getProfile({ userId: 'me' });
+      const [first, second] = emulator.mailbox().filter((m) => m.labelIds.includes('INBOX')).map((m) => m.id);
+      emulator.changeLabels([first!], { add: ['STARRED'], remove: ['INBOX'] });
+      const [added] = emulator.addMessages(1);
+      emulator.deleteMessages([second!]);
+
+      const { data: all } = await client.users.history.list({ userId: 'me', startHistoryId: start.historyId! });
+      expect(all.history!.map((record) => Object.keys(record).filter((key) => key !== 'id' && key !== 'messages'))).toEqual([
+        ['labelsAdded'],
+        ['labelsRemoved'],
+        ['messagesAdded'],
+        ['messagesDeleted'],
+      ]);
+      const ids = all.history!.map((record) => BigInt(record.id!));
+      expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+      expect(all.history![0]!.labelsAdded![0]).toMatchObject({ message: { id: first, threadId: expect.any(String) }, labelIds: ['STARRED'] });
+      expect(all.history![1]!.labelsRemoved![0]!.labelIds).toEqual(['INBOX']);
+      expect(all.history![2]!.messagesAdded![0]!.message).toMatchObject({ id: added!.id, labelIds: ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL'] });
+      expect(all.history![3]!.messagesDeleted![0]!.message!.id).toBe(second);
+      expect(all.historyId).toBe(all.history!.at(-1)!.id);
+      expect(all).not.toHaveProperty('nextPageToken');
+      const { data: profile } = await client.users.getProfile({ userId: 'me' });
+      expect(profile.historyId).toBe(all.historyId);
+      const { data: changed } = await client.users.messages.get({ userId: 'me', id: first!, format: 'minimal' });
+      expect(changed.historyId).toBe(all.history![1]!.id);
+      expect(changed.labelIds).toContain('STARRED');
+
+      const { data: labels } = await client.users.history.list({ userId: 'me', startHistoryId: start.historyId!, historyTypes: ['labelAdded', 'messageDeleted'] });
+      expect(labels.history!.map((record) => record.id)).toEqual([all.history![0]!.id, all.history![3]!.id]);
+
+      const paged: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const { data } = await client.users.history.list({ userId: 'me', startHistoryId: start.historyId!, maxResults: 3, pageToken });
+        paged.push(...(data.history ?? []).map((record) => record.id!));
+        pageToken = data.nextPageToken ?? undefined;
+      } while (pageToken);
+      expect(paged).toEqual(all.history!.map((record) => record.id));
+
+      const { data: none } = await client.users.history.list({ userId: 'me', startHistoryId: all.historyId! });
+      expect(none).toEqual({ historyId: all.historyId });
+    });
+
+    it('answers 404 for a start Gmail no longer keeps, and 400 for a malformed one', async () => {
+      const { data: before } = await client.users.getProfile({ userId: 'me' });
+      emulator.changeLabels([emulator.mailbox()[0]!.id], { add: ['Label_2'] });
+      emulator.expireHistory();
+      const tooOld = (await client.users.history.list({ userId: 'me', startHistoryId: before.historyId! }).catch((thrown: unknown) => thrown)) as GaxiosError;
+      expect(tooOld).toBeInstanceOf(GaxiosError);
+      expect(tooOld.status).toBe(404);
+      const { data: now } = await client.users.getProfile({ userId: 'me' });
+      expect((await client.users.history.list({ userId: 'me', startHistoryId: now.historyId! })).status).toBe(200);
+      const malformed = (await client.users.history.list({ userId: 'me', startHistoryId: 'abc' }).catch((thrown: unknown) => thrown)) as GaxiosError;
+      expect(malformed.status).toBe(400);
+      const badType = (await client.users.history.list({ userId: 'me', startHistoryId: now.historyId!, historyTypes: ['labelsAdded'] }).catch((thrown: unknown) => thrown)) as GaxiosError;
+      expect(badType.status).toBe(400);
+    });
+  });
+
   it('users.labels.list', async () => {
     const { data } = await client.users.labels.list({ userId: 'me' });
     expect(data.labels!.map((l) => l.name)).toContain('Work/Projects');

@@ -1,12 +1,13 @@
 /**
  * The Gmail API v1 routes the CLI uses, under /gmail/v1/users/{me|email}/: profile,
- * messages.list, messages.get, messages.attachments.get and labels.list. Each call is checked as Google checks it:
+ * messages.list, messages.get, messages.attachments.get, labels.list and history.list. Each call is checked as Google checks it:
  * route, method, bearer token, scopes, user, then the per-user quota.
  */
 import { createHash } from 'node:crypto';
 import type { EmulatorContext } from './context.js';
 import { jsonReply, type RecordedRequest, type Reply } from './exchange.js';
 import { apiError, insufficientScopes, invalidArgument, notFound, rateLimited, unauthenticated } from './google-errors.js';
+import { HISTORY_TYPES, historyOffset, historyPageToken, renderRecord, type HistoryType } from './history.js';
 import { MAILBOX_LABELS } from './mailbox.js';
 import { MESSAGE_FORMATS, renderAttachment, renderMessage, type MessageFormat } from './message-format.js';
 import { QuerySyntaxError } from './query.js';
@@ -44,6 +45,7 @@ const ROUTES: Route[] = [
     handle: getAttachment,
   },
   { method: 'labels.list', rpc: 'ListLabels', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels$/, handle: listLabels },
+  { method: 'history.list', rpc: 'ListHistory', pattern: /^\/gmail\/v1\/users\/([^/]+)\/history$/, handle: listHistory },
 ];
 
 function findRoute(path: string): { route: Route; match: RegExpExecArray } | undefined {
@@ -89,12 +91,46 @@ export function handleGmail(request: RecordedRequest, context: EmulatorContext):
 }
 
 function getProfile(mailbox: AccountMailbox): Reply {
-  const newest = mailbox.messages[0];
   return jsonReply(200, {
     emailAddress: mailbox.email,
     messagesTotal: mailbox.messages.length,
     threadsTotal: mailbox.threadCount(),
-    historyId: String((newest?.historyId ?? 1000) + 1),
+    historyId: String(mailbox.history.historyId),
+  });
+}
+
+const DEFAULT_HISTORY_PAGE_SIZE = 100;
+
+/**
+ * users.history.list: the records after startHistoryId (required), of the historyTypes asked
+ * for (repeatable; all when absent), paged; 404 when the start is older than Gmail keeps.
+ * Every answer carries the mailbox's current historyId.
+ */
+function listHistory(mailbox: AccountMailbox, request: RecordedRequest): Reply {
+  const { query } = request;
+  const start = query.get('startHistoryId');
+  if (start === null || start === '') return invalidArgument('Missing required field: startHistoryId');
+  if (!/^\d{1,19}$/.test(start)) return invalidArgument(`Invalid value at 'start_history_id' (TYPE_UINT64), "${start}"`);
+  const types = query.getAll('historyTypes');
+  const unknown = types.find((type) => !(HISTORY_TYPES as readonly string[]).includes(type));
+  if (unknown !== undefined) return invalidArgument(`Invalid value at 'history_types' (type.googleapis.com/gmail.v1.ListHistoryRequest.HistoryType), "${unknown}"`);
+  const rawMax = query.get('maxResults');
+  const maxResults = rawMax === null ? DEFAULT_HISTORY_PAGE_SIZE : Number(rawMax);
+  if (!Number.isInteger(maxResults) || maxResults < 1) return invalidArgument(`Invalid maxResults: ${rawMax}`);
+
+  const startId = Number(start);
+  if (!mailbox.history.covers(startId)) return notFound('Requested entity was not found.');
+  const key = JSON.stringify([start, [...types].sort()]);
+  const token = query.get('pageToken');
+  const offset = token === null || token === '' ? 0 : historyOffset(token, key);
+  if (offset === undefined) return invalidArgument('Invalid pageToken');
+  const records = mailbox.history.after(startId, types as HistoryType[]);
+  const page = records.slice(offset, offset + Math.min(maxResults, MAX_PAGE_SIZE));
+  const next = offset + page.length;
+  return jsonReply(200, {
+    ...(page.length > 0 ? { history: page.map(renderRecord) } : {}),
+    ...(next < records.length ? { nextPageToken: historyPageToken(key, next) } : {}),
+    historyId: String(mailbox.history.historyId),
   });
 }
 

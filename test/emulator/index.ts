@@ -15,7 +15,7 @@ import { FaultQueue, type Fault, type RequestMatch } from './faults.js';
 import type { MailboxMessage } from './mailbox.js';
 import { AUTH_PATH, REVOKE_PATH, TOKEN_PATH } from './oauth.js';
 import { ConcurrencyCap, QuotaLimiter, type QuotaOptions } from './quota.js';
-import { AccountMailbox } from './search.js';
+import { AccountMailbox, type NewMessageOptions } from './search.js';
 import { startServer } from './server.js';
 import { TokenRegistry, type IssuedTokens } from './tokens.js';
 
@@ -24,6 +24,7 @@ export { faults, type Fault, type RequestMatch } from './faults.js';
 export { generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, type GmailLabel, type MailboxMessage } from './mailbox.js';
 export { methodCost, quotaCeiling, QUOTA_REGIMES, type GmailMethod, type QuotaOptions, type QuotaRegime } from './quota.js';
 export type { RecordedRequest } from './exchange.js';
+export type { NewMessageOptions } from './search.js';
 export type { IssuedTokens } from './tokens.js';
 
 export interface EmulatorOptions {
@@ -93,8 +94,16 @@ export interface Emulator {
   expireAccessTokens(): void;
   /** Every code, token and code verifier ever issued or seen, for leak checks. */
   tokens(): IssuedTokens;
-  /** An account's seeded messages (default: the first account), newest first as messages.list returns them. */
+  /** An account's messages (default: the first account), newest first as messages.list returns them. */
   mailbox(email?: string): readonly MailboxMessage[];
+  /** Adds and removes labels of messages, as a mail client would between two runs (history records). */
+  changeLabels(ids: readonly string[], change: { add?: readonly string[]; remove?: readonly string[] }, email?: string): void;
+  /** New mail: `count` messages newer than all others (default labels INBOX, UNREAD, CATEGORY_PERSONAL). */
+  addMessages(count: number, options?: NewMessageOptions, email?: string): MailboxMessage[];
+  /** Deletes messages for good (not to the trash): a messagesDeleted history record each. */
+  deleteMessages(ids: readonly string[], email?: string): void;
+  /** Gmail forgets the history so far: history.list from any earlier start answers 404. */
+  expireHistory(email?: string): void;
   /** Closes the server and every open socket, keep-alive ones too. */
   close(): Promise<void>;
 }
@@ -148,6 +157,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     settings,
   };
   const requests: RecordedRequest[] = [];
+  const mailboxOf = (email = accounts[0]!): AccountMailbox => {
+    const mailbox = context.mailboxes.get(email);
+    if (!mailbox) throw new Error(`no such account in the emulator: ${email}`);
+    return mailbox;
+  };
 
   const emulator: Emulator = {
     url: '',
@@ -199,11 +213,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     revokeAll: () => context.tokens.revokeAll(),
     expireAccessTokens: () => context.tokens.expireAccessTokens(),
     tokens: () => context.tokens.issued(),
-    mailbox: (email = accounts[0]!) => {
-      const mailbox = context.mailboxes.get(email);
-      if (!mailbox) throw new Error(`no such account in the emulator: ${email}`);
-      return mailbox.messages;
-    },
+    mailbox: (email) => mailboxOf(email).messages,
+    changeLabels: (ids, change, email) => mailboxOf(email).changeLabels(ids, change.add ?? [], change.remove ?? []),
+    addMessages: (count, options, email) => mailboxOf(email).addMessages(count, options),
+    deleteMessages: (ids, email) => mailboxOf(email).deleteMessages(ids),
+    expireHistory: (email) => mailboxOf(email).history.expire(),
     close: async () => {
       await server.close();
     },
