@@ -70,7 +70,7 @@ await build({
   entryPoints: ['src/app.ts'],
   outfile: APP,
   // A native addon, and a package that ships a shell script it runs from its own folder.
-  external: ['@napi-rs/keyring', 'open'],
+  external: ['@napi-rs/keyring', 'better-sqlite3', 'open'],
   plugins: [builtinsWithTheirUser],
   // src/lazy.ts finds the Google bundle next to the app.
   define: { ...shared.define, GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)) },

@@ -16,6 +16,8 @@ export interface Settings {
   tokenStore?: TokenStoreKind;
   /** The accounts that have a stored login, in login order. Addresses only, no secrets. */
   accounts?: string[];
+  /** false turns the local message cache off (see src/cache/). */
+  cache?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function loadSettings(configDir: string): Promise<Settings> {
   if (Array.isArray(record.accounts)) {
     settings.accounts = record.accounts.filter((account): account is string => typeof account === 'string');
   }
+  if (typeof record.cache === 'boolean') settings.cache = record.cache;
   return settings;
 }
 
@@ -105,6 +108,7 @@ export async function saveSettings(configDir: string, settings: Settings): Promi
   if (settings.defaultAccount) body.defaultAccount = settings.defaultAccount;
   if (settings.tokenStore) body.tokenStore = settings.tokenStore;
   if (settings.accounts && settings.accounts.length > 0) body.accounts = [...new Set(settings.accounts)];
+  if (settings.cache !== undefined) body.cache = settings.cache;
   await writePrivateFile(settingsPath(configDir), `${JSON.stringify(body, null, 2)}\n`);
 }
 

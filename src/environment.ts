@@ -29,6 +29,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { names: ['GMAILCTL_ACCESS_TOKEN'], help: 'alone: an access token, used until Google refuses it' },
   { names: ['GMAILCTL_TOKEN_URI'], help: 'the token endpoint for a login from the environment' },
   { names: ['GMAILCTL_CACHE_DIR'], help: 'cache directory (default $XDG_CACHE_HOME/gmailctl); safe to delete' },
+  { names: ['GMAILCTL_NO_CACHE'], help: '1: same as list --no-cache (0: the message cache on, whatever config.json says)' },
   { names: ['NO_COLOR', 'FORCE_COLOR'], help: 'no colour / colour even when not on a terminal' },
 ];
 

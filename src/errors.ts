@@ -53,6 +53,9 @@ export class CredentialsError extends GmailctlError {}
 /** config.json or the config directory is unusable. */
 export class ConfigError extends GmailctlError {}
 
+/** The local message cache could not be used where it is needed (the --since-last cursors). */
+export class CacheError extends GmailctlError {}
+
 /** The token store (keychain or file) could not be used. */
 export class TokenStoreError extends GmailctlError {}
 

@@ -4,6 +4,7 @@
  * libraries and the keychain binding load lazily too), so `--help` stays fast.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { cacheCommand } from './commands/cache.js';
 import { completionCommand, accountsCommand } from './commands/completion.js';
 import type { CommandContext, ContextSource } from './commands/context.js';
 import { listCommand } from './commands/list.js';
@@ -23,7 +24,7 @@ import { describeWriteFailure } from './stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, cacheCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand];
 
@@ -73,8 +74,13 @@ ${environmentHelp()}`,
     return ctx;
   };
   // A prepared command inherits nothing by itself: help flag, exit override, output routing.
-  for (const command of COMMANDS) program.addCommand(command(withContext).copyInheritedSettings(program));
-  for (const command of HIDDEN_COMMANDS) program.addCommand(command(withContext).copyInheritedSettings(program), { hidden: true });
+  const adopt = <C extends { copyInheritedSettings(from: typeof program): unknown; readonly commands: readonly { copyInheritedSettings(from: typeof program): unknown }[] }>(command: C): C => {
+    command.copyInheritedSettings(program);
+    for (const sub of command.commands) sub.copyInheritedSettings(program); // `cache clear`
+    return command;
+  };
+  for (const command of COMMANDS) program.addCommand(adopt(command(withContext)));
+  for (const command of HIDDEN_COMMANDS) program.addCommand(adopt(command(withContext)), { hidden: true });
   return program;
 }
 

@@ -2,6 +2,7 @@
  * Logout: revoke at Google first (a deleted-but-valid refresh token would still grant
  * access to whoever copied it), then delete locally whatever Google answered.
  */
+import { clearCaches } from '../cache/manage.js';
 import { updateSettings, withoutLogin } from '../config.js';
 import { googleSettings } from '../environment.js';
 import { AuthRequiredError, TokenStoreError } from '../errors.js';
@@ -84,6 +85,8 @@ export async function logout(
     }
     await workspace.store.delete(account);
     await updateSettings(workspace.configDir, (settings) => withoutLogin(settings, account));
+    // Its cached mail goes with the login.
+    clearCaches(env, [account]);
     results.push({ account, ...(revokeFailure ? { revokeFailure } : {}) });
   }
   return results;

@@ -5,6 +5,7 @@
  * expired) — or, offline, what the stored facts say — with the next command to run when
  * something is wrong.
  */
+import { describeCache, type CacheSummary } from '../cache/manage.js';
 import { AuthRequiredError, GmailctlError, GoogleApiError } from '../errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
@@ -46,6 +47,8 @@ export interface AccountStatus {
   warning?: string;
   /** The command that fixes what is wrong. */
   fix?: string;
+  /** The local message cache of this account, when it has one. */
+  cache?: CacheSummary;
 }
 
 export interface StatusReport {
@@ -100,7 +103,8 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     const status = storeProblem
       ? { ok: false, state: 'error' as const, detail: 'the token store cannot be read', scopes: [], missingScopes: [] }
       : await checkLogin(workspace, account, { credentials, credentialsProblem: problem, now, ...options });
-    accounts.push({ account, source: 'store', isDefault: defaultAccount !== undefined && sameAddress(account, defaultAccount), ...status });
+    const cache = await describeCache(env, account);
+    accounts.push({ account, source: 'store', isDefault: defaultAccount !== undefined && sameAddress(account, defaultAccount), ...status, ...(cache ? { cache } : {}) });
   }
   return {
     offline: options.offline ?? false,

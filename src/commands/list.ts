@@ -1,15 +1,22 @@
 /**
  * `gmailctl list`: the messages of a Gmail search, streamed page by page in the chosen
  * format, with a progress line on a terminal. The mailbox (src/mailbox.ts) does the
- * fetching; this module keeps the format, the progress and the writer loop.
+ * fetching, the message cache (src/cache/) answers what it already knows; this module keeps
+ * the format, the progress, the writer loop and when a --since-last cursor moves.
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { InterruptedError } from '../errors.js';
+import { environmentLogin } from '../auth/session.js';
+import type { ListCache } from '../cache/list-cache.js';
+import { describeCacheNotice } from '../cache/notices.js';
+import { cacheEnabled } from '../cache/paths.js';
+import { loadSettings, resolveConfigDir } from '../config.js';
+import { CacheError, InterruptedError, UsageError } from '../errors.js';
 import type { ListPage } from '../gmail/listing.js';
 import type { IO } from '../io.js';
+import type { Mailbox } from '../mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { parseAccount, parseLabel, parseMax } from './options.js';
+import { parseAccount, parseCursorName, parseLabel, parseMax } from './options.js';
 
 function defineList() {
   return new Command('list')
@@ -21,11 +28,14 @@ function defineList() {
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
+    .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
+    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
     .addHelpText(
       'after',
       `
 Examples:
   $ gmailctl list -q label:UNREAD
+  $ gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail
   $ gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20
   $ gmailctl list -q is:unread --format ids | wc -l
   $ gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'
@@ -64,12 +74,30 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
     includeSpamTrash: flags.includeSpamTrash ?? false,
     max: flags.max,
   };
-  const pages: AsyncIterable<ListPage> = format === 'ids' ? listMessageIds(mailbox, query) : listMessageSummaries(mailbox, query);
+  let cache: OpenCache | undefined;
+  let pages: AsyncIterable<ListPage>;
+  try {
+    cache = await openCache({ io, env, signal }, flags, format, mailbox);
+    if (cache?.messages) await cache.store.sync();
+    const only = flags.sinceLast && cache ? await cache.store.addedSince(flags.sinceLast) : undefined;
+    const deps = cache?.messages ? { ...mailbox, known: cache.store.known } : mailbox;
+    const listing = only ? { ...query, only } : query;
+    pages = format === 'ids' ? listMessageIds(deps, listing) : listMessageSummaries(deps, listing);
+  } catch (error) {
+    cache?.store.close();
+    await mailbox.close();
+    throw error;
+  }
 
   const writer = await createMessageWriter(format, io);
   try {
-    await writePages(io, pages, writer, { stop, progress: format !== 'ids', max: flags.max });
+    const outcome = await writePages(io, pages, writer, { stop, progress: format !== 'ids', max: flags.max });
+    // The cursor moves only past output that was complete and reached stdout.
+    if (flags.sinceLast && outcome === 'complete' && !cache?.store.advanceCursor()) {
+      io.warn(`--since-last ${flags.sinceLast}: the cursor could not be saved; the next run lists these messages again.`);
+    }
   } finally {
+    cache?.store.close();
     await mailbox.close();
   }
   if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
@@ -77,14 +105,14 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
 
 /**
  * Writes each page as it comes, with a progress line between pages. Whatever was written
- * stays valid (a JSON array is closed), even on error or Ctrl-C.
+ * stays valid (a JSON array is closed), even on error or Ctrl-C. Answers how it ended.
  */
 async function writePages(
   io: IO,
   pages: AsyncIterable<ListPage>,
   writer: MessageWriter,
   { stop, progress: showProgress, max }: { stop: AbortSignal; progress: boolean; max: number | undefined },
-): Promise<void> {
+): Promise<Outcome> {
   const progress = showProgress ? io.progress() : undefined;
   const started = Date.now();
   let written = 0;
@@ -112,4 +140,33 @@ async function writePages(
   if (leftOut > 0) {
     io.warn(`${leftOut} message${leftOut === 1 ? ' was' : 's were'} deleted while listing and left out.`);
   }
+  return stop.aborted ? 'stopped' : outcome;
+}
+
+interface OpenCache {
+  store: ListCache;
+  /** Whether cached messages are used (else the file serves the --since-last cursor only). */
+  messages: boolean;
+}
+
+/**
+ * The account's cache for this run: its messages (unless turned off, or the format needs
+ * ids only) and the --since-last cursors. A login from the environment (CI) uses no files.
+ */
+async function openCache({ io, env }: CommandContext, flags: ListFlags, format: OutputFormat, mailbox: Mailbox): Promise<OpenCache | undefined> {
+  if (environmentLogin(env) !== undefined) {
+    if (flags.sinceLast) throw new UsageError('--since-last keeps its cursor in the cache directory, which a login from the environment (GMAILCTL_REFRESH_TOKEN, GMAILCTL_ACCESS_TOKEN) does not use.');
+    return undefined;
+  }
+  const messages = format !== 'ids' && cacheEnabled(flags.cache, env, await loadSettings(resolveConfigDir(env)));
+  if (!messages && !flags.sinceLast) return undefined;
+  const { openListCache } = await import('../cache/list-cache.js');
+  const store = await openListCache({ env, account: mailbox.session.account, deps: mailbox, notify: (notice) => printNotice(io, describeCacheNotice(notice)) });
+  if (!store && flags.sinceLast) throw new CacheError(`--since-last ${flags.sinceLast} needs the cache file, which cannot be used (see the warning above).`);
+  return store && { store, messages };
+}
+
+function printNotice(io: IO, notice: { level: 'warn' | 'info'; text: string }): void {
+  if (notice.level === 'warn') io.warn(notice.text);
+  else io.info(notice.text);
 }

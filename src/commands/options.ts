@@ -30,6 +30,14 @@ export function parseTimeout(value: string): number {
   return n;
 }
 
+/** --since-last: a cursor name, as a script would write it. */
+export function parseCursorName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+    throw new InvalidArgumentError('Expected a name of letters, digits, ".", "_" or "-" (at most 64), like unread-notifier.');
+  }
+  return value;
+}
+
 /** --account / GMAILCTL_ACCOUNT: an email address, checked only for its shape. */
 export function parseAccount(value: string): string {
   const trimmed = value.trim();

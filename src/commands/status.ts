@@ -4,6 +4,7 @@ import type { StatusReport } from '../auth/status-report.js';
 import { googleSettings } from '../environment.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
+import { formatBytes } from './cache.js';
 import type { CommandContext, ContextSource } from './context.js';
 
 function defineStatus() {
@@ -83,6 +84,20 @@ function renderStatus(report: StatusReport, io: IO): string {
     if (account.missingScopes.length > 0) lines.push(warn(`granted scopes lack ${account.missingScopes.join(', ')}`));
     if (account.warning) lines.push(warn(account.warning));
     if (account.fix) lines.push(`  Run: ${account.fix}`);
+    if (account.cache) lines.push(`  ${c.dim(describeCacheLine(account.cache))}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeCacheLine(cache: NonNullable<StatusReport['accounts'][number]['cache']>): string {
+  const synced = cache.lastSync ? `synced ${ago(Date.parse(cache.lastSync))}` : 'never synced';
+  return `cache: ${cache.messages} messages, ${formatBytes(cache.bytes)}, ${synced}`;
+}
+
+function ago(then: number, now = Date.now()): string {
+  const minutes = Math.round((now - then) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} hours ago` : `${Math.round(hours / 24)} days ago`;
 }

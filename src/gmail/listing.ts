@@ -19,6 +19,11 @@ export interface ListQuery {
   includeSpamTrash: boolean;
   /** Stop after this many messages. */
   max?: number;
+  /**
+   * Only these ids (`--since-last`): the others are skipped without fetching anything for
+   * them, and listing stops once all of these have been seen.
+   */
+  only?: ReadonlySet<string>;
 }
 
 export interface ListPage {
@@ -40,6 +45,14 @@ export interface ListDeps {
   limit?: AdaptiveLimit;
   /** Sends GETs for these API paths as one batch request (absent: one call per message). */
   batch?: (paths: string[]) => Promise<PartReply[]>;
+  /** Messages already known (the local cache): only the others are fetched. */
+  known?: KnownMessages;
+}
+
+/** Metadata answers kept from earlier runs, asked before fetching and told what was fetched. */
+export interface KnownMessages {
+  lookup(ids: readonly string[]): Map<string, gmail_v1.Schema$Message>;
+  remember(messages: readonly gmail_v1.Schema$Message[]): void;
 }
 
 /** The largest page users.messages.list allows. */
@@ -56,7 +69,11 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
   let remaining = query.max ?? Number.POSITIVE_INFINITY;
   let estimate: number | undefined;
   const seen = new Set<string>();
-  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = fetchPage(undefined, remaining);
+  // Pages filtered down to `only` stay full-sized: --max counts what is kept, not what is listed.
+  const only = query.only;
+  const wanted = (count: number): number => (only ? Number.POSITIVE_INFINITY : count);
+  let unseen = only?.size ?? Number.POSITIVE_INFINITY;
+  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = unseen > 0 ? fetchPage(undefined, wanted(remaining)) : undefined;
 
   function fetchPage(token: string | undefined, wanted: number): Promise<gmail_v1.Schema$ListMessagesResponse> {
     const promise = deps.call('listing messages', async () => {
@@ -79,24 +96,32 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
 
   while (next && remaining > 0) {
     const data: gmail_v1.Schema$ListMessagesResponse = await next;
-    estimate ??= data.resultSizeEstimate ?? 0;
+    estimate ??= only ? only.size : (data.resultSizeEstimate ?? 0);
     pageToken = data.nextPageToken ?? undefined;
     const listed = data.messages ?? [];
+    // Gmail pages can overlap when mail arrives while we page; each message once.
+    const take = (): gmail_v1.Schema$Message[] => {
+      const fresh: gmail_v1.Schema$Message[] = [];
+      for (const m of listed) {
+        if (fresh.length === remaining) break;
+        if (!m.id || seen.has(m.id)) continue;
+        seen.add(m.id);
+        if (only && !only.has(m.id)) continue;
+        fresh.push(m);
+      }
+      unseen -= only ? fresh.length : 0;
+      return fresh;
+    };
+    // With `only`, whether to go on depends on this page: filter first (it takes microseconds).
+    let fresh = only ? take() : undefined;
     // Ask for the next page before anything else: it is all that stands between one round
     // trip and the next. (Should this page repeat messages, the few still missing are asked
     // for afterwards.)
-    const stillWanted = remaining - listed.length;
-    next = pageToken && stillWanted > 0 ? fetchPage(pageToken, stillWanted) : undefined;
-    // Gmail pages can overlap when mail arrives while we page; each message once.
-    const fresh: gmail_v1.Schema$Message[] = [];
-    for (const m of listed) {
-      if (fresh.length === remaining) break;
-      if (!m.id || seen.has(m.id)) continue;
-      seen.add(m.id);
-      fresh.push(m);
-    }
+    const stillWanted = remaining - (fresh?.length ?? listed.length);
+    next = pageToken && stillWanted > 0 && unseen > 0 ? fetchPage(pageToken, wanted(stillWanted)) : undefined;
+    fresh ??= take();
     remaining -= fresh.length;
-    if (!next && pageToken && remaining > 0) next = fetchPage(pageToken, remaining);
+    if (!next && pageToken && remaining > 0 && unseen > 0) next = fetchPage(pageToken, wanted(remaining));
     // Let the request for the next page reach the socket before the consumer writes this
     // page: it takes a few promise hops inside Google's client to get there.
     if (next) await new Promise((resolve) => setImmediate(resolve));
@@ -182,23 +207,25 @@ interface FetchState {
   batching: boolean;
 }
 
-/** A message's summary, or undefined when it no longer exists (deleted since the list). */
-type Fetched = MessageSummary | undefined;
+/** A message's metadata, or undefined when it no longer exists (deleted since the list). */
+type Fetched = gmail_v1.Schema$Message | undefined;
 
 async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, state: FetchState, page: IdPage): Promise<ListPage> {
   const ids = page.ids.map((ref) => ref.id as string);
-  const fetched = new Map<string, Fetched>();
-  let oneByOne = ids;
+  const known = deps.known?.lookup(ids) ?? new Map<string, gmail_v1.Schema$Message>();
+  const fetched = new Map<string, Fetched>(known);
+  const missing = ids.filter((id) => !known.has(id));
+  let oneByOne = missing;
   if (state.batching && deps.batch) {
     const batch = deps.batch;
     oneByOne = [];
     await Promise.all(
-      chunks(ids, MAX_BATCH_SIZE).map(async (chunk) => {
+      chunks(missing, MAX_BATCH_SIZE).map(async (chunk) => {
         const replies = await deps.call('reading message metadata', () => batch(chunk.map(metadataPath)));
         replies.forEach((reply, index) => {
           const id = chunk[index] as string;
           const outcome = partOutcome(reply, id);
-          if (outcome.kind === 'done') fetched.set(id, outcome.summary);
+          if (outcome.kind === 'done') fetched.set(id, outcome.message);
           else {
             if (outcome.rateLimited) {
               state.batching = false;
@@ -211,8 +238,9 @@ async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, state: Fetch
     );
   }
   await Promise.all(oneByOne.map(async (id) => fetched.set(id, await limit.run(() => fetchOne(deps, id)))));
-  const messages = ids.map((id) => fetched.get(id)).filter((s): s is MessageSummary => s !== undefined);
-  return { messages, resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
+  const messages = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
+  deps.known?.remember(messages.filter((m) => !known.has(m.id as string)));
+  return { messages: messages.map(toSummary), resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
 }
 
 /** One users.messages.get, with the client's retries and the session's refresh on 401. */
@@ -223,7 +251,7 @@ function fetchOne(deps: ListDeps, id: string): Promise<Fetched> {
         { userId: 'me', id, format: 'metadata', metadataHeaders: METADATA_HEADERS },
         { signal: deps.signal },
       );
-      return toSummary(wellFormed(response.data, `message ${id}`));
+      return wellFormed(response.data, `message ${id}`);
     } catch (error) {
       // Deleted between the list and the get: it no longer matches, leave it out.
       if (failureFacts(error).status === 404) return undefined;
@@ -232,7 +260,7 @@ function fetchOne(deps: ListDeps, id: string): Promise<Fetched> {
   });
 }
 
-type PartOutcome = { kind: 'done'; summary: Fetched } | { kind: 'again'; rateLimited: boolean };
+type PartOutcome = { kind: 'done'; message: Fetched } | { kind: 'again'; rateLimited: boolean };
 
 /**
  * What a batch part's answer means. Worth another try one by one (where retries, Retry-After
@@ -245,8 +273,8 @@ function partOutcome(reply: PartReply, id: string): PartOutcome {
   } catch {
     // left as text: a 200 is then malformed, an error keeps its text
   }
-  if (reply.status === 200) return { kind: 'done', summary: toSummary(wellFormed(data as object | string, `message ${id}`)) };
-  if (reply.status === 404) return { kind: 'done', summary: undefined };
+  if (reply.status === 200) return { kind: 'done', message: wellFormed(data as gmail_v1.Schema$Message | string, `message ${id}`) };
+  if (reply.status === 404) return { kind: 'done', message: undefined };
   const failure = { response: { status: reply.status, data, headers: reply.headers } };
   const kind = classifyFailure(failureFacts(failure));
   if (kind === 'rate-limited' || kind === 'server' || reply.status === 401) return { kind: 'again', rateLimited: kind === 'rate-limited' };

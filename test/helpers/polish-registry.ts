@@ -71,6 +71,11 @@ export interface RegistryOptions {
    * never for a package installed as a dependency or globally.
    */
   overrides?: Record<string, string>;
+  /**
+   * Files served as they are (URL path → file): a native addon's prebuilt binary, which its
+   * install script downloads from the host named in npm_config_<name>_binary_host.
+   */
+  files?: Record<string, string>;
 }
 
 export async function startLocalRegistry(lockfile: string, options: RegistryOptions = {}): Promise<LocalRegistry> {
@@ -96,6 +101,13 @@ export async function startLocalRegistry(lockfile: string, options: RegistryOpti
     void (async () => {
       const urlPath = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
       requests.push(`${request.method} ${urlPath}`);
+      const file = options.files?.[urlPath];
+      if (file) {
+        const body = await readFile(file);
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+        response.end(body);
+        return;
+      }
       const integrity = tarballs.get(urlPath);
       if (integrity) {
         try {

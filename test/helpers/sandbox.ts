@@ -51,7 +51,17 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-export async function createSandbox(emulator: Emulator, options: { store?: 'file' | 'keychain' } = {}): Promise<Sandbox> {
+export interface SandboxOptions {
+  store?: 'file' | 'keychain';
+  /**
+   * Use the message cache (in <dir>/cache). Off unless asked: most tests are about how
+   * `list` fetches, and a warm cache would answer their second run without a request.
+   * test/e2e/cache.test.ts covers the cache itself.
+   */
+  cache?: boolean;
+}
+
+export async function createSandbox(emulator: Emulator, options: SandboxOptions = {}): Promise<Sandbox> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gmailctl-test-'));
   const configDir = path.join(dir, 'config');
   const credentialsFile = path.join(dir, 'credentials.json');
@@ -65,6 +75,7 @@ export async function createSandbox(emulator: Emulator, options: { store?: 'file
     GMAILCTL_TOKEN_STORE: options.store ?? 'file',
     GMAILCTL_BROWSER: `${process.execPath} ${FOLLOW_REDIRECTS}`,
     NO_COLOR: '1',
+    ...(options.cache ? { GMAILCTL_CACHE_DIR: path.join(dir, 'cache') } : { GMAILCTL_NO_CACHE: '1' }),
   };
   const sandbox: Sandbox = {
     dir,

@@ -1,0 +1,84 @@
+/**
+ * The cache as `status`, `cache clear` and `logout` see it: how big each account's file is
+ * and when it was last synced, and deleting it. Nothing here creates a cache file.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resolveCacheDir } from '../cache-dir.js';
+import { accountOfCacheFile, cacheFile, cacheFileSet, removeCacheFile } from './paths.js';
+import type { CacheNotice } from './store.js';
+
+export interface CacheSummary {
+  file: string;
+  messages: number;
+  bytes: number;
+  cursors: number;
+  /** ISO 8601, when the cache was last brought up to date with Gmail. */
+  lastSync?: string;
+}
+
+/** The account's cache, or undefined when it has none (or it cannot be read: see `notify`). */
+export async function describeCache(env: NodeJS.ProcessEnv, account: string, notify: (notice: CacheNotice) => void = () => undefined): Promise<CacheSummary | undefined> {
+  const dir = resolveCacheDir(env);
+  const file = dir === undefined ? undefined : cacheFile(dir, account);
+  if (file === undefined || !existsSync(file)) return undefined;
+  const { openMessageCache } = await import('./store.js');
+  const store = await openMessageCache({ file, account, notify });
+  if (!store) return undefined;
+  try {
+    const stats = store.stats();
+    return {
+      file,
+      messages: stats.messages,
+      bytes: stats.bytes,
+      cursors: stats.cursors,
+      ...(stats.syncedAt ? { lastSync: new Date(stats.syncedAt).toISOString() } : {}),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    store.close();
+  }
+}
+
+export interface ClearedCache {
+  account: string;
+  file: string;
+  /** Bytes the file took (with its journal); 0 when there was none. */
+  bytes: number;
+}
+
+/** Deletes the cache files of these accounts (messages and --since-last cursors). */
+export function clearCaches(env: NodeJS.ProcessEnv, accounts: readonly string[]): ClearedCache[] {
+  const dir = resolveCacheDir(env);
+  return dir === undefined ? [] : accounts.map((account) => remove(account, cacheFile(dir, account)));
+}
+
+/** Deletes every account's cache file, logged in or not. */
+export function clearAllCaches(env: NodeJS.ProcessEnv): ClearedCache[] {
+  const dir = resolveCacheDir(env);
+  if (dir === undefined) return [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const account = accountOfCacheFile(name);
+    return account === undefined ? [] : [remove(account, path.join(dir, name))];
+  });
+}
+
+function remove(account: string, file: string): ClearedCache {
+  let bytes = 0;
+  for (const part of cacheFileSet(file)) {
+    try {
+      bytes += statSync(part).size;
+    } catch {
+      // absent
+    }
+  }
+  removeCacheFile(file);
+  return { account, file, bytes };
+}

@@ -1,0 +1,62 @@
+/**
+ * Where the message cache lives and whether it is used: one SQLite file per account in
+ * gmailctl's cache directory (src/cache-dir.ts).
+ */
+import { lstatSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Settings } from '../config.js';
+import { UsageError } from '../errors.js';
+
+/** Cache files are named after the account; the suffix tells them from anything else there. */
+export const CACHE_SUFFIX = '.cache.sqlite';
+
+export function cacheFile(cacheDir: string, account: string): string {
+  return path.join(cacheDir, `${encodeURIComponent(account.toLowerCase())}${CACHE_SUFFIX}`);
+}
+
+/** The account a cache file belongs to, or undefined for a file that is not a cache. */
+export function accountOfCacheFile(name: string): string | undefined {
+  if (!name.endsWith(CACHE_SUFFIX)) return undefined;
+  try {
+    return decodeURIComponent(name.slice(0, -CACHE_SUFFIX.length));
+  } catch {
+    return undefined;
+  }
+}
+
+/** SQLite's companions of a database file: its write-ahead log and shared-memory index. */
+export function cacheFileSet(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
+}
+
+/**
+ * `--no-cache` wins, then GMAILCTL_NO_CACHE (1/true turns the cache off, 0/false on), then
+ * `"cache": false` in config.json. On by default.
+ */
+export function cacheEnabled(flag: boolean | undefined, env: NodeJS.ProcessEnv, settings: Settings): boolean {
+  if (flag === false) return false;
+  const fromEnv = env.GMAILCTL_NO_CACHE;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const value = fromEnv.toLowerCase();
+    if (value === '1' || value === 'true' || value === 'yes') return false;
+    if (value === '0' || value === 'false' || value === 'no') return true;
+    throw new UsageError(`GMAILCTL_NO_CACHE must be 1 or 0, not "${fromEnv}".`);
+  }
+  return settings.cache !== false;
+}
+
+/** Deletes a cache file and SQLite's companions; true when there was one. */
+export function removeCacheFile(file: string): boolean {
+  let existed = false;
+  for (const part of cacheFileSet(file)) {
+    try {
+      lstatSync(part);
+      existed = true;
+      rmSync(part, { force: true });
+    } catch {
+      // absent
+    }
+  }
+  return existed;
+}
+
