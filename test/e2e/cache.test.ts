@@ -19,6 +19,9 @@ const TSV = ['-q', 'label:INBOX', '--format', 'tsv'];
 const IDS = ['-q', 'label:INBOX', '--format', 'ids'];
 const FORMATS = ['tsv', 'json', 'ndjson', 'table', 'ids'] as const;
 
+/** Each test runs the CLI a handful of times: generous on a machine shared with other work. */
+const RUNS_TIMEOUT = 240_000;
+
 let emulator: Emulator;
 let s: Sandbox;
 
@@ -60,13 +63,13 @@ beforeEach(async () => {
   const login = await s.login();
   expect(login.exitCode, login.stderr).toBe(0);
   emulator.clearRequests();
-});
+}, RUNS_TIMEOUT);
 afterEach(async () => {
   emulator.clearFaults();
   await s.cleanup();
 });
 
-describe('a repeated list', () => {
+describe('a repeated list', { timeout: RUNS_TIMEOUT }, () => {
   it.each(FORMATS)('prints byte for byte what an uncached run prints (--format %s), and the second run fetches no metadata', async (format) => {
     {
       const args = ['-q', 'label:INBOX', '--format', format];
@@ -161,7 +164,7 @@ describe('a repeated list', () => {
   });
 });
 
-describe('where and how it is stored', () => {
+describe('where and how it is stored', { timeout: RUNS_TIMEOUT }, () => {
   it('keeps one file per account, 0600 in a 0700 directory', async () => {
     await cached(QUERY);
     expect((await stat(cacheDir())).mode & 0o777).toBe(0o700);
@@ -215,7 +218,7 @@ describe('where and how it is stored', () => {
   });
 });
 
-describe('--since-last NAME', () => {
+describe('--since-last NAME', { timeout: RUNS_TIMEOUT }, () => {
   const newMail = async (count: number, labelIds?: string[]) => emulator.addMessages(count, labelIds ? { labelIds } : {}).map((m) => m.id);
   const ids = (text: string) => text.split('\n').filter(Boolean).map((line) => line.split('\t')[0]);
 
@@ -272,7 +275,7 @@ describe('--since-last NAME', () => {
   });
 });
 
-describe('faults', () => {
+describe('faults', { timeout: RUNS_TIMEOUT }, () => {
   it('two processes at once both print the right rows, and leave a cache that later runs trust', async () => {
     const reference = await uncached(QUERY);
     emulator.changeLabels(inboxIds(3), { add: ['STARRED'] });

@@ -214,6 +214,24 @@ describe('control API', () => {
     await post('settings', { autoApprove: true, latencyMs: 0 });
   });
 
+  it('changes the mailbox between runs: labels, new mail, deletions, expired history', async () => {
+    const history = async (start: string) => gmailGet(emulator, `history?startHistoryId=${start}`, token);
+    const { historyId: start } = (await (await gmailGet(emulator, 'profile', token)).json()) as { historyId: string };
+    const [first, second] = emulator.mailbox().map((m) => m.id);
+    expect((await post('mailbox/labels', { ids: [first], add: ['STARRED'], remove: ['UNREAD', 'INBOX'] })).status).toBe(200);
+    const added = (await (await post('mailbox/messages', { count: 2, labelIds: ['INBOX'] })).json()) as { ids: string[] };
+    expect(added.ids).toHaveLength(2);
+    expect(emulator.mailbox()[0]!.id).toBe(added.ids[1]);
+    expect((await post('mailbox/delete', { ids: [second] })).status).toBe(200);
+    const records = ((await (await history(start)).json()) as { history: Array<Record<string, unknown>> }).history;
+    expect(records.map((r) => Object.keys(r).find((k) => k !== 'id' && k !== 'messages'))).toContain('messagesDeleted');
+    expect((await post('mailbox/expire-history', {})).status).toBe(200);
+    expect((await history(start)).status).toBe(404);
+    expect((await post('mailbox/labels', { ids: 'x' })).status).toBe(400);
+    expect((await post('mailbox/messages', { count: 0 })).status).toBe(400);
+    expect((await post('mailbox/delete', { ids: ['no-such-id'] })).status).toBe(400);
+  });
+
   it('revokes all tokens and expires access tokens', async () => {
     const tokens = await login(emulator);
     await post('expire-access-tokens');
