@@ -121,9 +121,9 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function benchWithLogin(options: EmulatorOptions): Promise<Bench> {
+export async function benchWithLogin(options: EmulatorOptions, sandboxOptions: { cache?: boolean } = {}): Promise<Bench> {
   const emulator = await startEmulator(options);
-  const sandbox = await createSandbox(emulator, { store: 'file' });
+  const sandbox = await createSandbox(emulator, { store: 'file', ...sandboxOptions });
   try {
     const login = await sandbox.login();
     if (login.exitCode !== 0) throw new Error(`login failed (exit ${login.exitCode}): ${login.stderr.trim()}`);
@@ -173,6 +173,33 @@ async function calibrate(emulator: Emulator): Promise<{ offset: number; uncertai
   }
   emulator.clearRequests();
   return { offset: (low + high) / 2, uncertainty: (high - low) / 2 };
+}
+
+/**
+ * Empties the emulator's quota bucket for the bench's account with gets of our own, in
+ * bursts of 25, until one is refused: answers when (our clock) it was empty, and how many
+ * gets it took. Quota must be on.
+ */
+export async function drainQuotaBucket(bench: Bench): Promise<{ emptyAt: number; drained: number }> {
+  const ids = bench.emulator.mailbox().map((m) => m.id);
+  bench.emulator.clearRequests();
+  let drained = 0;
+  for (let burst = 0; burst < 100; burst++) {
+    const statuses = await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        const id = ids[(burst * 25 + i) % ids.length]!;
+        const response = await fetch(new URL(`gmail/v1/users/me/messages/${id}?format=minimal`, bench.emulator.url), {
+          headers: { authorization: `Bearer ${bench.accessToken}` },
+        });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    drained += statuses.filter((s) => s === 200).length;
+    const refused = bench.emulator.requests.find((r) => r.status === 429);
+    if (refused) return { emptyAt: bench.toOurClock(refused.at), drained };
+  }
+  throw new Error('could not drain the quota bucket');
 }
 
 export async function removeDir(dir: string): Promise<void> {

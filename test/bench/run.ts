@@ -9,13 +9,15 @@ import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { quotaCeiling, type QuotaOptions } from '../emulator/index.js';
+import { gmailMethodOf } from '../emulator/gmail.js';
+import { methodCost, quotaCeiling, type QuotaOptions, type RecordedRequest } from '../emulator/index.js';
 import {
   BARE_CLIENT,
   CLI,
   QUICKSTART,
   benchWithLogin,
   checkRun,
+  drainQuotaBucket,
   fmt,
   gmailctl,
   list,
@@ -45,11 +47,12 @@ function section(title: string): void {
   say(`== ${title}`);
 }
 
-async function figure(key: string, title: string, body: () => Promise<Figure>): Promise<void> {
+async function figure(key: string, title: string, body: () => Promise<Figure | Figure[]>, note?: string): Promise<void> {
   if (only && !only.includes(key)) return;
   section(title);
+  if (note) say(note);
   try {
-    figures.push(await body());
+    figures.push(...[await body()].flat());
   } catch (error) {
     problem(`${title}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     figures.push({ name: title, measured: 'failed', target: '', met: false });
@@ -234,31 +237,12 @@ async function metadataUnderQuota(): Promise<Figure[]> {
   try {
     // Warm the emulator's listing cache without quota.
     checkRun('warm-up list', await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ids']));
-    const ids = bench.emulator.mailbox().map((m) => m.id);
     for (const quota of regimes) {
       const label = `${quota.regime}${quota.timeScale ? ` ×${quota.timeScale}` : ''}`;
       const ceiling = quotaCeiling(quota.regime, quota.timeScale);
       bench.emulator.setQuota(quota);
-      bench.emulator.clearRequests();
       // Drain: gets in bursts of 25 until the bucket refuses one; it is empty at that 429.
-      let drained = 0;
-      let emptyAt: number | undefined;
-      for (let burst = 0; emptyAt === undefined && burst < 100; burst++) {
-        const statuses = await Promise.all(
-          Array.from({ length: 25 }, async (_, i) => {
-            const id = ids[(burst * 25 + i) % ids.length]!;
-            const response = await fetch(new URL(`gmail/v1/users/me/messages/${id}?format=minimal`, bench.emulator.url), {
-              headers: { authorization: `Bearer ${bench.accessToken}` },
-            });
-            await response.arrayBuffer();
-            return response.status;
-          }),
-        );
-        drained += statuses.filter((s) => s === 200).length;
-        const refused = bench.emulator.requests.find((r) => r.status === 429);
-        if (refused) emptyAt = bench.toOurClock(refused.at);
-      }
-      if (emptyAt === undefined) throw new Error(`${label}: could not drain the quota bucket`);
+      const { emptyAt, drained } = await drainQuotaBucket(bench);
       bench.emulator.clearRequests();
       const run = checkRun(`gmailctl list --format ndjson (${label})`, await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ndjson'], { keepStdout: false, timeoutMs: 120_000 }));
       if (run.lines !== messages) problem(`${label}: ndjson listing wrote ${run.lines} lines, not ${messages}`);
@@ -329,6 +313,66 @@ async function metadataWithoutQuota(): Promise<Figure> {
     say(`gmailctl list --format ndjson ms:                  ${list(cli, 0)}   (before and after the peer)`);
     say(`${fmt(median(peer), 0)} ÷ ${fmt(median(cli), 0)} = ${fmt(ratio, 1)}×`);
     return { name: 'metadata without quota', measured: `${fmt(ratio, 1)}× faster`, target: '≥ 20×', met: ratio >= 20 };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** The quota units these requests cost under the 2026 regime (refused ones cost nothing). */
+function unitsSpent(requests: readonly RecordedRequest[]): number {
+  return requests.reduce((sum, request) => {
+    const method = request.status === 429 ? undefined : gmailMethodOf(request.path);
+    return sum + (method ? methodCost('2026', method) : 0);
+  }, 0);
+}
+
+/**
+ * The message cache: `list --format ndjson` over 500 matches under the 2026 quota (time ×12,
+ * 30 ms latency), twice, the bucket drained before each run as for the quota figure; then 20
+ * label changes and 10 new messages, and a third (cached) run compared with an uncached one.
+ */
+async function repeatRuns(): Promise<Figure[]> {
+  const messages = 500;
+  const args = ['list', '--include-spam-trash', '--format', 'ndjson'];
+  const bench = await benchWithLogin({ messages, latencyMs: 30 }, { cache: true });
+  try {
+    const run = async (label: string, extra: string[] = []) => {
+      bench.emulator.setQuota({ regime: '2026', timeScale: 12 });
+      const { emptyAt } = await drainQuotaBucket(bench);
+      bench.emulator.clearRequests();
+      const result = checkRun(label, await gmailctl(bench.sandbox, [...args, ...extra], { timeoutMs: 180_000 }));
+      const requests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      const count = (pattern: RegExp) => requests.filter((r) => pattern.test(r.path) && r.status !== 429).length;
+      const units = unitsSpent(requests);
+      const ms = result.endedAt - emptyAt;
+      say(`${label}: ${fmt(ms, 0)} ms (bucket empty → exit), ${units} units: ${count(/\/messages$/)} lists, ${count(/\/messages\/[^/]+$/)} gets, ${count(/\/history$/)} history, ${count(/\/profile$/)} profile; ${result.lines} lines`);
+      return { result, units, ms };
+    };
+    const first = await run('first run (empty cache)');
+    const second = await run('second run (cached)   ');
+    if (first.result.lines !== messages || second.result.lines !== messages) problem(`repeat runs wrote ${first.result.lines} and ${second.result.lines} lines, not ${messages}`);
+    if (second.result.stdout !== first.result.stdout) problem('the cached run printed something else than the first run');
+
+    const inbox = bench.emulator.mailbox().slice(0, 200);
+    bench.emulator.changeLabels(inbox.slice(0, 10).map((m) => m.id), { add: ['STARRED'], remove: ['UNREAD'] });
+    bench.emulator.changeLabels(inbox.slice(100, 110).map((m) => m.id), { add: ['Label_1'], remove: ['INBOX'] });
+    bench.emulator.addMessages(10);
+    const third = await run('after 20 label changes and 10 new messages (cached)');
+    bench.emulator.setQuota(undefined);
+    const reference = checkRun('uncached reference run', await gmailctl(bench.sandbox, [...args, '--no-cache']));
+    const identical = third.result.stdout === reference.stdout && reference.lines === messages + 10;
+    say(`cached output ${identical ? 'equals' : 'DIFFERS FROM'} the uncached run's byte for byte (${third.result.stdout.length} bytes, ${reference.lines} lines)`);
+
+    const unitShare = second.units / first.units;
+    const timeShare = second.ms / first.ms;
+    say(`second ÷ first: units ${second.units} ÷ ${first.units} = ${fmt(unitShare * 100, 2)}%, time ${fmt(second.ms, 0)} ÷ ${fmt(first.ms, 0)} ms = ${fmt(timeShare * 100, 1)}%`);
+    return [
+      { name: 'repeat run: quota units', measured: `${fmt(unitShare * 100, 2)}% (${second.units} ÷ ${first.units})`, target: '≤ 5%', met: unitShare <= 0.05 },
+      { name: 'repeat run: time', measured: `${fmt(timeShare * 100, 1)}% (${fmt(second.ms, 0)} ÷ ${fmt(first.ms, 0)} ms)`, target: '≤ 10%', met: timeShare <= 0.1 },
+      { name: 'repeat run after changes: output', measured: identical ? 'identical' : 'DIFFERENT', target: '= uncached, byte for byte', met: identical },
+    ];
   } finally {
     await bench.close();
   }
@@ -416,18 +460,15 @@ async function main(): Promise<void> {
   await figure('cold', 'cold start: gmailctl --version ÷ node -e 0 (median of 15, interleaved)', coldStart);
   await figure('ttfr', 'first request: spawn → first Gmail request of list --format ids − node -e 0 (medians of 15, interleaved)', timeToFirstRequest);
   await figure('ids', 'ids listing: 10,000 ids, 20 ms latency, ÷ 20 pages × one measured round trip at that latency', idsListing);
-  if (!only || only.includes('quota')) {
-    section('metadata under quota: list --include-spam-trash --format ndjson, 1,000 messages, 30 ms latency, msg/s ÷ the regime ceiling');
-    say('(the bucket starts full; it is drained by our own gets just before each run, and the time counts from the moment it was empty)');
-    try {
-      figures.push(...(await metadataUnderQuota()));
-    } catch (error) {
-      problem(`metadata under quota: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      figures.push({ name: 'metadata under quota', measured: 'failed', target: '', met: false });
-    }
-  }
+  await figure(
+    'quota',
+    'metadata under quota: list --include-spam-trash --format ndjson, 1,000 messages, 30 ms latency, msg/s ÷ the regime ceiling',
+    metadataUnderQuota,
+    '(the bucket starts full; it is drained by our own gets just before each run, and the time counts from the moment it was empty)',
+  );
   await figure('peer', 'metadata without quota: Google quickstart way ÷ gmailctl, 1,000 messages, 30 ms latency', metadataWithoutQuota);
   await figure('memory', 'memory: peak RSS of list --format ids over 100,000 messages', memory);
+  await figure('cache', 'message cache: list --format ndjson, 500 matches, 2026 quota (time ×12), 30 ms latency, bucket drained before each run', repeatRuns);
   await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
 
   section('summary');
