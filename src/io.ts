@@ -7,7 +7,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { processEnvironment } from './environment.js';
 import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
-import { closedStdoutError, isClosedReader, stdoutClosedAtStart } from './stdout-state.js';
+import { closedStdoutError, isClosedReader, stdoutClosedAtStart, stdoutIsRegularFile } from './stdout-state.js';
 
 export interface IOOptions {
   stdin?: NodeJS.ReadableStream;
@@ -16,6 +16,8 @@ export interface IOOptions {
   env?: NodeJS.ProcessEnv;
   debug?: boolean;
   quiet?: boolean;
+  /** stdout is a regular file (`> out.tsv`); found out from fd 1 when stdout is not given. */
+  stdoutIsFile?: boolean;
 }
 
 export class IO {
@@ -25,6 +27,8 @@ export class IO {
   readonly env: NodeJS.ProcessEnv;
   readonly isStdoutTTY: boolean;
   readonly isStderrTTY: boolean;
+  /** `gmailctl list > out.tsv`: the data goes to a file, never to the screen. */
+  readonly isStdoutFile: boolean;
   /** Colour for things written to stdout / stderr (each stream decides on its own). */
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
@@ -45,6 +49,7 @@ export class IO {
     this.env = options.env ?? processEnvironment();
     this.isStdoutTTY = this.stdout.isTTY === true;
     this.isStderrTTY = this.stderr.isTTY === true;
+    this.isStdoutFile = options.stdoutIsFile ?? (options.stdout === undefined && !this.isStdoutTTY && stdoutIsRegularFile());
     this.out = new Chalk({ level: colorLevel(this.isStdoutTTY, this.env) });
     this.err = new Chalk({ level: colorLevel(this.isStderrTTY, this.env) });
     this.debugEnabled = options.debug ?? isTruthy(this.env.GMAILCTL_DEBUG);
@@ -115,12 +120,13 @@ export class IO {
   }
 
   /**
-   * A single progress line on stderr, only when both streams are a terminal: with stdout
-   * in a pipe (`| cat`, `| tee`) the data may still land on the same screen, and a line
-   * redrawn in place would mix into it.
+   * A single progress line on stderr, when stderr is a terminal and stdout is a terminal
+   * or a file: with stdout in a pipe (`| cat`, `| tee`) the data may still land on the same
+   * screen, and a line redrawn in place would mix into it; a file never reaches the screen.
    */
   progress(): ProgressLine {
-    return new ProgressLine(this.isStderrTTY && this.isStdoutTTY && !this.quiet ? this.stderr : undefined);
+    const rowsCannotInterleave = this.isStdoutTTY || this.isStdoutFile;
+    return new ProgressLine(this.isStderrTTY && rowsCannotInterleave && !this.quiet ? this.stderr : undefined);
   }
 }
 

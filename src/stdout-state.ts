@@ -2,7 +2,7 @@
  * Facts about stdout that a failed write cannot tell us on its own. Kept tiny: the entry
  * module (`--version`) uses it too.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * Whether the shell started us with stdout closed (`gmailctl list >&-`). Node then
@@ -20,6 +20,15 @@ export function stdoutClosedAtStart(): boolean {
     const O_RDWR = 0o2;
     const O_CLOEXEC = 0o2000000;
     return (value & O_ACCMODE) === O_RDWR && (value & O_CLOEXEC) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether fd 1 is a regular file (`> out.tsv`), not a pipe, socket or device. */
+export function stdoutIsRegularFile(): boolean {
+  try {
+    return fstatSync(1).isFile();
   } catch {
     return false;
   }

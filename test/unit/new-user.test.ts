@@ -62,3 +62,29 @@ describe('no usable home directory', () => {
     expect(resolveConfigDir({ HOME: '', GMAILCTL_CONFIG_DIR: '/x/y' })).toBe('/x/y');
   });
 });
+
+describe('the progress line', () => {
+  function streams(stderrTTY: boolean, stdoutTTY: boolean) {
+    const stdout = Object.assign(new PassThrough(), { isTTY: stdoutTTY });
+    const stderr = Object.assign(new PassThrough(), { isTTY: stderrTTY });
+    let err = '';
+    stderr.setEncoding('utf8');
+    stderr.on('data', (chunk: string) => (err += chunk));
+    return { stdout, stderr, err: () => err };
+  }
+  const cases = [
+    { what: 'stdout a file, stderr a terminal: shown (long runs into a file)', stderrTTY: true, stdoutTTY: false, stdoutIsFile: true, shown: true },
+    { what: 'stdout a pipe, stderr a terminal: not shown (rows would be glued to it)', stderrTTY: true, stdoutTTY: false, stdoutIsFile: false, shown: false },
+    { what: 'both terminals: shown', stderrTTY: true, stdoutTTY: true, stdoutIsFile: false, shown: true },
+    { what: 'stderr not a terminal: never', stderrTTY: false, stdoutTTY: false, stdoutIsFile: true, shown: false },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const s = streams(c.stderrTTY, c.stdoutTTY);
+      const io = new IO({ stdout: s.stdout, stderr: s.stderr, env: {}, stdoutIsFile: c.stdoutIsFile });
+      io.progress().update('10 of ~20 messages');
+      await settle();
+      expect(s.err().includes('10 of ~20 messages')).toBe(c.shown);
+    });
+  }
+});
