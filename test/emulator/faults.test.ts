@@ -150,7 +150,9 @@ describe('quota', () => {
   });
 
   it('charges per method: profile and labels cost 1', async () => {
-    emulator.setQuota({ regime: '2026', burstUnits: 25 });
+    // Refill slowed a thousandfold (a unit per 10 s): at the real rate (100 units/s) a machine
+    // that takes 10 ms per request refills the unit that profile costs, and the test raced.
+    emulator.setQuota({ regime: '2026', burstUnits: 25, timeScale: 0.001 });
     const statuses = (await burst('messages', 5)).map((r) => r.status);
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
     expect((await gmailGet(emulator, 'messages', token)).status).toBe(429);
