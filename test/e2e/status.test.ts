@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusReport } from '../../src/auth/status-report.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -14,26 +15,8 @@ const READONLY = 'https://www.googleapis.com/auth/gmail.readonly';
 const EMAIL_ONLY = 'https://www.googleapis.com/auth/userinfo.email';
 const DAY = 86_400_000;
 
-interface StatusJson {
-  configDir: string;
-  tokenStore: { kind: string; location: string; reachable: boolean; problem?: string };
-  credentials: { file: string; kind?: string; problem?: string };
-  neededScopes: string[];
-  defaultAccount?: string;
-  accounts: Array<{
-    account: string;
-    isDefault: boolean;
-    ok: boolean;
-    state: string;
-    detail: string;
-    scopes: string[];
-    missingScopes: string[];
-    loginAgeDays?: number;
-    loginExpiresAt?: string;
-    warning?: string;
-    fix?: string;
-  }>;
-}
+/** What `status --json` prints: the use case's report, as the source declares it. */
+type StatusJson = StatusReport;
 
 let emulator: Emulator;
 const sandboxes: Sandbox[] = [];
