@@ -1,22 +1,11 @@
 /** `gmailctl cache clear`: delete an account's message cache (or every one). */
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command } from '@commander-js/extra-typings';
 import { chooseAccount, loadSettings, resolveConfigDir } from '../config.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { parseAccount } from './options.js';
+import { accountOrAllCommand } from './define.js';
 
 function defineCacheClear() {
-  return new Command('clear')
-    .description('delete the cached messages and --since-last cursors of an account')
-    .option('--account <email>', 'account whose cache to delete (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
-    .addOption(new Option('--all', 'delete the cache of every account').conflicts('account'))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl cache clear
-  $ gmailctl cache clear --account work@example.com
-  $ gmailctl cache clear --all`,
-    );
+  return accountOrAllCommand('gmailctl cache clear', 'delete the cached messages and --since-last cursors of an account', { account: 'account whose cache to delete (default: $GMAILCTL_ACCOUNT or the default account)', all: 'delete the cache of every account' });
 }
 
 export type CacheClearFlags = ReturnType<ReturnType<typeof defineCacheClear>['opts']>;

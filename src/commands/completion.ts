@@ -7,22 +7,18 @@
 import { Argument, Command, type CommandUnknownOpts, type Option } from '@commander-js/extra-typings';
 import { loadSettings, resolveConfigDir } from '../config.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
 export function completionCommand(context: ContextSource) {
-  return new Command('completion')
-    .description('print a shell completion script (commands, flags, formats, stored accounts)')
+  return newCommand('completion', 'print a shell completion script (commands, flags, formats, stored accounts)', [
+    'gmailctl completion bash > ~/.local/share/bash-completion/completions/gmailctl',
+    'source <(gmailctl completion zsh)          # in ~/.zshrc',
+    'gmailctl completion fish > ~/.config/fish/completions/gmailctl.fish',
+  ])
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl completion bash > ~/.local/share/bash-completion/completions/gmailctl
-  $ source <(gmailctl completion zsh)          # in ~/.zshrc
-  $ gmailctl completion fish > ~/.config/fish/completions/gmailctl.fish`,
-    )
     .action((shell, _flags, command) => runCompletion(context(), shell, command.parent ?? command));
 }
 

@@ -4,7 +4,7 @@
  * fetching, the message cache (src/cache/) answers what it already knows; this module keeps
  * the format, the progress, the writer loop and when a --since-last cursor moves.
  */
-import { Command, Option } from '@commander-js/extra-typings';
+import { Option } from '@commander-js/extra-typings';
 import { environmentLogin } from '../auth/session.js';
 import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
@@ -16,11 +16,19 @@ import type { IO } from '../io.js';
 import type { Mailbox } from '../mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 import { parseAccount, parseCursorName, parseLabel, parseMax } from './options.js';
 
 function defineList() {
-  return new Command('list')
-    .description('list the messages that match a Gmail search')
+  return newCommand('list', 'list the messages that match a Gmail search', [
+    'gmailctl list -q label:UNREAD',
+    'gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail',
+    `gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20`,
+    'gmailctl list -q is:unread --format ids | wc -l',
+    `gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'`,
+    `gmailctl list --label Receipts               # a label's name works too`,
+    `gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
+  ])
     .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
     .option('--label <label>', 'only messages with this label, by id or name (repeatable)', collectLabel, [] as string[])
     .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
@@ -29,19 +37,7 @@ function defineList() {
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
-    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl list -q label:UNREAD
-  $ gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail
-  $ gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20
-  $ gmailctl list -q is:unread --format ids | wc -l
-  $ gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'
-  $ gmailctl list --label Receipts               # a label's name works too
-  $ gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
-    );
+    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)");
 }
 
 export type ListFlags = ReturnType<ReturnType<typeof defineList>['opts']>;

@@ -1,28 +1,23 @@
 /** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
-import { Command } from '@commander-js/extra-typings';
 import { googleSettings } from '../environment.js';
 import type { IO } from '../io.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 import { parseAccount, parsePort, parseTimeout } from './options.js';
 
 function defineLogin() {
-  return new Command('login')
-    .description('log in to a Google account in the browser and store the login in the keychain')
+  return newCommand('login', 'log in to a Google account in the browser and store the login in the keychain', [
+    'gmailctl login',
+    'gmailctl login --account you@example.com',
+    'gmailctl login --no-browser --port 8765      # over SSH: ssh -L 8765:127.0.0.1:8765 host',
+    'gmailctl login --insecure-storage            # headless box without a Secret Service',
+  ])
     .option('--credentials <file>', 'OAuth client JSON file (default: $GMAILCTL_CREDENTIALS or <config dir>/credentials.json)')
     .option('--account <email>', 'suggest this account on the consent page (login_hint)', parseAccount)
     .option('--no-browser', 'do not open a browser; paste the redirected URL on stdin instead')
     .option('--port <n>', 'port of the local redirect listener (default: any free port)', parsePort, 0)
     .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
-    .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl login
-  $ gmailctl login --account you@example.com
-  $ gmailctl login --no-browser --port 8765      # over SSH: ssh -L 8765:127.0.0.1:8765 host
-  $ gmailctl login --insecure-storage            # headless box without a Secret Service`,
-    );
+    .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain');
 }
 
 export type LoginFlags = ReturnType<ReturnType<typeof defineLogin>['opts']>;

@@ -1,23 +1,11 @@
 /** `gmailctl logout`: revoke the login at Google, then forget it here. */
-import { Command, Option } from '@commander-js/extra-typings';
 import { chooseAccount } from '../config.js';
 import { AuthRequiredError, UsageError } from '../errors.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { parseAccount } from './options.js';
+import { accountOrAllCommand } from './define.js';
 
 function defineLogout() {
-  return new Command('logout')
-    .description('revoke the stored login at Google and delete it')
-    .option('--account <email>', 'account to log out of (default: the default account)', parseAccount)
-    .addOption(new Option('--all', 'log out of every stored account').conflicts('account'))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl logout
-  $ gmailctl logout --account work@example.com
-  $ gmailctl logout --all`,
-    );
+  return accountOrAllCommand('gmailctl logout', 'revoke the stored login at Google and delete it', { account: 'account to log out of (default: the default account)', all: 'log out of every stored account' });
 }
 
 export type LogoutFlags = ReturnType<ReturnType<typeof defineLogout>['opts']>;

@@ -4,36 +4,32 @@
  * (src/mailbox.ts) fetches; the MIME parser and the HTML converter load only when a
  * message needs them.
  */
-import { Command, Option } from '@commander-js/extra-typings';
+import { Option } from '@commander-js/extra-typings';
 import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../errors.js';
 import type { GmailAttachmentRef } from '../gmail/messages.js';
 import type { IO } from '../io.js';
 import type { Outcome } from '../output/index.js';
 import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
 function defineShow() {
-  return new Command('show')
-    .description('print messages by id: the text a person reads, the raw message (mbox for several), or JSON')
+  return newCommand('show', 'print messages by id: the text a person reads, the raw message (mbox for several), or JSON', [
+    'gmailctl show 18c1f0e2a5b3d4e6',
+    `gmailctl list -q 'from:boss@example.com newer_than:1d' --format ids | gmailctl show -`,
+    'gmailctl show 18c1f0e2a5b3d4e6 --format raw > message.eml',
+    `gmailctl list -q 'label:receipts' --format ids | gmailctl show - --format mbox > receipts.mbox`,
+    `gmailctl show 18c1f0e2a5b3d4e6 --json | jq -r '.[0].attachments[].filename'`,
+    'gmailctl show 18c1f0e2a5b3d4e6 --save-attachments ~/Downloads/mail',
+  ])
     .argument('[ids...]', 'message ids, as `list --format ids` prints them; - reads them from stdin, one a line')
     .option('--stdin', 'read message ids from stdin, one a line (same as -)')
     .addOption(new Option('--format <format>', 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson').choices(SHOW_FORMATS))
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--save-attachments <dir>', 'also write each attachment into this directory (mode 0600, safe names)')
     .option('--force', 'with --save-attachments: replace files that exist')
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl show 18c1f0e2a5b3d4e6
-  $ gmailctl list -q 'from:boss@example.com newer_than:1d' --format ids | gmailctl show -
-  $ gmailctl show 18c1f0e2a5b3d4e6 --format raw > message.eml
-  $ gmailctl list -q 'label:receipts' --format ids | gmailctl show - --format mbox > receipts.mbox
-  $ gmailctl show 18c1f0e2a5b3d4e6 --json | jq -r '.[0].attachments[].filename'
-  $ gmailctl show 18c1f0e2a5b3d4e6 --save-attachments ~/Downloads/mail`,
-    );
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
 export type ShowFlags = ReturnType<ReturnType<typeof defineShow>['opts']>;

@@ -1,26 +1,21 @@
 /** `gmailctl status`: the stored logins, the default one, and whether Google still accepts each. */
-import { Command } from '@commander-js/extra-typings';
 import type { StatusReport } from '../auth/status-report.js';
 import { googleSettings } from '../environment.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
 import { formatBytes } from './cache.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 
 function defineStatus() {
-  return new Command('status')
-    .description('show the stored accounts, the default one, and whether Google still accepts each login')
+  return newCommand('status', 'show the stored accounts, the default one, and whether Google still accepts each login', [
+    'gmailctl status',
+    `gmailctl status --json | jq -r '.accounts[] | select(.ok) | .account'`,
+    'gmailctl status >/dev/null || gmailctl login',
+    'gmailctl status --offline                    # no network: what is stored, not checked',
+  ])
     .option('--json', 'print the status as JSON on stdout')
-    .option('--offline', 'do not ask Google (getProfile, 1 quota unit per login): report the stored facts only')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl status
-  $ gmailctl status --json | jq -r '.accounts[] | select(.ok) | .account'
-  $ gmailctl status >/dev/null || gmailctl login
-  $ gmailctl status --offline                    # no network: what is stored, not checked`,
-    );
+    .option('--offline', 'do not ask Google (getProfile, 1 quota unit per login): report the stored facts only');
 }
 
 export type StatusFlags = ReturnType<ReturnType<typeof defineStatus>['opts']>;

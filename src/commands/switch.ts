@@ -1,20 +1,14 @@
 /** `gmailctl switch [ACCOUNT]`: make another stored login the default, as `gh auth switch` does. */
-import { Command } from '@commander-js/extra-typings';
 import { AuthRequiredError, UsageError } from '../errors.js';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
 function defineSwitch() {
-  return new Command('switch')
-    .description('make another stored login the default account')
-    .argument('[account]', 'the address to use by default (with two logins: the other one)', parseAccount)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl switch work@example.com
-  $ gmailctl switch                      # with two logins: the other one`,
-    );
+  return newCommand('switch', 'make another stored login the default account', [
+    'gmailctl switch work@example.com',
+    'gmailctl switch                      # with two logins: the other one',
+  ]).argument('[account]', 'the address to use by default (with two logins: the other one)', parseAccount);
 }
 
 export function switchCommand(context: ContextSource) {

@@ -1,20 +1,13 @@
 /** `gmailctl token`: a valid access token on stdout, for curl and other tools. */
-import { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
 function defineToken() {
-  return new Command('token')
-    .description('print a valid access token (refreshed if needed)')
-    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ gmailctl token --account work@example.com
-  $ curl -sH "Authorization: Bearer $(gmailctl token)" \\
-      https://gmail.googleapis.com/gmail/v1/users/me/labels`,
-    );
+  return newCommand('token', 'print a valid access token (refreshed if needed)', [
+    'gmailctl token --account work@example.com',
+    `curl -sH "Authorization: Bearer $(gmailctl token)" \\\n      https://gmail.googleapis.com/gmail/v1/users/me/labels`,
+  ]).option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
 export type TokenFlags = ReturnType<ReturnType<typeof defineToken>['opts']>;
