@@ -240,16 +240,9 @@ describe('GMAILCTL_ACCESS_TOKEN alone', () => {
     await expectNothingWritten();
   });
 
-  // BUG: `gmailctl token` with GMAILCTL_ACCESS_TOKEN passes the variable through unchecked.
-  // After Google stops accepting that token (emulator.expireAccessTokens(), the same access
-  // token as above), `GMAILCTL_ACCESS_TOKEN=<dead> gmailctl token` exits 0 and prints the
-  // dead token, where `list` with the same environment exits 4. The README promises that
-  // token "prints a valid access token"; a script doing `curl -H "Authorization: Bearer
-  // $(gmailctl token)"` gets a 401 from Google instead of gmailctl's exit 4 and hint.
-  // Where: src/auth/session.ts — environmentLogin() stores the access token with no
-  // expiry_date, so sessionFor().accessToken() → OAuth2Client.getAccessToken() returns it
-  // without asking Google. A fix would check it once (e.g. a users/me/profile call through
-  // session.call) before printing it when it came from GMAILCTL_ACCESS_TOKEN.
+  // An access token from GMAILCTL_ACCESS_TOKEN has no known expiry: `token` asks Gmail once
+  // before printing it, so `curl -H "Authorization: Bearer $(gmailctl token)"` gets exit 4
+  // and the hint, as `list` does, instead of a 401 from Google.
   it('once Google stops accepting it: token exits 4 too, printing nothing', async () => {
     emulator.expireAccessTokens();
     const result = await run(['token'], { GMAILCTL_ACCESS_TOKEN: accessToken });

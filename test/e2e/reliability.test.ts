@@ -207,17 +207,8 @@ describe('token endpoint faults during a refresh (not a login)', () => {
     { name: 'invalid_client', fault: json(401, '{"error":"invalid_client","error_description":"The OAuth client was not found."}'), exit: 1, message: /OAuth client/ },
     { name: 'a persistent 503', fault: { type: 'status', status: 503 }, exit: 1, message: /503/ },
     { name: 'persistent connection resets', fault: { type: 'reset' }, exit: 1, message: /reach Google|ECONNRESET|socket/i },
-    // These two were once reported as a network failure; Google was reached, its answer was unusable.
-    // malformed JSON → "error: Could not reach Google while refreshing the access token: Cannot
-    // create property 'refresh_token' on string '{"access_token": "[REDACTED]'." + "Check your
-    // network connection"; a 200 without access_token → "Could not reach Google …: Could not
-    // refresh access token.." + the same hint. Google was reached; its answer was unusable.
-    // Expected: say that the token endpoint's answer could not be used (no internal TypeError
-    // text, no network hint). Likely place: toGmailctlError (src/google-error.ts) maps every
-    // error without a response to "Could not reach Google"; google-auth-library throws plain
-    // errors here (a TypeError on a string body; "Could not refresh access token." when the
-    // body has no access_token), so Session.call/accessToken (src/auth/session.ts) should
-    // catch those from the refresh and say what happened.
+    // Google was reached, but its answer could not be used: the message says so, with no
+    // internal TypeError text and no network hint.
     { name: 'malformed JSON', fault: json(200, '{"access_token": "ya29.trunc'), exit: 1, message: /token endpoint|answer|response/i, not: notANetworkProblem, unusable: true },
     { name: 'a body without access_token', fault: json(200, '{"expires_in":3599,"token_type":"Bearer"}'), exit: 1, message: /access token/i, not: notANetworkProblem, unusable: true },
   ];

@@ -309,10 +309,8 @@ describe('colour, --quiet and the shape of errors (in pipes)', () => {
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(2);
   });
 
-  // BUG: `gmailctl --quiet login` still prints "Logged in as <address>" on stderr. It is an
-  // informational line like logout's "Logged out of <address>" (which --quiet drops), but
-  // src/commands/login.ts writes it with io.stderr.write instead of io.info. The consent URL
-  // and the paste instructions must stay (they are the way forward), the confirmation need not.
+  // "Logged in as <address>" is information, like logout's "Logged out of <address>": --quiet
+  // drops it. The consent URL and the paste instructions stay (they are the way forward).
   it('--quiet login prints nothing after success (no "Logged in as …")', async () => {
     const s = await createSandbox(emulator);
     try {
