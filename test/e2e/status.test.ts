@@ -32,8 +32,9 @@ afterEach(async () => {
   await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
+/** File-store sandboxes run the program in-process; the keychain's need a process (its D-Bus address is the process's). */
 async function sandbox(store: 'file' | 'keychain' = 'file'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { store });
+  const s = await createSandbox(emulator, { store, runner: store === 'file' ? 'in-process' : 'process' });
   sandboxes.push(s);
   return s;
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import type { Emulator } from '../emulator/index.js';
+import { fakeTerminal, settle } from '../unit/fake-io.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'bin', 'gmailctl.js');
@@ -59,6 +60,12 @@ export interface SandboxOptions {
    * test/e2e/cache.test.ts covers the cache itself.
    */
   cache?: boolean;
+  /**
+   * How `run` runs the CLI: 'process' (default) spawns the built binary; 'in-process' calls
+   * the program's main() with in-memory streams (see runInProcess), for tests whose
+   * assertions need no process: no signal, pipe, TTY, keychain, package or start-up.
+   */
+  runner?: 'process' | 'in-process';
 }
 
 export async function createSandbox(emulator: Emulator, options: SandboxOptions = {}): Promise<Sandbox> {
@@ -83,7 +90,8 @@ export async function createSandbox(emulator: Emulator, options: SandboxOptions 
     credentialsFile,
     env,
     run(args, runOptions = {}) {
-      return runCli(args, { ...runOptions, env: { ...env, ...runOptions.env } });
+      const run = options.runner === 'in-process' ? runInProcess : runCli;
+      return run(args, { ...runOptions, env: { ...env, ...runOptions.env } });
     },
     login(args = [], runOptions = {}) {
       return sandbox.run(['login', '--timeout', '20', ...args], runOptions);
@@ -108,4 +116,25 @@ export async function runCli(args: string[], options: RunOptions & { env: Record
     stripFinalNewline: false,
   });
   return { exitCode: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/**
+ * Runs the CLI's main() (src/program.ts) in this process, with in-memory streams that are
+ * not terminals and stdin holding `input` (or nothing): the same flag parsing, command and
+ * exit-code mapping as the binary, in milliseconds instead of a Node start-up. The
+ * environment is exactly the given one (the program reads no other).
+ */
+export async function runInProcess(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult> {
+  if (options.stdin !== undefined && options.stdin !== 'ignore') throw new Error(`in-process runs have no stdin ${String(options.stdin)}; spawn the binary`);
+  if (options.input !== undefined && typeof options.input !== 'string') throw new Error('in-process runs take a string input');
+  const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const [{ main }, { observeRequests }] = await Promise.all([import('../../src/program.js'), import('../../src/timed-fetch.js')]);
+  const terminal = fakeTerminal({ env, ...(options.input !== undefined ? { stdin: options.input } : {}) });
+  try {
+    const exitCode = await main(args, terminal.io);
+    await settle();
+    return { exitCode, signal: undefined, stdout: terminal.out(), stderr: terminal.err() };
+  } finally {
+    observeRequests(undefined); // --debug's observer is process-wide: the next run starts without it
+  }
 }

@@ -2,7 +2,7 @@
  * An IO over in-memory streams, so the writers can be watched without a terminal.
  * `tty` and `columns` are set on the stream objects, as Node sets them on a real TTY.
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { IO } from '../../src/io.js';
 
 export interface FakeTerminal {
@@ -18,6 +18,8 @@ export interface FakeTerminalOptions {
   columns?: number;
   env?: NodeJS.ProcessEnv;
   quiet?: boolean;
+  /** What stdin holds (default: nothing, and it is at its end at once). */
+  stdin?: string;
 }
 
 export function fakeTerminal(options: FakeTerminalOptions = {}): FakeTerminal {
@@ -41,7 +43,8 @@ export function fakeTerminal(options: FakeTerminalOptions = {}): FakeTerminal {
   stderr.on('data', (chunk: string) => {
     err += chunk;
   });
-  const io = new IO({ stdout, stderr, env: options.env ?? {}, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}) });
+  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
+  const io = new IO({ stdin, stdout, stderr, env: options.env ?? {}, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}) });
   return { io, out: () => out, err: () => err };
 }
 
