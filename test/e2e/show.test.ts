@@ -12,7 +12,7 @@ import { HARD_CASES, hardCase, LARGE_BODY_END, SHIFT_JIS_TEXT, type HardCaseName
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import type { MimeLeaf, MimeNode } from '../emulator/mime.js';
 import { gmailGet } from '../emulator/test-helpers.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, runInProcess, type Sandbox } from '../helpers/sandbox.js';
 import type { ShownMessage } from '../../src/output/shown-message.js';
 
 let emulator: Emulator;
@@ -26,7 +26,7 @@ const idOf = (name: HardCaseName): string => emulator.mailbox().find((m) => m.ha
 
 beforeAll(async () => {
   emulator = await startEmulator({ accounts: ['ada@example.com'], messages: 60, seed: 11 });
-  s = await createSandbox(emulator);
+  s = await createSandbox(emulator, { runner: 'in-process' });
   const login = await s.login();
   expect(login.exitCode, login.stderr).toBe(0);
   token = (await s.run(['token'])).stdout.trim();
@@ -46,17 +46,10 @@ async function rawFromApi(id: string): Promise<Buffer> {
   return Buffer.from(((await response.json()) as { raw: string }).raw, 'base64url');
 }
 
-/** Runs the CLI and keeps stdout as bytes (raw output must be compared byte for byte). */
+/** Runs the program in-process and keeps stdout as bytes (raw output must be compared byte for byte). */
 async function runBytes(args: string[], input?: string): Promise<{ exitCode: number | undefined; stdout: Buffer; stderr: string }> {
-  const result = await execa(process.execPath, [path.join(import.meta.dirname, '../../bin/gmailctl.js'), ...args], {
-    env: s.env,
-    extendEnv: false,
-    reject: false,
-    encoding: 'buffer',
-    ...(input === undefined ? { stdin: 'ignore' } : { input }),
-    stripFinalNewline: false,
-  });
-  return { exitCode: result.exitCode, stdout: Buffer.from(result.stdout), stderr: Buffer.from(result.stderr).toString() };
+  const result = await runInProcess(args, { env: s.env, ...(input === undefined ? {} : { input }) });
+  return { exitCode: result.exitCode, stdout: result.stdoutBytes, stderr: result.stderr };
 }
 
 /** Reads an mbox with Python's mailbox module: each message's envelope line, subject, and text parts. */

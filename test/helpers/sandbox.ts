@@ -122,9 +122,10 @@ export async function runCli(args: string[], options: RunOptions & { env: Record
  * Runs the CLI's main() (src/program.ts) in this process, with in-memory streams that are
  * not terminals and stdin holding `input` (or nothing): the same flag parsing, command and
  * exit-code mapping as the binary, in milliseconds instead of a Node start-up. The
- * environment is exactly the given one (the program reads no other).
+ * environment is exactly the given one (the program reads no other). stdout is also kept as
+ * bytes, for output that need not be UTF-8.
  */
-export async function runInProcess(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult> {
+export async function runInProcess(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult & { stdoutBytes: Buffer }> {
   if (options.stdin !== undefined && options.stdin !== 'ignore') throw new Error(`in-process runs have no stdin ${String(options.stdin)}; spawn the binary`);
   if (options.input !== undefined && typeof options.input !== 'string') throw new Error('in-process runs take a string input');
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
@@ -133,7 +134,7 @@ export async function runInProcess(args: string[], options: RunOptions & { env: 
   try {
     const exitCode = await main(args, terminal.io);
     await settle();
-    return { exitCode, signal: undefined, stdout: terminal.out(), stderr: terminal.err() };
+    return { exitCode, signal: undefined, stdout: terminal.out(), stdoutBytes: terminal.outBytes(), stderr: terminal.err() };
   } finally {
     observeRequests(undefined); // --debug's observer is process-wide: the next run starts without it
   }

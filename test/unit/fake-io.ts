@@ -9,6 +9,8 @@ export interface FakeTerminal {
   io: IO;
   /** Everything written to stdout so far. */
   out(): string;
+  /** The same, byte for byte (raw messages need not be UTF-8). */
+  outBytes(): Buffer;
   /** Everything written to stderr so far. */
   err(): string;
 }
@@ -33,19 +35,13 @@ export function fakeTerminal(options: FakeTerminalOptions = {}): FakeTerminal {
     stdout.columns = options.columns;
     stderr.columns = options.columns;
   }
-  let out = '';
-  let err = '';
-  stdout.setEncoding('utf8');
-  stderr.setEncoding('utf8');
-  stdout.on('data', (chunk: string) => {
-    out += chunk;
-  });
-  stderr.on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
   const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
   const io = new IO({ stdin, stdout, stderr, env: options.env ?? {}, ...(options.quiet !== undefined ? { quiet: options.quiet } : {}) });
-  return { io, out: () => out, err: () => err };
+  return { io, out: () => Buffer.concat(out).toString('utf8'), outBytes: () => Buffer.concat(out), err: () => Buffer.concat(err).toString('utf8') };
 }
 
 /** Lets PassThrough deliver what was written (its 'data' events run on the next ticks). */
