@@ -1,5 +1,6 @@
 /**
- * The local message cache and `--since-last`, end to end: the built CLI against the
+ * The local message cache and `--since-last`, end to end: the program (in-process, with
+ * fake streams; built CLI processes where processes matter: two at once, SIGINT, kill -9) against the
  * emulator, whose mailbox the tests change between runs (labels, new and deleted mail,
  * expired history) the way a mail client and Gmail would.
  */
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { faults, startEmulator, type Emulator } from '../emulator/index.js';
 import { startCli } from '../helpers/background.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, runCli, type Sandbox } from '../helpers/sandbox.js';
 
 const ACCOUNT = 'ada@example.com';
 const LIST_PATH = '/gmail/v1/users/me/messages';
@@ -44,6 +45,11 @@ async function cached(args: string[], env: Record<string, string | undefined> = 
   return s.run(['list', ...args], { env: { COLUMNS: '120', ...env } });
 }
 
+/** The same as a process of its own, for what only processes show (two at once share nothing but the file). */
+async function cachedProcess(args: string[]) {
+  return runCli(['list', ...args], { env: { ...s.env, COLUMNS: '120' } });
+}
+
 function inboxIds(count: number): string[] {
   return emulator
     .mailbox(ACCOUNT)
@@ -59,7 +65,7 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(async () => {
-  s = await createSandbox(emulator, { cache: true });
+  s = await createSandbox(emulator, { cache: true, runner: 'in-process' });
   const login = await s.login();
   expect(login.exitCode, login.stderr).toBe(0);
   emulator.clearRequests();
@@ -290,13 +296,13 @@ describe('faults', { timeout: RUNS_TIMEOUT }, () => {
   it('two processes at once both print the right rows, and leave a cache that later runs trust', async () => {
     const reference = await uncached(QUERY);
     emulator.changeLabels(inboxIds(3), { add: ['STARRED'] });
-    const [a, b] = await Promise.all([cached(QUERY), cached(QUERY)]);
+    const [a, b] = await Promise.all([cachedProcess(QUERY), cachedProcess(QUERY)]);
     const now = await uncached(QUERY);
     expect(a.stdout).toBe(now);
     expect(b.stdout).toBe(now);
     expect(reference).not.toBe(now);
     emulator.changeLabels(inboxIds(6), { add: ['Label_1'] });
-    const [c, d] = await Promise.all([cached(QUERY), cached(QUERY)]);
+    const [c, d] = await Promise.all([cachedProcess(QUERY), cachedProcess(QUERY)]);
     const later = await uncached(QUERY);
     expect([c.stdout, d.stdout]).toEqual([later, later]);
     expect((await cached(QUERY)).stdout).toBe(later);
