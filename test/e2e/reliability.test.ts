@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type Fault, type RecordedRequest } from '../emulator/index.js';
 import { startCli } from '../helpers/background.js';
-import { CLI, createSandbox, hasSecretService, ROOT, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { CLI, createSandbox, hasSecretService, ROOT, type CliResult, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -40,14 +40,17 @@ afterEach(async () => {
   await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
-async function sandbox(store: 'file' | 'keychain' = 'file'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { store });
+type Runner = SandboxOptions['runner'];
+
+/** File-store sandboxes run the program in-process unless a test is about processes (two at once, a child's view of its parent). */
+async function sandbox(store: 'file' | 'keychain' = 'file', runner: Runner = store === 'file' ? 'in-process' : 'process'): Promise<Sandbox> {
+  const s = await createSandbox(emulator, { store, runner });
   sandboxes.push(s);
   return s;
 }
 
-async function loggedIn(args: string[] = []): Promise<Sandbox> {
-  const s = await sandbox();
+async function loggedIn(args: string[] = [], runner: Runner = 'in-process'): Promise<Sandbox> {
+  const s = await sandbox('file', runner);
   const result = await s.login(args);
   expect(result.exitCode, result.stderr).toBe(0);
   return s;
@@ -366,7 +369,7 @@ describe('process faults', () => {
 
   it('two lists refreshing the same expired login at once both succeed with full output', async () => {
     emulator.setAccessTokenLifetime(60); // stored token inside the 5-minute margin: both refresh first
-    const s = await loggedIn();
+    const s = await loggedIn([], 'process');
     const token = (await s.run(['token'])).stdout.trim(); // a reference listing, fetched by hand
     const reference = (await (await fetch(new URL('gmail/v1/users/me/messages?maxResults=500', emulator.url), { headers: { Authorization: `Bearer ${token}` } })).json()) as {
       messages: Array<{ id: string }>;
@@ -387,7 +390,7 @@ describe('process faults', () => {
   });
 
   it('two logins at once for the same account leave one consistent login', async () => {
-    const s = await sandbox();
+    const s = await sandbox('file', 'process');
     const results = await Promise.all([s.login(), s.login()]);
     for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
     const logins = JSON.parse(await readFile(tokensFile(s), 'utf8')) as Record<string, { refresh_token: string }>;
@@ -402,7 +405,7 @@ describe('process faults', () => {
 
   // Both read-modify-writes (config.json, tokens.json) run under a lock.
   it('two logins at once for different accounts both stay recorded', async () => {
-    const s = await sandbox();
+    const s = await sandbox('file', 'process');
     const results = await Promise.all([s.login(['--account', ADA]), s.login(['--account', GRACE])]);
     for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
     const logins = JSON.parse(await readFile(tokensFile(s), 'utf8')) as Record<string, unknown>;
@@ -457,7 +460,7 @@ describe('files', () => {
 
 describe('child processes', () => {
   it('the browser gets no secret in its argv or environment, even when the parent environment holds some', async () => {
-    const s = await loggedIn();
+    const s = await loggedIn([], 'process');
     const previous = JSON.parse(await readFile(tokensFile(s), 'utf8'))[ADA] as { refresh_token: string; access_token: string };
     const record = path.join(s.dir, 'browser-record.json');
     const recorder = path.join(ROOT, 'test', 'helpers', 'reliability-browser-recorder.mjs');
