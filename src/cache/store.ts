@@ -14,11 +14,12 @@
  *   rebuilt, with a notice.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
+import { inspectPathSync } from '../private-path.js';
 import { cacheFileSet, removeCacheFile } from './paths.js';
 
 /** Bumped whenever the tables change; a file with another version is rebuilt. */
@@ -111,28 +112,20 @@ function prepareFile(file: string): { reason: string; fix?: string } | undefined
     return { reason: `cannot create ${dir}: ${(error as Error).message}`, fix: 'Set GMAILCTL_CACHE_DIR to a directory you can write to.' };
   }
   if (process.platform === 'win32') return undefined; // modes mean nothing there; the profile's ACLs protect it
-  const loose = privateProblem(dir, 'directory', 0o700);
+  const loose = privateProblem(dir, 'directory');
   if (loose) return loose;
   try {
     closeSync(openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return { reason: `cannot create ${file}: ${(error as Error).message}` };
   }
-  return privateProblem(file, 'file', 0o600);
+  return privateProblem(file, 'file');
 }
 
-function privateProblem(target: string, what: 'file' | 'directory', wanted: number): { reason: string; fix: string } | undefined {
-  const stats = lstatSync(target);
-  const fix = `Run: chmod ${wanted.toString(8)} '${target}'`;
-  if (stats.isSymbolicLink()) return { reason: `${target} is a symbolic link`, fix: `Remove it: rm '${target}'` };
-  if (what === 'directory' ? !stats.isDirectory() : !stats.isFile()) return { reason: `${target} is not a ${what}`, fix: `Remove it or set GMAILCTL_CACHE_DIR.` };
-  if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) {
-    return { reason: `${target} belongs to another user (uid ${stats.uid})`, fix: `Set GMAILCTL_CACHE_DIR to a directory of your own.` };
-  }
-  if ((stats.mode & 0o077) !== 0) {
-    return { reason: `the ${what} ${target} is open to other users (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`, fix };
-  }
-  return undefined;
+/** The message cache holds mail headers: private, as tokens.json is (src/private-path.ts). */
+function privateProblem(target: string, kind: 'file' | 'directory'): { reason: string; fix: string } | undefined {
+  const { problem } = inspectPathSync(target, { kind, replaceHint: 'Remove it (the cache is rebuilt) or set GMAILCTL_CACHE_DIR to a directory of your own.' });
+  return problem ? { reason: `${target}: ${problem.what}`, fix: problem.hint } : undefined;
 }
 
 /** Creates the tables in a new file; answers why an existing file must be rebuilt, if it must. */

@@ -12,6 +12,12 @@ import { TokenStoreError } from '../errors.js';
 import { checkPrivatePath } from '../private-path.js';
 import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
+/** What to do with a loose, foreign or linked tokens.json or config directory. */
+const TOKEN_RULE = {
+  replaceHint: 'Move it away and log in again; gmailctl never follows links or changes owners.',
+  afterChmod: '(and consider the tokens in it leaked: gmailctl logout, then login)',
+};
+
 export class FileStore implements TokenStore {
   readonly kind = 'file' as const;
   readonly location: string;
@@ -85,7 +91,7 @@ export class FileStore implements TokenStore {
   /** Whether tokens.json exists; throws when it or its directory is a link, another user's, or open to others. */
   async #checkPermissions(): Promise<boolean> {
     const refuse = (message: string, hint: string): TokenStoreError => new TokenStoreError(message, { hint });
-    await checkPrivatePath(this.configDir, 'directory', refuse);
-    return checkPrivatePath(this.location, 'file', refuse);
+    await checkPrivatePath(this.configDir, { kind: 'directory', ...TOKEN_RULE }, refuse);
+    return checkPrivatePath(this.location, { kind: 'file', ...TOKEN_RULE }, refuse);
   }
 }
