@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { ConfigError, UsageError } from './errors.js';
+import { checkPrivatePath, type PathRule } from './private-path.js';
 import { withFileLock, writePrivateFile } from './shared-file.js';
 
 export type TokenStoreKind = 'keychain' | 'file';
@@ -52,6 +53,13 @@ export function userDir(env: NodeJS.ProcessEnv, xdgVariable: 'XDG_CONFIG_HOME' |
   return path.dirname(kind === 'config' ? paths.config : paths.cache);
 }
 
+/** config.json holds no secret, so others may read it; as ssh does with its config, no one else may write it. */
+const SETTINGS_RULE: PathRule = {
+  kind: 'file',
+  othersMayRead: true,
+  replaceHint: 'Move it away (gmailctl writes a new one at the next login); gmailctl never follows links or changes owners.',
+};
+
 export function settingsPath(configDir: string): string {
   return path.join(configDir, 'config.json');
 }
@@ -73,6 +81,8 @@ export async function ensureConfigDir(configDir: string): Promise<void> {
 
 export async function loadSettings(configDir: string): Promise<Settings> {
   const file = settingsPath(configDir);
+  // It chooses the token store and the default account: refused if anyone else could have written it.
+  if (!(await checkPrivatePath(file, SETTINGS_RULE, (message, hint) => new ConfigError(message, { hint })))) return {};
   let text: string;
   try {
     text = await readFile(file, 'utf8');
