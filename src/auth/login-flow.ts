@@ -18,7 +18,7 @@ import { describeDenial, interpretCallback, MAX_PASTED_LINE, parsePastedAnswer, 
 import type { OpenedBrowser } from './browser.js';
 import type { ClientCredentials } from './credentials.js';
 import { startLoopbackListener, type AcceptedCallback, type LoopbackListener } from './loopback.js';
-import { createOAuthClient, GMAIL_READONLY_SCOPE } from './oauth-client.js';
+import { createOAuthClient, GMAIL_READONLY_SCOPE, revokeToken } from './oauth-client.js';
 import type { Workspace } from '../workspace.js';
 
 export interface LoginEvents {
@@ -91,7 +91,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     const code = await waitForCode(listener, state, stopPasting.signal, options);
     const tokens = await exchangeCode(client, code, codeVerifier, listener.redirectUri);
     const account = await identifyAccount(client, apiRoot, signal);
-    refuseAnotherAccount(options.accountHint, account);
+    await refuseAnotherAccount(options.accountHint, account, () => revokeUnwanted(client, tokens, account, options));
     const stored = await loginToStore(tokens, account, options);
     if (signal.aborted) throw signal.reason as Error;
     if (contested) throw contestedLogin();
@@ -205,15 +205,45 @@ async function loginToStore(tokens: Credentials & { access_token: string }, acco
 
 /**
  * With --account (login_hint), the consent must come from that account (addresses compare
- * case-insensitively): a code for another account is what a login CSRF looks like.
+ * case-insensitively): a code for another account is what a login CSRF looks like. The
+ * tokens it brought are revoked first (`revoke` says how that went), so that they are not
+ * left live at Google.
  */
-function refuseAnotherAccount(asked: string | undefined, account: string): void {
+async function refuseAnotherAccount(asked: string | undefined, account: string, revoke: () => Promise<string>): Promise<void> {
   if (!asked || asked.toLowerCase() === account.toLowerCase()) return;
-  throw new LoginError(`You asked to log in as ${asked}, but the consent came from ${account}. Nothing was stored or changed.`, {
+  const revoked = await revoke();
+  throw new LoginError(`You asked to log in as ${asked}, but the consent came from ${account}. Nothing was stored or changed; ${revoked}.`, {
     hint:
       `Run gmailctl login --account ${asked} again and choose ${asked} on Google's page. ` +
       'If you did choose it, someone else on this machine may have answered in your place.',
   });
+}
+
+/** How long a refused login waits for its tokens' revocation, at most: it is only a courtesy. */
+const REVOKE_UNWANTED_MS = 5_000;
+
+/**
+ * Revokes the tokens of a consent that is not kept, best effort and within REVOKE_UNWANTED_MS
+ * (or Ctrl-C); answers what became of them, for the error message. Not when that account has
+ * a stored login here: Google revokes a whole grant, and that login would die with it.
+ */
+async function revokeUnwanted(client: OAuth2Client, tokens: Credentials & { access_token: string }, account: string, options: LoginOptions): Promise<string> {
+  const known = options.workspace.settings.accounts ?? [];
+  if (known.some((k) => k.toLowerCase() === account.toLowerCase())) return `the tokens for ${account} were not revoked, since it has a stored login here`;
+  const token = tokens.refresh_token ?? tokens.access_token;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    revokeToken(client, options.credentials.revokeUri, token).then(
+      () => `the tokens Google issued for ${account} were revoked`,
+      (error: unknown) => `revoking the tokens Google issued for ${account} failed (${toGmailctlError(error, { doing: 'revoking them' }).message})`,
+    ),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`the tokens Google issued for ${account} could not be revoked within ${REVOKE_UNWANTED_MS / 1000} s`), REVOKE_UNWANTED_MS);
+    }),
+    new Promise<string>((resolve) => options.signal.addEventListener('abort', () => resolve('revoking was interrupted'), { once: true })),
+  ]);
+  clearTimeout(timer);
+  return outcome;
 }
 
 function contestedLogin(): LoginError {
