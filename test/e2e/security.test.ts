@@ -328,6 +328,28 @@ describe('local users: a login no one else can steer', () => {
     expect(await readText(path.join(s.configDir, 'config.json'))).toBe(before.config);
   });
 
+  it('the tokens of a consent by the wrong account are revoked at once, not left live at Google', async () => {
+    const s = await sandbox();
+    const run = startCli(['login', '--no-browser', '--account', GRACE, '--timeout', '20'], s.env);
+    const { url } = await run.authUrl();
+    const before = new Set(emulator.tokens().refreshTokens);
+    emulator.clearRequests();
+    expect((await fetch(await consentRedirect(consentBy(url, ADA)))).status).toBe(200);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(1);
+    const issued = emulator.tokens().refreshTokens.filter((token) => !before.has(token));
+    expect(issued).toHaveLength(1);
+    const revoked = emulator.requests.filter((r) => r.method === 'POST' && r.path === '/revoke').map((r) => new URLSearchParams(r.body).get('token'));
+    expect(revoked).toContain(issued[0]);
+    // Google (here, the emulator) no longer honours it.
+    const refresh = await fetch(new URL('/token', emulator.url), {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued[0]!, client_id: emulator.clientId, client_secret: emulator.clientSecret }),
+    });
+    expect(refresh.status).toBe(400);
+    expect(run.stderr()).toMatch(/revoked/);
+  });
+
   it('--account matches the address Google reports whatever its case', async () => {
     const s = await sandbox();
     const result = await s.login(['--account', 'Grace@Example.COM']);
@@ -439,16 +461,22 @@ describe('the listener survives a connection flood', () => {
   });
 });
 
+/** Moves `file` into a world-writable directory and leaves a symbolic link to it in its place; answers where it went. */
+async function linkIntoSharedDirectory(s: Sandbox, file: string): Promise<string> {
+  const shared = path.join(s.dir, 'shared');
+  await mkdir(shared, { mode: 0o777 });
+  await chmod(shared, 0o1777);
+  const target = path.join(shared, path.basename(file));
+  await rename(file, target);
+  await symlink(target, file);
+  return target;
+}
+
 describe('local users: the file store trusts no link and no other owner', () => {
   it('a tokens.json that is a symbolic link into a world-writable directory is refused, and nothing is written through it', async () => {
     const s = await loggedIn();
     const tokens = path.join(s.configDir, 'tokens.json');
-    const shared = path.join(s.dir, 'shared');
-    await mkdir(shared, { mode: 0o777 });
-    await chmod(shared, 0o1777);
-    const target = path.join(shared, 'tokens.json');
-    await rename(tokens, target);
-    await symlink(target, tokens);
+    const target = await linkIntoSharedDirectory(s, tokens);
     const before = await readFile(target, 'utf8');
     for (const command of [['token'], ['login', '--timeout', '20']]) {
       const result = await s.run(command);
@@ -460,18 +488,53 @@ describe('local users: the file store trusts no link and no other owner', () => 
     expect((await lstat(tokens)).isSymbolicLink()).toBe(true);
   });
 
-  it.runIf(process.getuid?.() === 0)('a tokens.json owned by another user is refused and keeps its owner (never chowned)', async () => {
+  for (const name of ['tokens.json', 'config.json']) {
+    it.runIf(process.getuid?.() === 0)(`a ${name} owned by another user is refused and keeps its owner (never chowned)`, async () => {
+      const s = await loggedIn();
+      const file = path.join(s.configDir, name);
+      await chown(file, 65534, 65534);
+      const before = await readFile(file, 'utf8');
+      for (const command of [['token'], ['login', '--timeout', '20']]) {
+        const result = await s.run(command);
+        expect(result.exitCode, `${command[0]}: ${result.stderr}`).toBe(1);
+        expect(result.stderr).toContain(`${name}: the file belongs to another user (uid 65534)`);
+      }
+      expect(await readFile(file, 'utf8')).toBe(before);
+      expect((await stat(file)).uid).toBe(65534);
+    });
+  }
+
+  // config.json chooses the token store and the default account: no one else may write it.
+  it('a config.json that is a symbolic link is refused by every command, and nothing is written through it', async () => {
     const s = await loggedIn();
-    const tokens = path.join(s.configDir, 'tokens.json');
-    await chown(tokens, 65534, 65534);
-    const before = await readFile(tokens, 'utf8');
-    for (const command of [['token'], ['login', '--timeout', '20']]) {
+    const config = path.join(s.configDir, 'config.json');
+    const target = await linkIntoSharedDirectory(s, config);
+    const before = await readFile(target, 'utf8');
+    for (const command of [['token'], ['status', '--offline'], ['login', '--timeout', '20']]) {
       const result = await s.run(command);
       expect(result.exitCode, `${command[0]}: ${result.stderr}`).toBe(1);
-      expect(result.stderr).toMatch(/the file belongs to another user \(uid 65534\)/);
+      expect(result.stderr).toMatch(/config\.json: the file is a symbolic link/);
+      expect(result.stdout).toBe('');
     }
-    expect(await readFile(tokens, 'utf8')).toBe(before);
-    expect((await stat(tokens)).uid).toBe(65534);
+    expect(await readFile(target, 'utf8')).toBe(before);
+    expect((await lstat(config)).isSymbolicLink()).toBe(true);
+  });
+
+  it('a config.json that others can write (group or world) is refused; one they can only read is used', async () => {
+    const s = await loggedIn();
+    const config = path.join(s.configDir, 'config.json');
+    for (const mode of [0o664, 0o666, 0o646]) {
+      await chmod(config, mode);
+      const result = await s.run(['token']);
+      const octal = mode.toString(8).padStart(4, '0');
+      expect(result.exitCode, `${octal}: ${result.stderr}`).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`config\\.json: the file is writable by others \\(mode ${octal}\\)`));
+      expect(result.stderr).toMatch(/chmod go-w/);
+      expect((await stat(config)).mode & 0o777).toBe(mode);
+    }
+    await chmod(config, 0o644); // it holds no secret: reading it is harmless
+    const result = await s.run(['token']);
+    expect(result.exitCode, result.stderr).toBe(0);
   });
 
   it.runIf(process.getuid?.() === 0)('a config directory owned by another user is refused', async () => {
