@@ -10,8 +10,11 @@
 //   - apirequest.js calls its HTTP/2 module only for the `http2: true` option, which gmailctl
 //     never sets; that module (and node:http2, node:zlib) now loads on first use instead of
 //     when the client loads.
+// And the libraries' fetch API globals (Headers, Response…), which would load undici, are
+// bound to node-fetch's (build/fetch-api-globals.mjs).
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +22,9 @@ export const GOOGLE_BUNDLE = {
   entry: 'src/google-libraries.ts',
   output: 'dist/google-libraries.js',
 };
+
+/** The names the bundle takes from node-fetch where the libraries use a global of the fetch API. */
+export const FETCH_API_GLOBALS = fileURLToPath(new URL('./fetch-api-globals.mjs', import.meta.url));
 
 /** The file each narrowed import comes from, and what it resolves to instead. */
 export const NARROWED = {
@@ -61,6 +67,7 @@ export function googleBundleOptions() {
     // the libraries (node-fetch, https-proxy-agent, node:crypto) becomes a require().
     supported: { 'dynamic-import': false },
     plugins: [narrowGoogleLibraries],
+    inject: [FETCH_API_GLOBALS],
     // Less text to read, hash and hand to V8; names are kept, so errors read the same.
     minifyWhitespace: true,
     // Named .js for npm's file list (package.json "files"), but not a module: nothing imports it.

@@ -7,7 +7,16 @@
  * timeout signal held only there (nodejs/node#57736): after a collection — V8 runs one on
  * its own in a process idle for ~10 s — the timeout never fires and a silent endpoint
  * hangs the command forever. Here a plain timer holds the controller strongly.
+ *
+ * What sends the request is node-fetch (src/google-libraries.ts), not Node's global fetch:
+ * the first touch of that global (or of Headers, Response…) loads undici, Node's own HTTP
+ * client, which costs a command some 50 ms before its first request; node-fetch is built on
+ * node:http and node:https, which Google's libraries load anyway. Its answers and failures
+ * are made to read as the global fetch's did: an abort rejects with the signal's reason, and
+ * no message carries the request's query (search terms, page tokens).
  */
+import type NodeFetch from 'node-fetch';
+import type { RequestInit as NodeFetchInit, Response as NodeFetchResponse } from 'node-fetch';
 
 /** A request to Google that got no (complete) answer in time; retried like a reset. */
 export class RequestTimeoutError extends Error {
@@ -42,7 +51,13 @@ export function observeRequests(next: RequestObserver | undefined): void {
 
 type Fetch = typeof fetch;
 
-export function timedFetch(timeoutMs: number, base: Fetch = fetch): Fetch {
+/** The fetch that sends the requests, and its Response class (node-fetch's, from the Google bundle). */
+export interface HttpStack {
+  fetch: typeof NodeFetch;
+  Response: typeof NodeFetchResponse;
+}
+
+export function timedFetch(timeoutMs: number, http: HttpStack): Fetch {
   return async (input, init = {}) => {
     const observe = observer;
     const controller = new AbortController();
@@ -53,16 +68,20 @@ export function timedFetch(timeoutMs: number, base: Fetch = fetch): Fetch {
     if (caller?.aborted) follow();
     else caller?.addEventListener('abort', follow, { once: true });
     const started = performance.now();
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    // gaxios passes a URL and the options; a Request (never passed) would carry both.
+    const request = typeof input === 'object' && !(input instanceof URL) ? input : undefined;
+    const url = new URL(request ? request.url : String(input));
+    const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
     try {
-      const response = await base(input, { ...init, signal: controller.signal });
+      const response = await http.fetch(String(url), nodeFetchInit(init, controller.signal));
       // The body too: a server may send headers and then stall.
-      const body = response.status === 204 || response.status === 304 ? null : await response.arrayBuffer();
+      const body = response.status === 204 || response.status === 304 ? null : Buffer.from(await response.arrayBuffer());
       observe?.({ method, url, status: response.status, ms: performance.now() - started });
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const answer = new http.Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return answer as unknown as Response;
     } catch (error) {
-      const failure = controller.signal.reason === timeout ? timeout : error;
+      // As Node's fetch: an abort (the timeout, Ctrl-C) rejects with the signal's reason.
+      const failure = controller.signal.aborted ? (controller.signal.reason as unknown) : withoutQuery(error, url);
       observe?.({ method, url, ms: performance.now() - started, failure: failure instanceof Error ? failure.message : String(failure) });
       throw failure;
     } finally {
@@ -72,6 +91,24 @@ export function timedFetch(timeoutMs: number, base: Fetch = fetch): Fetch {
   };
 }
 
+/**
+ * gaxios's options as node-fetch takes them, with our signal. Not gaxios's `agent`: gaxios
+ * makes one for HTTPS_PROXY, which Node's fetch never used and gmailctl does not support;
+ * node-fetch would send every request through it. Without one, node-fetch uses Node's global
+ * agents, which keep connections alive as Node's fetch did.
+ */
+function nodeFetchInit(init: RequestInit, signal: AbortSignal): NodeFetchInit {
+  const { agent: _proxy, ...rest } = init as RequestInit & { agent?: unknown };
+  return { ...(rest as NodeFetchInit), signal };
+}
+
+/** node-fetch names the whole URL in its failures ("request to https://…?q=… failed"): its path only here. */
+function withoutQuery(error: unknown, url: URL): unknown {
+  if (error instanceof Error && url.search && error.message.includes(url.search)) {
+    error.message = error.message.split(url.href).join(`${url.origin}${url.pathname}`).split(url.search).join('');
+  }
+  return error;
+}
 
 /**
  * A --debug line for a request: method, path, status, time. Only the path: the query

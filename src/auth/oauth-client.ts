@@ -20,7 +20,7 @@ export interface OAuthClientOptions {
 }
 
 export async function createOAuthClient(credentials: ClientCredentials, { timeoutMs, redirectUri }: OAuthClientOptions): Promise<OAuth2Client> {
-  const { OAuth2Client } = await loadAuthLibrary();
+  const { OAuth2Client, fetch, Response } = await loadAuthLibrary();
   return new OAuth2Client({
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
@@ -32,7 +32,7 @@ export async function createOAuthClient(credentials: ClientCredentials, { timeou
     },
     eagerRefreshThresholdMillis: EAGER_REFRESH_MS,
     // Every request through this client (token, revoke, Gmail calls, batches) ends by the timeout.
-    transporterOptions: { fetchImplementation: timedFetch(timeoutMs) },
+    transporterOptions: { fetchImplementation: timedFetch(timeoutMs, { fetch, Response }) },
   });
 }
 

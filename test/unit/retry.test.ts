@@ -29,7 +29,7 @@ describe('classifyFailure', () => {
   });
 
   it('retries transient network failures that have no response', () => {
-    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED', 'EAI_AGAIN']) {
+    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EAI_AGAIN']) {
       expect(classifyFailure({ code })).toBe('network');
     }
   });

@@ -1,0 +1,80 @@
+/**
+ * What a command loads before its first request to Google (issue 15). Node's global fetch,
+ * and its Headers, Request and Response, load undici on first touch: some 50 ms of start-up
+ * that gmailctl does not spend, its requests going out through node-fetch on node:http and
+ * node:https (src/timed-fetch.ts, build/fetch-api-globals.mjs). Checked on the built CLI.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { CLI, createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+
+const RECORD_BUILTINS = path.join(ROOT, 'test', 'helpers', 'record-builtins.cjs');
+const UNDICI = 'internal/deps/undici/undici';
+const ACCOUNT = 'ada@example.com';
+
+let emulator: Emulator;
+let s: Sandbox;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ accounts: [ACCOUNT], messages: 120 });
+  s = await createSandbox(emulator);
+  const login = await s.login();
+  expect(login.exitCode, login.stderr).toBe(0);
+});
+afterAll(async () => {
+  await s?.cleanup();
+  await emulator?.close();
+});
+beforeEach(() => emulator.clearRequests());
+
+/** The CLI run as a user runs it, with the recorder preloaded: its result and the built-ins it loaded. */
+async function runRecorded(args: string[]) {
+  const result = await execa(process.execPath, ['-r', RECORD_BUILTINS, CLI, ...args], { env: s.env, extendEnv: false, reject: false, stdin: 'ignore' });
+  const stderr = String(result.stderr);
+  const builtins = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('builtin: '))
+    .map((line) => line.slice('builtin: '.length));
+  expect(builtins, 'the recorder works').toContain('net');
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr, builtins };
+}
+
+/** Makes the stored access token expired, so that the next command refreshes it first. */
+async function expireAccessToken(): Promise<void> {
+  const file = path.join(s.configDir, 'tokens.json');
+  const logins = JSON.parse(await readFile(file, 'utf8')) as Record<string, Record<string, unknown>>;
+  logins[ACCOUNT]!.expiry_date = Date.now() - 1000;
+  await writeFile(file, JSON.stringify(logins, null, 2), { mode: 0o600 });
+}
+
+const requested = (method: string, pathStart: string) => emulator.requests.some((r) => r.method === method && r.path.startsWith(pathStart));
+
+describe("a command that calls Google does not load Node's fetch (undici)", () => {
+  it('list --format ids: its list calls', async () => {
+    const result = await runRecorded(['list', '--include-spam-trash', '--format', 'ids']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toHaveLength(120);
+    expect(requested('GET', '/gmail/v1/users/me/messages')).toBe(true);
+    expect(result.builtins).not.toContain(UNDICI);
+  });
+
+  it('list with metadata after an expired access token: the token refresh (a form POST) and the batch (a multipart POST)', async () => {
+    await expireAccessToken();
+    const result = await runRecorded(['list', '--format', 'tsv', '--max', '60']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toHaveLength(60);
+    expect(requested('POST', '/token')).toBe(true);
+    expect(requested('POST', '/batch/gmail/v1')).toBe(true);
+    expect(result.builtins).not.toContain(UNDICI);
+  });
+
+  it('status: its getProfile', async () => {
+    const result = await runRecorded(['status']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(requested('GET', '/gmail/v1/users/me/profile')).toBe(true);
+    expect(result.builtins).not.toContain(UNDICI);
+  });
+});
