@@ -38,7 +38,12 @@ export function buildProgram(context: ContextSource) {
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false)
     .exitOverride()
-    .configureOutput({ outputError: () => undefined }) // errors are printed by main(), once
+    .configureOutput({
+      // Help and the version go to the command's streams, as everything else does.
+      writeOut: (text) => void context().io.stdout.write(text),
+      writeErr: (text) => void context().io.stderr.write(text),
+      outputError: () => undefined, // errors are printed by main(), once
+    })
     .addHelpText(
       'after',
       `

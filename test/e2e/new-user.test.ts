@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function sandbox(): Promise<Sandbox> {
-  const s = await createSandbox(emulator);
+  const s = await createSandbox(emulator, { runner: 'in-process' });
   sandboxes.push(s);
   return s;
 }
