@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function loggedIn(...accounts: string[]): Promise<Sandbox> {
-  const s = await createSandbox(emulator);
+  const s = await createSandbox(emulator, { runner: 'in-process' });
   sandboxes.push(s);
   for (const account of accounts) {
     const result = await s.login(['--account', account]);

@@ -16,7 +16,7 @@ let s: Sandbox;
 
 beforeAll(async () => {
   emulator = await startEmulator({ accounts: [ACCOUNT], messages: 5 });
-  s = await createSandbox(emulator);
+  s = await createSandbox(emulator, { runner: 'in-process' });
 });
 afterAll(async () => {
   await s?.cleanup();

@@ -20,7 +20,7 @@ const lines = (text: string): string[] => text.split('\n').filter((line) => line
 /** An emulator and a logged-in sandbox of its own, for tests that change what the login is. */
 async function world(options: Parameters<typeof startEmulator>[0] = {}): Promise<{ emulator: Emulator; s: Sandbox; close(): Promise<void> }> {
   const emulator = await startEmulator({ accounts: [ACCOUNT], messages: 250, seed: 11, ...options });
-  const s = await createSandbox(emulator);
+  const s = await createSandbox(emulator, { runner: 'in-process' });
   const login = await s.login();
   expect(login.exitCode, login.stderr).toBe(0);
   return {
@@ -184,7 +184,7 @@ describe('at the token and revoke endpoints', () => {
 
   it("a code exchange answered invalid_grant is a failed login: exit 1 with Google's message", async () => {
     const emulator = await startEmulator({ accounts: [ACCOUNT], messages: 5 });
-    const s = await createSandbox(emulator);
+    const s = await createSandbox(emulator, { runner: 'in-process' });
     try {
       emulator.enqueue('/token', { type: 'status', status: 400, reason: 'invalid_grant', message: 'Malformed auth code.' });
       const result = await s.login();

@@ -18,7 +18,7 @@ const tokenCalls = () => emulator.requests.filter((r) => r.path === '/token');
 
 beforeAll(async () => {
   emulator = await startEmulator({ accounts: [ACCOUNT], messages: MESSAGES, seed: 7 });
-  s = await createSandbox(emulator);
+  s = await createSandbox(emulator, { runner: 'in-process' });
   const login = await s.login();
   expect(login.exitCode, login.stderr).toBe(0);
   allIds = await idsFromApi(new URLSearchParams());
@@ -216,7 +216,7 @@ describe('formats', () => {
 describe('tokens and retries', () => {
   it('refreshes an access token that is about to expire before the first request', async () => {
     emulator.setAccessTokenLifetime(60);
-    const t = await createSandbox(emulator);
+    const t = await createSandbox(emulator, { runner: 'in-process' });
     try {
       expect((await t.login()).exitCode).toBe(0);
       emulator.clearRequests();
@@ -232,7 +232,7 @@ describe('tokens and retries', () => {
   });
 
   it('answers a 401 with one refresh and one retry', async () => {
-    const t = await createSandbox(emulator);
+    const t = await createSandbox(emulator, { runner: 'in-process' });
     try {
       expect((await t.login()).exitCode).toBe(0);
       emulator.expireAccessTokens();
@@ -252,7 +252,7 @@ describe('tokens and retries', () => {
   });
 
   it('exits 4 naming the account when the login was revoked (invalid_grant)', async () => {
-    const t = await createSandbox(emulator);
+    const t = await createSandbox(emulator, { runner: 'in-process' });
     try {
       expect((await t.login()).exitCode).toBe(0);
       emulator.revokeAll();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { consentRedirect, startCli } from '../helpers/background.js';
-import { createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { createSandbox, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
 
 let emulator: Emulator;
 const sandboxes: Sandbox[] = [];
@@ -25,8 +25,9 @@ afterEach(async () => {
   await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
-async function sandbox(): Promise<Sandbox> {
-  const s = await createSandbox(emulator);
+/** In-process runs unless a test is about the process (its children, its keychain); startCli runs the built CLI. */
+async function sandbox(runner: SandboxOptions['runner'] = 'in-process'): Promise<Sandbox> {
+  const s = await createSandbox(emulator, { runner });
   sandboxes.push(s);
   return s;
 }
@@ -131,7 +132,7 @@ describe('login through the browser', () => {
   });
 
   it('runs GMAILCTL_BROWSER with a 0600 page that forwards to the consent URL as its last argument, and no secret in its environment', async () => {
-    const s = await sandbox();
+    const s = await sandbox('process'); // the environment a child of the gmailctl process gets
     const record = path.join(s.dir, 'browser-record.json');
     const recorder = path.join(ROOT, 'test', 'helpers', 'reliability-browser-recorder.mjs');
     const result = await s.login([], {
@@ -338,7 +339,7 @@ describe('storage', () => {
   });
 
   it('fails before opening the browser when the keychain cannot be used, naming both opt-ins', async () => {
-    const s = await sandbox();
+    const s = await sandbox('process'); // the keychain answers on the process's own session bus
     emulator.clearRequests();
     const result = await s.login([], {
       env: { GMAILCTL_TOKEN_STORE: 'keychain', DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(s.dir, 'no-bus')}` },

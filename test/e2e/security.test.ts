@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { execa } from 'execa';
 import { consentRedirect, startCli, type BackgroundRun } from '../helpers/background.js';
-import { CLI, createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { CLI, createSandbox, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -33,8 +33,9 @@ afterEach(async () => {
   await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
-async function sandbox(): Promise<Sandbox> {
-  const s = await createSandbox(emulator);
+/** In-process runs unless a test is about the processes themselves (the built CLI's own runs go through startCli). */
+async function sandbox(runner: SandboxOptions['runner'] = 'in-process'): Promise<Sandbox> {
+  const s = await createSandbox(emulator, { runner });
   sandboxes.push(s);
   return s;
 }
@@ -229,7 +230,7 @@ async function openerPath(s: Sandbox, browser?: string): Promise<string> {
 
 describe('local users: the consent URL never appears in a process listing', () => {
   it('the default opener gets a local page: no process between gmailctl and the browser has the URL in its argv or a secret in its environment', async () => {
-    const s = await sandbox();
+    const s = await sandbox('process'); // the chain of processes from gmailctl to the browser
     const record = path.join(s.dir, 'chain.json');
     const recorder = path.join(ROOT, 'test', 'helpers', 'process-chain-recorder.mjs');
     const env = {
@@ -260,7 +261,7 @@ describe('local users: the consent URL never appears in a process listing', () =
   });
 
   it('GMAILCTL_BROWSER runs in a shell with an allowlisted environment: display, locale, home, path, session bus, not the secrets', async () => {
-    const s = await sandbox();
+    const s = await sandbox('process'); // what a child of the gmailctl process inherits
     const record = path.join(s.dir, 'chain.json');
     const recorder = path.join(ROOT, 'test', 'helpers', 'process-chain-recorder.mjs');
     const wanted = { DISPLAY: ':99', WAYLAND_DISPLAY: 'wayland-0', LANG: 'fr_FR.UTF-8', LC_TIME: 'de_DE.UTF-8', XDG_RUNTIME_DIR: s.dir, XDG_CURRENT_DESKTOP: 'GNOME' };
