@@ -37,8 +37,10 @@ export function accountsCommand(context: ContextSource) {
 interface CommandSpec {
   name: string;
   description: string;
-  /** Values of a positional argument with fixed choices (completion's shell). */
+  /** Values of a positional argument with fixed choices (completion's shell), and subcommands (cache clear). */
   values: readonly string[];
+  /** Its positional argument is an account address (switch): completed from the stored logins. */
+  takesAccount: boolean;
   options: Array<{ long?: string; short?: string; description: string; takesValue: boolean; choices?: readonly string[] }>;
 }
 
@@ -59,14 +61,22 @@ function describeProgram(program: CommandUnknownOpts): { globals: CommandSpec['o
   return {
     globals: options(program),
     // visibleCommands() leaves hidden ones out, and adds `help`, which is not completed.
+    // A command's subcommands (cache clear) are completed as its values, and their flags
+    // with its own: the scripts key on the first word, and no two subcommands' flags clash.
     commands: program.commands
       .filter((c) => visible.has(c))
-      .map((c) => ({
-        name: c.name(),
-        description: c.description(),
-        values: c.registeredArguments.flatMap((a) => a.argChoices ?? []),
-        options: options(c),
-      })),
+      .map((c) => {
+        const subcommands = c.createHelp().visibleCommands(c).filter((sub) => c.commands.includes(sub));
+        return {
+          name: c.name(),
+          description: c.description(),
+          values: [...c.registeredArguments.flatMap((a) => a.argChoices ?? []), ...subcommands.map((sub) => sub.name())],
+          takesAccount: c.registeredArguments.some((a) => a.name() === 'account'),
+          options: [c, ...subcommands]
+            .flatMap(options)
+            .filter((o, i, all) => all.findIndex((other) => other.long === o.long) === i),
+        };
+      }),
   };
 }
 
@@ -108,7 +118,10 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
     '  esac',
     '  case "$cmd" in',
     `    "") COMPREPLY=($(compgen -W ${quote([...spec.commands.map((c) => c.name), flags(spec.globals)].join(' '))} -- "$cur")) ;;`,
-    ...spec.commands.map((c) => `    ${c.name}) COMPREPLY=($(compgen -W ${quote([...c.values, flags(c.options)].join(' '))} -- "$cur")) ;;`),
+    ...spec.commands.map((c) => {
+      const words = quote([...c.values, flags(c.options)].join(' '));
+      return `    ${c.name}) COMPREPLY=($(compgen -W ${c.takesAccount ? `"$(gmailctl __accounts 2>/dev/null) "${words}` : words} -- "$cur")) ;;`;
+    }),
     '  esac',
     '}',
     'complete -F _gmailctl gmailctl',
@@ -134,6 +147,7 @@ function fishScript(spec: ReturnType<typeof describeProgram>): string {
   for (const c of spec.commands) {
     lines.push(`complete -c gmailctl -n '__fish_use_subcommand' -a ${c.name} -d ${quote(c.description)}`);
     if (c.values.length > 0) lines.push(`complete -c gmailctl -n ${quote(`__fish_seen_subcommand_from ${c.name}`)} -a ${quote(c.values.join(' '))}`);
+    if (c.takesAccount) lines.push(`complete -c gmailctl -n ${quote(`__fish_seen_subcommand_from ${c.name}`)} -xa ${quote('(gmailctl __accounts 2>/dev/null)')}`);
     for (const o of c.options) lines.push(option(`__fish_seen_subcommand_from ${c.name}`, o));
   }
   return `${lines.join('\n')}\n`;

@@ -150,6 +150,23 @@ describe.runIf(hasBash)('bash', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('gmailctl cache <TAB> → its subcommand clear', async () => {
+    expect((await complete('cache', '')).filter((w) => !w.startsWith('-'))).toEqual(['clear']);
+  });
+
+  it('gmailctl cache clear --<TAB> → the flags of cache clear', async () => {
+    const words = await complete('cache', 'clear', '--');
+    expect(words).toEqual(expect.arrayContaining(['--account', '--all', '--help']));
+  });
+
+  it('gmailctl cache clear --account <TAB> → the stored accounts', async () => {
+    expect((await complete('cache', 'clear', '--account', '')).sort()).toEqual([...ACCOUNTS].sort());
+  });
+
+  it('gmailctl switch <TAB> → the stored accounts (its argument is an account)', async () => {
+    expect((await complete('switch', '')).filter((w) => !w.startsWith('-')).sort()).toEqual([...ACCOUNTS].sort());
+  });
+
   it('gmailctl completion <TAB> → bash zsh fish', async () => {
     const words = await complete('completion', '');
     expect(words.filter((w) => !w.startsWith('-')).sort()).toEqual(['bash', 'fish', 'zsh']);
@@ -196,6 +213,8 @@ describe('fish', () => {
     expect(lines.some((line) => line.includes('-l format') && line.includes(`'${FORMATS.join(' ')}'`))).toBe(true);
     expect(lines.some((line) => line.includes('__fish_seen_subcommand_from completion') && line.includes("'bash zsh fish'"))).toBe(true);
     expect(lines.some((line) => line.includes('-l account') && line.includes('gmailctl __accounts'))).toBe(true);
+    expect(lines.some((line) => line.includes('__fish_seen_subcommand_from cache') && /-a '?clear/.test(line)), 'cache clear').toBe(true);
+    expect(lines.some((line) => line.includes('__fish_seen_subcommand_from switch') && line.includes('gmailctl __accounts')), 'switch ACCOUNT').toBe(true);
     expect(result.stdout).not.toMatch(/-a __accounts/);
     expect(lines.filter(Boolean).every((line) => line.startsWith('#') || line.startsWith('complete -c gmailctl'))).toBe(true);
   });
