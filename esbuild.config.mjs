@@ -1,15 +1,15 @@
 // Builds dist/ from src/ in three files, each loaded only when needed:
-//   dist/cli.js               the entry: answers --version alone, then imports dist/app.js;
+//   dist/cli.js               the entry: answers --version alone, then loads dist/app.js with
+//                             the V8 code cache (src/code-cache.ts);
 //   dist/app.js               everything else (the command line, every command, the token
-//                             stores, the writers) in one file: one module for Node's ESM
-//                             loader to resolve, read and link instead of twenty chunks, its
-//                             modules still initialised only when a command imports them;
+//                             stores, the writers) in one CommonJS script: compiled from the code
+//                             cache, not parsed and compiled by Node's ESM loader on every run;
+//                             its modules still initialised only when a command imports them;
 //   dist/google-libraries.js  what gmailctl runs of Google's client libraries, one script
-//                             compiled from a V8 code cache (build/google-bundle.mjs,
-//                             src/code-cache.ts).
+//                             compiled from the code cache too (build/google-bundle.mjs).
 // Loading bundles instead of hundreds of files from node_modules halves the start-up cost of
-// a command that calls Google; one app file, the code cache and the narrowed libraries take
-// most of the rest (measured in test/bench/). Type checking is tsc's job (npm run build runs both).
+// a command that calls Google; the code cache and the narrowed libraries take most of the rest
+// (measured in test/bench/). Type checking is tsc's job (npm run build runs both).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -21,20 +21,8 @@ const APP = 'dist/app.js';
 
 const shared = {
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled CommonJS (commander, write-file-atomic…) expects require() for Node's built-ins,
-  // and __filename / __dirname.
-  banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      "const __dirname = __fileURLToPath(new URL('.', import.meta.url));",
-    ].join(' '),
-  },
   // --version costs no file read: the version is part of the code.
   define: { GMAILCTL_VERSION: JSON.stringify(version) },
   sourcemap: false,
@@ -43,19 +31,24 @@ const shared = {
 };
 
 // In one file, every static import of a Node built-in would be hoisted to the top and load
-// with the app, whatever the command (node:readline for login's paste, node:http for its
-// listener…). As a require() inside the module that uses it, a built-in loads with that module.
-const builtinsWithTheirUser = {
+// with the file, whatever the command (node:readline for login's paste, node:http for its
+// listener, node:crypto for the code cache…). As a require() inside the module that uses it,
+// a built-in loads with that module. `everywhere`: for libraries' imports too, not only src/'s;
+// but never for the entry's own imports, which load with it anyway.
+const builtinsWithTheirUser = (everywhere = false) => ({
   name: 'builtins-with-their-user',
   setup(build) {
+    const entries = new Set(build.initialOptions.entryPoints.map((entry) => path.resolve(entry)));
     build.onResolve({ filter: /^node:/ }, (args) =>
-      args.importer.includes(`${path.sep}src${path.sep}`) ? { path: args.path, namespace: 'builtin-on-use' } : undefined,
+      args.namespace !== 'builtin-on-use' && !entries.has(args.importer) && (everywhere || args.importer.includes(`${path.sep}src${path.sep}`))
+        ? { path: args.path, namespace: 'builtin-on-use' }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'builtin-on-use' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
-};
+});
 
-// The entry imports the app by its path in dist/, not as a module to bundle.
+// The entry loads the app by its path in dist/, not as a module to bundle.
 const appIsSeparate = {
   name: 'app-is-separate',
   setup(build) {
@@ -63,17 +56,39 @@ const appIsSeparate = {
   },
 };
 
-await build({ ...shared, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', plugins: [appIsSeparate] });
+await build({
+  ...shared,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/cli.js',
+  format: 'esm',
+  // The entry is an ES module (bin/gmailctl.js imports it); bundled CommonJS and the
+  // built-ins loaded on use need require().
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  plugins: [appIsSeparate, builtinsWithTheirUser(true)],
+  define: { ...shared.define, GMAILCTL_APP_BUNDLE: JSON.stringify(path.basename(APP)) },
+});
 
 await build({
   ...shared,
   entryPoints: ['src/app.ts'],
   outfile: APP,
+  // Run by src/code-cache.ts with vm.Script: CommonJS, in Node's own wrapper (require,
+  // __filename, __dirname), with no loader for import(): every import() becomes a require()
+  // (the external packages below are CommonJS), and import.meta is this file's.
+  format: 'cjs',
+  supported: { 'dynamic-import': false },
+  banner: { js: '// Not an ES module: a CommonJS script that src/code-cache.ts runs with vm.Script.' },
+  inject: ['build/import-meta-cjs.mjs'],
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'better-sqlite3', 'open'],
-  plugins: [builtinsWithTheirUser],
-  // src/lazy.ts finds the Google bundle next to the app.
-  define: { ...shared.define, GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)) },
+  plugins: [builtinsWithTheirUser()],
+  define: {
+    ...shared.define,
+    'import.meta.url': 'importMetaUrl',
+    'import.meta.resolve': 'importMetaResolve',
+    // src/lazy.ts finds the Google bundle next to the app.
+    GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)),
+  },
 });
 
 await build(googleBundleOptions());

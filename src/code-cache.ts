@@ -1,6 +1,6 @@
 /**
- * Loads a CommonJS script of the bundle (dist/google-libraries.js: Google's client libraries)
- * with a V8 code cache, as v8-compile-cache does for CommonJS: the bytecode V8 compiled on an
+ * Loads a CommonJS script of the bundle (dist/app.js: gmailctl; dist/google-libraries.js:
+ * Google's client libraries) with a V8 code cache, as v8-compile-cache does for CommonJS: the bytecode V8 compiled on an
  * earlier run is handed back to it, so that the script is neither parsed nor compiled again.
  * (Node 22.1+ has module.enableCompileCache(); gmailctl supports Node 20, which has vm.Script's
  * cachedData only.)

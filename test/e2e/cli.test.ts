@@ -39,6 +39,7 @@ describe('help and version', () => {
       const imports = result.stderr.split('\n').filter((line) => line.startsWith('import: '));
       expect(imports.length).toBeGreaterThan(3); // the recorder works
       expect(imports.join('\n')).not.toMatch(/googleapis|google-auth-library|gaxios|@napi-rs|keyring/);
+      expect(imports.join('\n')).not.toMatch(/google-libraries\.js/); // the bundle of Google's libraries
     }
   });
 

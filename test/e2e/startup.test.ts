@@ -1,10 +1,11 @@
 /**
- * What a command loads before its first request to Google (issue 15). Node's global fetch,
+ * What a command costs to start (issue 15), checked on the built CLI. Node's global fetch,
  * and its Headers, Request and Response, load undici on first touch: some 50 ms of start-up
  * that gmailctl does not spend, its requests going out through node-fetch on node:http and
- * node:https (src/timed-fetch.ts, build/fetch-api-globals.mjs). Checked on the built CLI.
+ * node:https (src/timed-fetch.ts, build/fetch-api-globals.mjs). And gmailctl's own code and
+ * Google's libraries are compiled from a V8 code cache (src/code-cache.ts) that is safe to lose.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -76,5 +77,43 @@ describe("a command that calls Google does not load Node's fetch (undici)", () =
     expect(result.exitCode, result.stderr).toBe(0);
     expect(requested('GET', '/gmail/v1/users/me/profile')).toBe(true);
     expect(result.builtins).not.toContain(UNDICI);
+  });
+});
+
+describe('the V8 code cache of dist/app.js and dist/google-libraries.js', () => {
+  const dir = () => path.join(s.dir, '.cache', 'gmailctl', 'code-cache');
+  const files = async () => (await readdir(dir())).sort();
+
+  it('is written by a command for both scripts (0600, in a 0700 directory) and holds no secret', async () => {
+    const result = await s.run(['list', '--format', 'tsv', '--max', '3']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await files()).toEqual([`app.js.${process.arch}.v8cache`, `google-libraries.js.${process.arch}.v8cache`]);
+    expect((await stat(dir())).mode & 0o777).toBe(0o700);
+    const issued = emulator.tokens();
+    for (const file of await files()) {
+      expect((await stat(path.join(dir(), file))).mode & 0o777).toBe(0o600);
+      const text = (await readFile(path.join(dir(), file))).toString('latin1');
+      for (const secret of [...issued.refreshTokens, ...issued.accessTokens, emulator.clientSecret]) expect(text).not.toContain(secret);
+    }
+  });
+
+  it('a damaged cache is only a slower start: the command answers the same, and the files are written afresh', async () => {
+    const first = await s.run(['list', '--format', 'tsv', '--max', '3']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const written = new Map<string, Buffer>();
+    for (const file of await files()) {
+      const bytes = await readFile(path.join(dir(), file));
+      written.set(file, bytes);
+      // The header stays (it fits this script and release); the compiled code does not.
+      const damaged = Buffer.from(bytes);
+      damaged.fill(0x5a, 400, 4400);
+      await writeFile(path.join(dir(), file), damaged, { mode: 0o600 });
+    }
+    const again = await s.run(['list', '--format', 'tsv', '--max', '3']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr).toBe('');
+    for (const [file, bytes] of written) expect((await readFile(path.join(dir(), file))).subarray(0, 256)).toEqual(bytes.subarray(0, 256));
+    for (const file of await files()) expect((await readFile(path.join(dir(), file))).subarray(400, 4400).every((byte) => byte === 0x5a)).toBe(false);
   });
 });
