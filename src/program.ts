@@ -145,7 +145,11 @@ function windDown(signal: AbortSignal): Promise<never> {
   });
 }
 
-function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly string[]): number {
+/**
+ * The one place that turns an outcome into stderr lines and an exit status (exported for
+ * its tests): commander's own outcomes, our errors with their codes and hints, Ctrl-C, bugs.
+ */
+export function report(error: unknown, io: IO, interrupted: AbortSignal, argv: readonly string[]): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
     // `gmailctl help [command]` asked for it; `gmailctl` alone did not (the help went to stderr).
