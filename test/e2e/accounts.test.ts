@@ -1,27 +1,19 @@
 /** logout, status, token and several accounts, end to end against the emulator. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: ['ada@example.com', 'grace@example.com'], messages: 5 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: ['ada@example.com', 'grace@example.com'], messages: 5 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.setAccessTokenLifetime(3599);
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 async function loggedIn(...accounts: string[]): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { runner: 'in-process' });
-  sandboxes.push(s);
+  const s = await newSandbox({ runner: 'in-process' });
   for (const account of accounts) {
     const result = await s.login(['--account', account]);
     expect(result.exitCode, result.stderr).toBe(0);

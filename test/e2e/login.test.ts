@@ -5,31 +5,22 @@
 import { readFile, stat, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.js';
 import { consentRedirect, startCli } from '../helpers/background.js';
-import { createSandbox, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: ['ada@example.com', 'grace@example.com'], messages: 5 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: ['ada@example.com', 'grace@example.com'], messages: 5 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.setAutoApprove(true);
   emulator.setOmitRefreshToken(false);
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 /** In-process runs unless a test is about the process (its children, its keychain); startCli runs the built CLI. */
 async function sandbox(runner: SandboxOptions['runner'] = 'in-process'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { runner });
-  sandboxes.push(s);
-  return s;
+  return newSandbox({ runner });
 }
 
 async function readJson(file: string): Promise<Record<string, any>> {

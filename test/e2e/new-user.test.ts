@@ -2,12 +2,13 @@
  * What a new user and a script author ran into on their first day (issue #12), each kept
  * true end to end: the built CLI against the emulator.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { CLI, createSandbox, ROOT, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import type { Emulator } from '../emulator/index.js';
+import { CLI, ROOT, runCli, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -15,23 +16,13 @@ const LIST_ONLY = { path: /^\/gmail\/v1\/users\/me\/messages$/ };
 const GC_OFTEN = path.join(ROOT, 'test', 'helpers', 'gc-often.cjs');
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: [ADA, GRACE], messages: 30 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: [ADA, GRACE], messages: 30 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.clearFaults();
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 async function sandbox(): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { runner: 'in-process' });
-  sandboxes.push(s);
-  return s;
+  return newSandbox({ runner: 'in-process' });
 }
 
 async function loggedIn(...accounts: string[]): Promise<Sandbox> {
@@ -45,16 +36,7 @@ async function loggedIn(...accounts: string[]): Promise<Sandbox> {
 
 /** The CLI with extra node flags (a garbage collection every 100 ms), killed at the deadline. */
 async function runNode(s: Sandbox, nodeArgs: string[], args: string[], env: Record<string, string>, deadlineMs: number): Promise<CliResult> {
-  const result = await execa(process.execPath, [...nodeArgs, CLI, ...args], {
-    env: { ...s.env, ...env },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: deadlineMs,
-    killSignal: 'SIGKILL',
-    stripFinalNewline: false,
-  });
-  return { exitCode: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return runCli(args, { env: { ...s.env, ...env }, nodeArgs, timeout: deadlineMs, killSignal: 'SIGKILL' });
 }
 
 function expectOneCleanError(result: CliResult): void {

@@ -13,9 +13,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type Fault, type RecordedRequest } from '../emulator/index.js';
+import type { Emulator, Fault, RecordedRequest } from '../emulator/index.js';
 import { startCli } from '../helpers/background.js';
-import { CLI, createSandbox, hasSecretService, ROOT, type CliResult, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { CLI, hasSecretService, ROOT, runCli, type CliResult, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -26,27 +27,17 @@ const LIST_ONLY = { path: /^\/gmail\/v1\/users\/me\/messages$/ };
 const TOKEN_ENDPOINT = { method: 'POST', path: '/token' };
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: [ADA, GRACE, KEYCHAIN_ACCOUNT], messages: 40 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: [ADA, GRACE, KEYCHAIN_ACCOUNT], messages: 40 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.clearFaults();
   emulator.setAccessTokenLifetime(3599);
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 type Runner = SandboxOptions['runner'];
 
 /** File-store sandboxes run the program in-process unless a test is about processes (two at once, a child's view of its parent). */
 async function sandbox(store: 'file' | 'keychain' = 'file', runner: Runner = store === 'file' ? 'in-process' : 'process'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { store, runner });
-  sandboxes.push(s);
-  return s;
+  return newSandbox({ store, runner });
 }
 
 async function loggedIn(args: string[] = [], runner: Runner = 'in-process'): Promise<Sandbox> {
@@ -140,15 +131,7 @@ async function writeSettings(s: Sandbox, settings: object): Promise<void> {
 /** Runs the CLI, SIGKILLed at the deadline: a hung CLI may not even answer SIGTERM. */
 async function runWithDeadline(s: Sandbox, args: string[], env: Record<string, string>, deadlineMs: number) {
   const started = Date.now();
-  const result = await execa(process.execPath, [CLI, ...args], {
-    env: { ...s.env, ...env },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: deadlineMs,
-    killSignal: 'SIGKILL',
-  });
-  const cli: CliResult = { exitCode: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const cli = await runCli(args, { env: { ...s.env, ...env }, timeout: deadlineMs, killSignal: 'SIGKILL' });
   return { ...cli, took: Date.now() - started };
 }
 

@@ -6,11 +6,12 @@
 import { chmod, chown, lstat, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.js';
 import { execa } from 'execa';
 import { consentRedirect, startCli, type BackgroundRun } from '../helpers/background.js';
-import { CLI, createSandbox, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { CLI, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 const ADA = 'ada@example.com';
 const GRACE = 'grace@example.com';
@@ -18,26 +19,16 @@ const GRACE = 'grace@example.com';
 const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: [ADA, GRACE], messages: 5 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: [ADA, GRACE], messages: 5 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.clearFaults();
   emulator.setLatency(0);
   emulator.setAutoApprove(true);
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 /** In-process runs unless a test is about the processes themselves (the built CLI's own runs go through startCli). */
 async function sandbox(runner: SandboxOptions['runner'] = 'in-process'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { runner });
-  sandboxes.push(s);
-  return s;
+  return newSandbox({ runner });
 }
 
 /** Sends raw bytes to the listener and resolves when it closes the connection. */

@@ -5,10 +5,11 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/auth/status-report.js';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import type { Emulator } from '../emulator/index.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 
 const ACCOUNT = 'ada@example.com';
 const READONLY = 'https://www.googleapis.com/auth/gmail.readonly';
@@ -19,24 +20,14 @@ const DAY = 86_400_000;
 type StatusJson = StatusReport;
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: [ACCOUNT], messages: 5 });
-});
-afterAll(async () => {
-  await emulator?.close();
-});
-afterEach(async () => {
+const newSandbox = useEmulator({ accounts: [ACCOUNT], messages: 5 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.setGrantedScopes(undefined);
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
 
 /** File-store sandboxes run the program in-process; the keychain's need a process (its D-Bus address is the process's). */
 async function sandbox(store: 'file' | 'keychain' = 'file'): Promise<Sandbox> {
-  const s = await createSandbox(emulator, { store, runner: store === 'file' ? 'in-process' : 'process' });
-  sandboxes.push(s);
-  return s;
+  return newSandbox({ store, runner: store === 'file' ? 'in-process' : 'process' });
 }
 
 async function loggedIn(): Promise<Sandbox> {

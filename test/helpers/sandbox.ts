@@ -39,6 +39,10 @@ export interface Sandbox {
 
 export interface RunOptions extends Pick<Options, 'input' | 'timeout' | 'stdin'> {
   env?: Record<string, string | undefined>;
+  /** Sent at the timeout (default SIGTERM); SIGKILL for a CLI that may not even answer SIGTERM. */
+  killSignal?: 'SIGKILL';
+  /** Flags for node itself, before the CLI's path. */
+  nodeArgs?: string[];
 }
 
 /** The parts of the parent's environment a child needs; nothing gmailctl-specific. */
@@ -107,11 +111,12 @@ export async function createSandbox(emulator: Emulator, options: SandboxOptions 
 /** Runs the built CLI as a user would, with exactly the given environment. */
 export async function runCli(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult> {
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const result = await execa(process.execPath, [CLI, ...args], {
+  const result = await execa(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
     env,
     extendEnv: false,
     reject: false,
     timeout: options.timeout ?? 60_000,
+    ...(options.killSignal ? { killSignal: options.killSignal } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: options.stdin ?? 'ignore' }),
     stripFinalNewline: false,
   });
@@ -128,6 +133,7 @@ export async function runCli(args: string[], options: RunOptions & { env: Record
 export async function runInProcess(args: string[], options: RunOptions & { env: Record<string, string | undefined> }): Promise<CliResult & { stdoutBytes: Buffer }> {
   if (options.stdin !== undefined && options.stdin !== 'ignore') throw new Error(`in-process runs have no stdin ${String(options.stdin)}; spawn the binary`);
   if (options.input !== undefined && typeof options.input !== 'string') throw new Error('in-process runs take a string input');
+  if (options.nodeArgs || options.killSignal) throw new Error('node flags and kill signals are for the built CLI: use runCli');
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const [{ main }, { observeRequests }] = await Promise.all([import('../../src/program.js'), import('../../src/timed-fetch.js')]);
   const terminal = fakeTerminal({ env, ...(options.input !== undefined ? { stdin: options.input } : {}) });

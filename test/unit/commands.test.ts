@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CommanderError } from '@commander-js/extra-typings';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCacheClear } from '../../src/commands/cache.js';
 import { runCompletion } from '../../src/commands/completion.js';
 import type { CommandContext } from '../../src/commands/context.js';
@@ -21,8 +21,9 @@ import { runToken } from '../../src/commands/token.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, InterruptedError, UsageError } from '../../src/errors.js';
 import { buildProgram, report } from '../../src/program.js';
 import { registerSecret } from '../../src/redact.js';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import type { Emulator } from '../emulator/index.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
 import { fakeTerminal, settle, type FakeTerminal } from './fake-io.js';
 
 const ADA = 'ada@example.com';
@@ -30,24 +31,10 @@ const GRACE = 'grace@example.com';
 const LIST_ONLY = { path: /^\/gmail\/v1\/users\/me\/messages$/ };
 
 let emulator: Emulator;
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator({ accounts: [ADA, GRACE], messages: 12 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-afterEach(async () => {
+const sandbox = useEmulator({ accounts: [ADA, GRACE], messages: 12 }, (started) => (emulator = started));
+afterEach(() => {
   emulator.clearFaults();
-  await Promise.all(sandboxes.splice(0).map((s) => s.cleanup()));
 });
-
-async function sandbox(): Promise<Sandbox> {
-  const s = await createSandbox(emulator);
-  sandboxes.push(s);
-  return s;
-}
 
 interface Ran {
   /** The exit code main() would give: 0, or what report() maps the thrown error to. */
