@@ -212,7 +212,9 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// Terminal manners outside tmux: pipes only.
+// Terminal manners outside tmux: stdout and stderr are not terminals. The program runs
+// in-process here (its streams are in-memory, as a pipe they are no TTY); the tmux part
+// above and the pipe tests of test/e2e keep the built CLI.
 
 describe('colour, --quiet and the shape of errors (in pipes)', () => {
   let emulator: Emulator;
@@ -220,7 +222,7 @@ describe('colour, --quiet and the shape of errors (in pipes)', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ accounts: [ACCOUNT, 'grace@example.com'], messages: 8 });
-    sandbox = await createSandbox(emulator);
+    sandbox = await createSandbox(emulator, { runner: 'in-process' });
     for (const account of [ACCOUNT, 'grace@example.com']) {
       const result = await sandbox.login(['--account', account]);
       expect(result.exitCode, result.stderr).toBe(0);
@@ -275,7 +277,7 @@ describe('colour, --quiet and the shape of errors (in pipes)', () => {
   });
 
   it('--quiet drops "Logged out of …" but keeps the revoke warning', async () => {
-    const s = await createSandbox(emulator);
+    const s = await createSandbox(emulator, { runner: 'in-process' });
     try {
       expect((await s.login(['--account', 'grace@example.com'])).exitCode).toBe(0);
       const loud = await s.run(['logout']);
@@ -312,7 +314,7 @@ describe('colour, --quiet and the shape of errors (in pipes)', () => {
   // "Logged in as <address>" is information, like logout's "Logged out of <address>": --quiet
   // drops it. The consent URL and the paste instructions stay (they are the way forward).
   it('--quiet login prints nothing after success (no "Logged in as …")', async () => {
-    const s = await createSandbox(emulator);
+    const s = await createSandbox(emulator, { runner: 'in-process' });
     try {
       const result = await s.login(['--account', 'grace@example.com', '--quiet']);
       expect(result.exitCode, result.stderr).toBe(0);
