@@ -67,7 +67,7 @@ export function timedFetch(timeoutMs: number, http: HttpStack): Fetch {
     const follow = (): void => controller.abort(caller?.reason);
     if (caller?.aborted) follow();
     else caller?.addEventListener('abort', follow, { once: true });
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     // gaxios passes a URL and the options; a Request (never passed) would carry both.
     const request = typeof input === 'object' && !(input instanceof URL) ? input : undefined;
     const url = new URL(request ? request.url : String(input));
@@ -76,19 +76,24 @@ export function timedFetch(timeoutMs: number, http: HttpStack): Fetch {
       const response = await http.fetch(String(url), nodeFetchInit(init, controller.signal));
       // The body too: a server may send headers and then stall.
       const body = response.status === 204 || response.status === 304 ? null : Buffer.from(await response.arrayBuffer());
-      observe?.({ method, url, status: response.status, ms: performance.now() - started });
+      observe?.({ method, url, status: response.status, ms: msSince(started) });
       const answer = new http.Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
       return answer as unknown as Response;
     } catch (error) {
       // As Node's fetch: an abort (the timeout, Ctrl-C) rejects with the signal's reason.
       const failure = controller.signal.aborted ? (controller.signal.reason as unknown) : withoutQuery(error, url);
-      observe?.({ method, url, ms: performance.now() - started, failure: failure instanceof Error ? failure.message : String(failure) });
+      observe?.({ method, url, ms: msSince(started), failure: failure instanceof Error ? failure.message : String(failure) });
       throw failure;
     } finally {
       clearTimeout(timer);
       caller?.removeEventListener('abort', follow);
     }
   };
+}
+
+/** Milliseconds since a process.hrtime.bigint() reading (not the global `performance`, which loads perf_hooks). */
+function msSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
 /**
