@@ -6,7 +6,10 @@
 //                             cache, not parsed and compiled by Node's ESM loader on every run;
 //                             its modules still initialised only when a command imports them;
 //   dist/google-libraries.js  what gmailctl runs of Google's client libraries, one script
-//                             compiled from the code cache too (build/google-bundle.mjs).
+//                             compiled from the code cache too (build/google-bundle.mjs);
+//   dist/secret-service-unlock.js  the D-Bus library that unlocks a locked Secret Service,
+//                             a CommonJS file that the app requires only when the keychain is
+//                             found locked.
 // Loading bundles instead of hundreds of files from node_modules halves the start-up cost of
 // a command that calls Google; the code cache and the narrowed libraries take most of the rest
 // (measured in test/bench/). Type checking is tsc's job (npm run build runs both).
@@ -56,6 +59,17 @@ const appIsSeparate = {
   },
 };
 
+// The keychain store requires the unlock module by its path in dist/ too: the app never holds it.
+const UNLOCK = 'dist/secret-service-unlock.js';
+const unlockIsSeparate = {
+  name: 'unlock-is-separate',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/secret-service-unlock\.js$/ }, () => ({ path: `./${path.basename(UNLOCK)}`, external: true }));
+  },
+};
+
+await build({ ...shared, entryPoints: ['src/store/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
+
 await build({
   ...shared,
   entryPoints: ['src/cli.ts'],
@@ -81,7 +95,7 @@ await build({
   inject: ['build/import-meta-cjs.mjs'],
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'better-sqlite3', 'open'],
-  plugins: [builtinsWithTheirUser()],
+  plugins: [builtinsWithTheirUser(), unlockIsSeparate],
   define: {
     ...shared.define,
     'import.meta.url': 'importMetaUrl',

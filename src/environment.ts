@@ -23,7 +23,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { names: ['GMAILCTL_BROWSER', 'BROWSER'], help: 'a command that opens a URL (default: the desktop\'s browser)' },
   { names: ['GMAILCTL_API_ROOT'], help: 'Gmail API root (default https://gmail.googleapis.com/)' },
   { names: ['GMAILCTL_DEBUG'], help: '1: same as --debug' },
-  { names: ['GMAILCTL_KEYCHAIN_TIMEOUT_MS'], help: 'how long to wait for the keychain (default 5000)' },
+  { names: ['GMAILCTL_KEYCHAIN_TIMEOUT_MS'], help: 'how long to wait for the keychain (default 5000; for its unlock prompt 60000)' },
   { names: ['GMAILCTL_HTTP_TIMEOUT_MS'], help: 'how long one request to Google may take (default 30000)' },
   { names: ['GMAILCTL_CLIENT_ID', 'GMAILCTL_CLIENT_SECRET', 'GMAILCTL_REFRESH_TOKEN'], help: 'together: a login from the environment (CI)' },
   { names: ['GMAILCTL_ACCESS_TOKEN'], help: 'alone: an access token, used until Google refuses it' },
@@ -47,6 +47,8 @@ export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Long enough for a slow D-Bus round trip, short enough that a hung daemon is noticed. */
 const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5_000;
+/** A locked keychain waits for a person to type a password in its prompt. */
+const DEFAULT_KEYCHAIN_UNLOCK_TIMEOUT_MS = 60_000;
 
 export interface GoogleSettings {
   /** GMAILCTL_API_ROOT, with the trailing slash that relative API paths need (unchecked: see secureApiRoot). */
@@ -57,15 +59,19 @@ export interface GoogleSettings {
   tokenUri: string | undefined;
   /** GMAILCTL_KEYCHAIN_TIMEOUT_MS: how long to wait for the OS keychain. */
   keychainTimeoutMs: number;
+  /** How long a locked keychain's unlock prompt may take: GMAILCTL_KEYCHAIN_TIMEOUT_MS when set, else a minute. */
+  keychainUnlockTimeoutMs: number;
 }
 
 export function googleSettings(env: NodeJS.ProcessEnv): GoogleSettings {
   const root = env.GMAILCTL_API_ROOT || DEFAULT_API_ROOT;
+  const keychainTimeoutMs = positiveInteger(env.GMAILCTL_KEYCHAIN_TIMEOUT_MS);
   return {
     apiRoot: root.endsWith('/') ? root : `${root}/`,
     requestTimeoutMs: positiveInteger(env.GMAILCTL_HTTP_TIMEOUT_MS) ?? DEFAULT_REQUEST_TIMEOUT_MS,
     tokenUri: env.GMAILCTL_TOKEN_URI || undefined,
-    keychainTimeoutMs: positiveInteger(env.GMAILCTL_KEYCHAIN_TIMEOUT_MS) ?? DEFAULT_KEYCHAIN_TIMEOUT_MS,
+    keychainTimeoutMs: keychainTimeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS,
+    keychainUnlockTimeoutMs: keychainTimeoutMs ?? DEFAULT_KEYCHAIN_UNLOCK_TIMEOUT_MS,
   };
 }
 

@@ -17,7 +17,7 @@ export interface Workspace {
 export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file'): Promise<Workspace> {
   const configDir = resolveConfigDir(env);
   const settings = await loadSettings(configDir);
-  const { keychainTimeoutMs } = googleSettings(env);
-  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs });
+  const { keychainTimeoutMs, keychainUnlockTimeoutMs } = googleSettings(env);
+  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs, keychainUnlockTimeoutMs });
   return { configDir, settings, store };
 }

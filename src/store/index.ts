@@ -7,8 +7,9 @@ export interface TokenStoreOptions {
   /** Where the session bus is (DBUS_SESSION_BUS_ADDRESS), for the keychain. */
   env: NodeJS.ProcessEnv;
   keychainTimeoutMs: number;
+  keychainUnlockTimeoutMs: number;
 }
 
 export function openTokenStore(kind: TokenStoreKind, configDir: string, options: TokenStoreOptions): TokenStore {
-  return kind === 'file' ? new FileStore(configDir) : new KeychainStore(options.keychainTimeoutMs, options.env);
+  return kind === 'file' ? new FileStore(configDir) : new KeychainStore({ timeoutMs: options.keychainTimeoutMs, unlockTimeoutMs: options.keychainUnlockTimeoutMs, env: options.env });
 }

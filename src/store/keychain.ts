@@ -1,11 +1,14 @@
 /**
  * The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux)
  * through @napi-rs/keyring's keytar-compatible API: service "gmailctl", account = address.
- * Every call runs under a timeout, because a locked or hung Secret Service would otherwise
- * block the CLI forever waiting for an unlock prompt that nobody sees.
+ * Every call runs under a timeout. On Linux the binding blocks the main thread while it
+ * talks D-Bus, so before its first call the Secret Service is asked asynchronously whether
+ * it answers and whether our items are locked; a locked keyring is unlocked through its
+ * prompt, asynchronously, under the unlock timeout (a person is typing), before the binding
+ * could get stuck on that prompt. Ctrl-C works throughout: nothing blocks the event loop.
  */
 import { TokenStoreError } from '../errors.js';
-import { noAnswerWithin, pingSecretService, sessionBusSocket } from './secret-service-ping.js';
+import { noAnswerWithin, secretServiceLocked, seconds, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export const KEYCHAIN_SERVICE = 'gmailctl';
@@ -20,11 +23,19 @@ export class KeychainStore implements TokenStore {
   #keytar: Promise<Keytar> | undefined;
   #serviceAnswers: Promise<void> | undefined;
 
-  /** `timeoutMs` bounds every call (GMAILCTL_KEYCHAIN_TIMEOUT_MS); `env` locates the session bus. */
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  readonly #timeoutMs: number;
+  readonly #unlockTimeoutMs: number;
+  readonly #env: NodeJS.ProcessEnv;
+
+  /**
+   * `timeoutMs` bounds every call (GMAILCTL_KEYCHAIN_TIMEOUT_MS), `unlockTimeoutMs` the wait
+   * at a locked keychain's unlock prompt; `env` locates the session bus.
+   */
+  constructor(options: { timeoutMs: number; unlockTimeoutMs: number; env: NodeJS.ProcessEnv }) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#unlockTimeoutMs = options.unlockTimeoutMs;
+    this.#env = options.env;
+  }
 
   async probe(): Promise<void> {
     // A write, a read and a delete: a keychain that only answers reads (or a locked
@@ -50,14 +61,14 @@ export class KeychainStore implements TokenStore {
   }
 
   async #call<T>(doing: 'read from' | 'write to', operation: (keytar: Keytar) => Promise<T>): Promise<T> {
-    // Once per process, before the binding can block the main thread (see secret-service-ping.ts).
+    // Once per process, before the binding can block the main thread (see secret-service-lock.ts).
     this.#serviceAnswers ??= this.#checkSecretService();
     await this.#serviceAnswers;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(unavailable(noAnswerWithin(this.timeoutMs))),
-        this.timeoutMs,
+        () => reject(unavailable(noAnswerWithin(this.#timeoutMs))),
+        this.#timeoutMs,
       );
       timer.unref();
     });
@@ -75,10 +86,27 @@ export class KeychainStore implements TokenStore {
 
   async #checkSecretService(): Promise<void> {
     if (process.platform !== 'linux') return;
-    const socket = sessionBusSocket(this.env.DBUS_SESSION_BUS_ADDRESS);
+    const socket = sessionBusSocket(this.#env.DBUS_SESSION_BUS_ADDRESS);
     if (!socket) return; // no bus address: the binding fails fast on its own
-    const outcome = await pingSecretService(socket, this.timeoutMs);
+    const outcome = await secretServiceLocked(socket, KEYCHAIN_SERVICE, this.#timeoutMs);
     if (!outcome.ok) throw unavailable(outcome.reason);
+    if (outcome.locked) await this.#unlock(socket);
+  }
+
+  /** Shows the keychain's unlock prompt and waits for it, asynchronously, within the unlock timeout. */
+  async #unlock(socket: string): Promise<void> {
+    // A D-Bus library, loaded only here: a file of its own in dist/ (esbuild.config.mjs).
+    const { unlockSecretService } = await import('./secret-service-unlock.js');
+    const outcome = await unlockSecretService(socket, KEYCHAIN_SERVICE, this.#unlockTimeoutMs);
+    if (outcome.kind === 'unlocked') return;
+    const reason = {
+      'timed-out': `it is locked, and its unlock prompt got no answer within ${seconds(this.#unlockTimeoutMs)} (GMAILCTL_KEYCHAIN_TIMEOUT_MS)`,
+      dismissed: 'it is locked, and its unlock prompt was dismissed (or cannot be shown here: no display)',
+      failed: `it is locked, and unlocking it failed: ${outcome.kind === 'failed' ? outcome.reason : ''}`,
+    }[outcome.kind];
+    throw new TokenStoreError(`The OS keychain cannot be used: ${reason}.`, {
+      hint: `Unlock it (log in to your desktop, or open its Passwords and Keys app) and run the command again. ${INSECURE_STORAGE_HINT}`,
+    });
   }
 }
 

@@ -34,12 +34,13 @@ describe('the environment variables', () => {
 });
 
 describe('googleSettings', () => {
-  it('defaults to Google, 30 s per request and 5 s for the keychain', () => {
+  it('defaults to Google, 30 s per request and 5 s for the keychain (a minute for a person at its unlock prompt)', () => {
     expect(googleSettings({})).toEqual({
       apiRoot: 'https://gmail.googleapis.com/',
       requestTimeoutMs: 30_000,
       tokenUri: undefined,
       keychainTimeoutMs: 5_000,
+      keychainUnlockTimeoutMs: 60_000,
     });
   });
 
@@ -50,7 +51,8 @@ describe('googleSettings', () => {
       GMAILCTL_TOKEN_URI: 'http://127.0.0.1:8085/token',
       GMAILCTL_KEYCHAIN_TIMEOUT_MS: '250',
     });
-    expect(settings).toEqual({ apiRoot: 'http://127.0.0.1:8085/', requestTimeoutMs: 1500, tokenUri: 'http://127.0.0.1:8085/token', keychainTimeoutMs: 250 });
+    // A keychain timeout that is set bounds its unlock prompt too.
+    expect(settings).toEqual({ apiRoot: 'http://127.0.0.1:8085/', requestTimeoutMs: 1500, tokenUri: 'http://127.0.0.1:8085/token', keychainTimeoutMs: 250, keychainUnlockTimeoutMs: 250 });
   });
 
   it.each(['', '0', '-5', '1.5', 'soon'])('ignores a timeout of %j', (value) => {

@@ -1,0 +1,218 @@
+/**
+ * Asks the Secret Service, asynchronously and under a deadline, whether it is there and
+ * whether gmailctl's items (or the default collection, where new ones go) are locked —
+ * before the keychain binding is used on Linux. The binding talks D-Bus synchronously on
+ * Node's main thread: against a bus or a daemon that never answers, or a locked collection
+ * whose unlock prompt never answers, it would block the process (timers and Ctrl-C included)
+ * with no way out. A locked keyring is unlocked first, asynchronously
+ * (secret-service-unlock.ts, a D-Bus library loaded only then).
+ *
+ * This runs before every keychain command, so it is one connection and one round trip,
+ * written by hand (loading a D-Bus library costs more than the whole exchange; see the
+ * README's Performance section): the SASL EXTERNAL handshake, three pipelined method calls
+ * (Hello; Secret.Service.SearchItems {service: gmailctl}; the default collection's Locked
+ * property) and just enough of the message format to read their answers.
+ */
+import { connect, type Socket } from 'node:net';
+
+export type LockOutcome = { ok: true; locked: boolean } | { ok: false; reason: string };
+
+/** Why a keychain call was given up on, for the check and the binding's calls alike. */
+export function noAnswerWithin(timeoutMs: number): string {
+  return `it did not answer within ${seconds(timeoutMs)} (is it locked or hung?)`;
+}
+
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** The first unix socket address in DBUS_SESSION_BUS_ADDRESS, or undefined (nothing to check). */
+export function sessionBusSocket(address: string | undefined): string | undefined {
+  for (const entry of (address ?? '').split(';')) {
+    const [transport, rest = ''] = entry.split(/:(.*)/s);
+    if (transport !== 'unix') continue;
+    const params = new Map(
+      rest.split(',').map((pair) => {
+        const [key = '', value = ''] = pair.split(/=(.*)/s);
+        return [key, decodeURIComponent(value)] as const;
+      }),
+    );
+    if (params.has('path')) return params.get('path');
+    if (params.has('abstract')) return `\0${params.get('abstract')}`;
+  }
+  return undefined;
+}
+
+/** Whether the Secret Service answers and holds `service`'s items (or new ones) locked. */
+export function secretServiceLocked(socketPath: string, service: string, timeoutMs: number): Promise<LockOutcome> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    const finish = (outcome: LockOutcome): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish({ ok: false, reason: noAnswerWithin(timeoutMs) }), timeoutMs);
+    socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: `the D-Bus session bus cannot be reached (${error.code ?? error.message})` }));
+    socket.on('connect', () => {
+      const uid = String(process.getuid?.() ?? 0);
+      socket.write(Buffer.concat([Buffer.from([0]), Buffer.from(`AUTH EXTERNAL ${Buffer.from(uid).toString('hex')}\r\n`)]));
+    });
+    readReplies(socket, service, finish);
+  });
+}
+
+const METHOD_RETURN = 2;
+const ERROR = 3;
+
+interface Reply {
+  ok: boolean;
+  body: Buffer;
+  little: boolean;
+}
+
+function readReplies(socket: Socket, service: string, finish: (outcome: LockOutcome) => void): void {
+  let buffer = Buffer.alloc(0);
+  let authenticated = false;
+  const replies: Reply[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    if (!authenticated) {
+      const end = buffer.indexOf('\r\n');
+      if (end < 0) return;
+      const line = buffer.subarray(0, end).toString('latin1');
+      buffer = buffer.subarray(end + 2);
+      if (!line.startsWith('OK ')) {
+        finish({ ok: false, reason: `the D-Bus session bus refused us (${line.split(' ')[0] ?? 'no answer'})` });
+        return;
+      }
+      authenticated = true;
+      socket.write(Buffer.concat([Buffer.from('BEGIN\r\n'), hello(), searchItems(service), defaultCollectionLocked()]));
+    }
+    // Replies come in the order of the calls: Hello's, SearchItems', Get's (signals are skipped).
+    for (let message = takeMessage(); message; message = takeMessage()) {
+      if (message.type === METHOD_RETURN || message.type === ERROR) replies.push({ ok: message.type === METHOD_RETURN, body: message.body, little: message.little });
+      if (replies.length === 3) {
+        const [, search, locked] = replies as [Reply, Reply, Reply];
+        if (!search.ok) return finish({ ok: false, reason: 'no Secret Service is running on the D-Bus session bus' });
+        // No default collection (an error): the binding creates one, or fails, on its own.
+        return finish({ ok: true, locked: anyLockedItem(search) || (locked.ok && booleanVariant(locked)) });
+      }
+    }
+  });
+
+  function takeMessage(): { type: number; body: Buffer; little: boolean } | undefined {
+    if (buffer.length < 16) return undefined;
+    const little = buffer[0] === 0x6c; // 'l'
+    const u32 = (offset: number): number => (little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset));
+    const headerLength = 16 + align(u32(12), 8);
+    const total = headerLength + u32(4);
+    if (buffer.length < total) return undefined;
+    const message = { type: buffer[1] ?? 0, body: buffer.subarray(headerLength, total), little };
+    buffer = buffer.subarray(total);
+    return message;
+  }
+}
+
+/** SearchItems answers (unlocked: ao, locked: ao); only whether the second array is empty matters. */
+function anyLockedItem({ body, little }: Reply): boolean {
+  const u32 = (offset: number): number => (little ? body.readUInt32LE(offset) : body.readUInt32BE(offset));
+  if (body.length < 8) return false;
+  const second = align(4 + u32(0), 4);
+  return body.length >= second + 4 && u32(second) > 0;
+}
+
+/** Properties.Get answers a variant: its signature ("b"), then the boolean as a uint32. */
+function booleanVariant({ body, little }: Reply): boolean {
+  if (body.length < 8 || body.toString('latin1', 1, 2) !== 'b') return false;
+  return (little ? body.readUInt32LE(4) : body.readUInt32BE(4)) !== 0;
+}
+
+function hello(): Buffer {
+  return methodCall(1, { path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' });
+}
+
+function searchItems(service: string): Buffer {
+  const body = new Body();
+  body.u32(0); // the array's length, set below
+  body.pad(8);
+  const start = body.length;
+  body.pad(8); // a dict entry
+  body.string('service');
+  body.string(service);
+  body.setU32(0, body.length - start);
+  return methodCall(2, { path: '/org/freedesktop/secrets', interface: 'org.freedesktop.Secret.Service', member: 'SearchItems', destination: 'org.freedesktop.secrets' }, 'a{ss}', body);
+}
+
+function defaultCollectionLocked(): Buffer {
+  const body = new Body();
+  body.string('org.freedesktop.Secret.Collection');
+  body.string('Locked');
+  return methodCall(
+    3,
+    { path: '/org/freedesktop/secrets/aliases/default', interface: 'org.freedesktop.DBus.Properties', member: 'Get', destination: 'org.freedesktop.secrets' },
+    'ss',
+    body,
+  );
+}
+
+/** Little-endian D-Bus marshalling of the few types used here. */
+class Body {
+  readonly bytes: number[] = [];
+  get length(): number {
+    return this.bytes.length;
+  }
+  pad(to: number): void {
+    while (this.bytes.length % to !== 0) this.bytes.push(0);
+  }
+  u32(value: number): void {
+    this.pad(4);
+    this.bytes.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
+  }
+  setU32(at: number, value: number): void {
+    this.bytes.splice(at, 4, value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
+  }
+  string(value: string): void {
+    const bytes = Buffer.from(value, 'utf8');
+    this.u32(bytes.length);
+    this.bytes.push(...bytes, 0);
+  }
+  signature(value: string): void {
+    this.bytes.push(value.length, ...Buffer.from(value, 'latin1'), 0);
+  }
+}
+
+interface CallFields {
+  path: string;
+  interface: string;
+  member: string;
+  destination: string;
+}
+
+/** A little-endian METHOD_CALL. */
+function methodCall(serial: number, fields: CallFields, signature = '', body = new Body()): Buffer {
+  const header = new Body();
+  const field = (code: number, type: 'o' | 's' | 'g', value: string): void => {
+    header.pad(8);
+    header.bytes.push(code);
+    header.signature(type);
+    if (type === 'g') header.signature(value);
+    else header.string(value);
+  };
+  header.bytes.push(0x6c, 1, 0, 1); // little-endian, METHOD_CALL, no flags, protocol version 1
+  header.u32(body.length);
+  header.u32(serial);
+  header.u32(0); // header fields length, set below
+  field(1, 'o', fields.path);
+  field(2, 's', fields.interface);
+  field(3, 's', fields.member);
+  field(6, 's', fields.destination);
+  if (signature) field(8, 'g', signature);
+  header.setU32(12, header.length - 16);
+  header.pad(8);
+  return Buffer.from([...header.bytes, ...body.bytes]);
+}
+
+function align(value: number, to: number): number {
+  return Math.ceil(value / to) * to;
+}
