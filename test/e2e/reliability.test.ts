@@ -581,11 +581,23 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
 
   // Locking the collection of the keyring the other test files share would break them, so
   // these run against a private, throwaway gnome-keyring of their own.
-  const lockedKeyring = (s: Sandbox, args: string[], loginFirst: boolean) =>
+  const lockedKeyring = (s: Sandbox, args: string[], loginFirst: boolean, options: { hungPrompter?: boolean; env?: Record<string, string> } = {}) =>
     execa(
       'dbus-run-session',
-      ['--', 'bash', path.join(ROOT, 'test/with-keyring.sh'), 'bash', path.join(ROOT, 'test/helpers/reliability-locked-keyring.sh'), ...(loginFirst ? ['--login-first'] : []), '--', process.execPath, CLI, ...args],
-      { env: { ...s.env, GMAILCTL_TOKEN_STORE: 'keychain' }, extendEnv: false, reject: false, timeout: 40_000 },
+      [
+        '--',
+        'bash',
+        path.join(ROOT, 'test/with-keyring.sh'),
+        'bash',
+        path.join(ROOT, 'test/helpers/reliability-locked-keyring.sh'),
+        ...(loginFirst ? ['--login-first'] : []),
+        ...(options.hungPrompter ? ['--hung-prompter'] : []),
+        '--',
+        process.execPath,
+        CLI,
+        ...args,
+      ],
+      { env: { ...s.env, GMAILCTL_TOKEN_STORE: 'keychain', ...options.env }, extendEnv: false, reject: false, timeout: 50_000 },
     );
   const fact = (stderr: string, key: string): string | undefined => new RegExp(`^locked-keyring: ${key}=(.*)$`, 'm').exec(stderr)?.[1];
 
@@ -601,6 +613,48 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
     expect(stderr).toMatch(/keychain cannot be used/);
     expect(stderr).toMatch(/--insecure-storage/);
     expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(15_000);
+    expect(await exists(tokensFile(s))).toBe(false);
+    expect(await readdir(s.configDir)).toEqual(['config.json']);
+  }, 60_000);
+
+  // A prompter that never answers: D-Bus's own call timeout (25 s) is all that ended the wait before.
+  it('a locked collection whose unlock prompt never answers: token gives up after GMAILCTL_KEYCHAIN_TIMEOUT_MS, naming it, with no plaintext fallback', async () => {
+    const s = await sandbox('keychain');
+    const timeoutMs = 1000;
+    const result = await lockedKeyring(s, ['token'], true, { hungPrompter: true, env: { GMAILCTL_KEYCHAIN_TIMEOUT_MS: String(timeoutMs) } });
+    const stderr = String(result.stderr);
+    expect(result.timedOut, stderr).toBe(false);
+    expect(fact(stderr, 'locked'), stderr).toBe('true');
+    expect(fact(stderr, 'prompt'), stderr).toBe('asked');
+    expect(result.exitCode, stderr).toBe(1);
+    expect(String(result.stdout)).toBe('');
+    expect(stderr).toMatch(/keychain cannot be used: it is locked, and its unlock prompt got no answer within 1 s \(GMAILCTL_KEYCHAIN_TIMEOUT_MS\)/);
+    expect(stderr).toMatch(/--insecure-storage/);
+    // Generous for a loaded machine, and still far below the 25 s that D-Bus alone would take.
+    expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(timeoutMs + 11_000);
+    expect(fact(stderr, 'prompts_left')).toBe('0');
+    expect(await exists(tokensFile(s))).toBe(false);
+    expect(await readdir(s.configDir)).toEqual(['config.json']);
+  }, 60_000);
+
+  it('Ctrl-C at an unlock prompt that never answers exits 130 at once, leaving no prompt, process or file behind', async () => {
+    const s = await sandbox('keychain');
+    const run = lockedKeyring(s, ['token'], true, { hungPrompter: true, env: { GMAILCTL_KEYCHAIN_TIMEOUT_MS: '45000' } });
+    let seen = '';
+    run.stderr?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    while (fact(seen, 'prompt') !== 'asked' && run.exitCode === null) await sleep(50);
+    const pid = Number(fact(seen, 'pid'));
+    expect(pid, seen).toBeGreaterThan(0);
+    process.kill(pid, 'SIGINT');
+    const result = await run;
+    const stderr = String(result.stderr);
+    expect(result.timedOut, stderr).toBe(false);
+    expect(result.exitCode, stderr).toBe(130);
+    expect(String(result.stdout)).toBe('');
+    // Far below the 45 s timeout, and below the 25 s of D-Bus's own call timeout.
+    expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(15_000);
+    expect(fact(stderr, 'prompts_left')).toBe('0');
+    expect(() => process.kill(pid, 0)).toThrow();
     expect(await exists(tokensFile(s))).toBe(false);
     expect(await readdir(s.configDir)).toEqual(['config.json']);
   }, 60_000);
