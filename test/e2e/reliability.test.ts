@@ -609,7 +609,7 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
     expect(fact(stderr, 'error'), stderr).toBeUndefined();
     expect(fact(stderr, 'locked'), stderr).toBe('true');
     expect(result.exitCode, stderr).toBe(1);
-    expect(String(result.stdout)).toBe('');
+    expect(String(result.stdout), stderr).toBe('');
     expect(stderr).toMatch(/keychain cannot be used/);
     expect(stderr).toMatch(/--insecure-storage/);
     expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(15_000);
@@ -627,12 +627,13 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
     expect(fact(stderr, 'locked'), stderr).toBe('true');
     expect(fact(stderr, 'prompt'), stderr).toBe('asked');
     expect(result.exitCode, stderr).toBe(1);
-    expect(String(result.stdout)).toBe('');
+    expect(String(result.stdout), stderr).toBe('');
     expect(stderr).toMatch(/keychain cannot be used: it is locked, and its unlock prompt got no answer within 1 s \(GMAILCTL_KEYCHAIN_TIMEOUT_MS\)/);
     expect(stderr).toMatch(/--insecure-storage/);
     // Generous for a loaded machine, and still far below the 25 s that D-Bus alone would take.
     expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(timeoutMs + 11_000);
     expect(fact(stderr, 'prompts_left')).toBe('0');
+    expect(fact(stderr, 'keyring_pid_after'), 'the Secret Service kept running').toBe(fact(stderr, 'keyring_pid'));
     expect(await exists(tokensFile(s))).toBe(false);
     expect(await readdir(s.configDir)).toEqual(['config.json']);
   }, 60_000);
@@ -650,10 +651,11 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
     const stderr = String(result.stderr);
     expect(result.timedOut, stderr).toBe(false);
     expect(result.exitCode, stderr).toBe(130);
-    expect(String(result.stdout)).toBe('');
+    expect(String(result.stdout), stderr).toBe('');
     // Far below the 45 s timeout, and below the 25 s of D-Bus's own call timeout.
     expect(Number(fact(stderr, 'took_ms'))).toBeLessThan(15_000);
     expect(fact(stderr, 'prompts_left')).toBe('0');
+    expect(fact(stderr, 'keyring_pid_after'), 'the Secret Service kept running').toBe(fact(stderr, 'keyring_pid'));
     expect(() => process.kill(pid, 0)).toThrow();
     expect(await exists(tokensFile(s))).toBe(false);
     expect(await readdir(s.configDir)).toEqual(['config.json']);

@@ -24,6 +24,13 @@ done
 say() { printf 'locked-keyring: %s\n' "$*" >&2; }
 secrets() { dbus-send --session --print-reply --dest=org.freedesktop.secrets "$@"; }
 
+# gnome-keyring may still be taking its name: a call before that would start a second one.
+for _ in $(seq 1 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && break
+  sleep 0.1
+done
+keyring_pid() { dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null | sed -n 's/.*uint32 //p'; }
+say "keyring_pid=$(keyring_pid)"
 collection=$(secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default | sed -n 's/.*object path "\(.*\)"/\1/p')
 say "collection=${collection}"
 [ -n "$collection" ] || { say "error=no default collection"; exit 90; }
@@ -53,6 +60,7 @@ say "pid=${pid}"
 wait "$pid"
 status=$?
 say "took_ms=$(( ($(date +%s%N) - start) / 1000000 ))"
+say "keyring_pid_after=$(keyring_pid)"
 # Prompts the command left open in the Secret Service (it drops those of a client that left).
 say "prompts_left=$(secrets /org/freedesktop/secrets/prompt org.freedesktop.DBus.Introspectable.Introspect 2>/dev/null | grep -c '<node name=')"
 [ -n "$prompter" ] && kill "$prompter" 2>/dev/null
