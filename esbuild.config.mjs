@@ -8,7 +8,7 @@
 //   dist/google-libraries.js  what gmailctl runs of Google's client libraries, one script
 //                             compiled from the code cache too (build/google-bundle.mjs);
 //   dist/secret-service-unlock.js  the D-Bus library that unlocks a locked Secret Service,
-//                             a CommonJS file that the app requires only when the keychain is
+//                             a script loaded like the Google bundle, only when the keychain is
 //                             found locked.
 // Loading bundles instead of hundreds of files from node_modules halves the start-up cost of
 // a command that calls Google; the code cache and the narrowed libraries take most of the rest
@@ -59,12 +59,12 @@ const appIsSeparate = {
   },
 };
 
-// The keychain store requires the unlock module by its path in dist/ too: the app never holds it.
+// Loaded by src/lazy.ts through the entry's code cache, as the Google bundle is: the app never holds it.
 const UNLOCK = 'dist/secret-service-unlock.js';
 const unlockIsSeparate = {
   name: 'unlock-is-separate',
   setup(build) {
-    build.onResolve({ filter: /^\.\/secret-service-unlock\.js$/ }, () => ({ path: `./${path.basename(UNLOCK)}`, external: true }));
+    build.onResolve({ filter: /\/secret-service-unlock\.js$/ }, () => ({ path: `./${path.basename(UNLOCK)}`, external: true }));
   },
 };
 
@@ -102,6 +102,7 @@ await build({
     'import.meta.resolve': 'importMetaResolve',
     // src/lazy.ts finds the Google bundle next to the app.
     GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)),
+    GMAILCTL_UNLOCK_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), UNLOCK)),
   },
 });
 

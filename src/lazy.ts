@@ -1,5 +1,6 @@
 /**
- * Loads Google's libraries (src/google-libraries.ts) on first use. In the bundle they are
+ * Loads Google's libraries (src/google-libraries.ts) on first use, and the Secret Service
+ * unlock (src/store/secret-service-unlock.ts) when the keychain is found locked. In the bundle they are
  * dist/google-libraries.js, a CommonJS script that the process entry (src/cli.ts) compiles with
  * a V8 code cache (src/code-cache.ts); unbundled (tests run the sources), Node's own loader
  * imports the module.
@@ -27,9 +28,22 @@ export function loadGoogleLibraries(): Promise<GoogleLibraries> {
   return loading;
 }
 
-async function loadBundled(bundle: string): Promise<GoogleLibraries> {
+async function loadBundled<T>(bundle: string): Promise<T> {
   if (!loadBundle) throw new Error(`gmailctl's entry did not say how to load ${bundle}`);
-  return (await loadBundle(bundle)) as GoogleLibraries;
+  return (await loadBundle(bundle)) as T;
+}
+
+type SecretServiceUnlock = typeof import('./store/secret-service-unlock.js');
+
+/** The bundle's file name for src/store/secret-service-unlock.ts, in dist/; unbundled: undefined. */
+declare const GMAILCTL_UNLOCK_BUNDLE: string | undefined;
+
+let unlocking: Promise<SecretServiceUnlock> | undefined;
+
+/** The D-Bus library that unlocks a locked Secret Service: loaded only when one is found locked. */
+export function loadSecretServiceUnlock(): Promise<SecretServiceUnlock> {
+  unlocking ??= typeof GMAILCTL_UNLOCK_BUNDLE === 'string' ? loadBundled(GMAILCTL_UNLOCK_BUNDLE) : import('./store/secret-service-unlock.js');
+  return unlocking;
 }
 
 export const loadAuthLibrary = loadGoogleLibraries;

@@ -8,6 +8,7 @@
  * could get stuck on that prompt. Ctrl-C works throughout: nothing blocks the event loop.
  */
 import { TokenStoreError } from '../errors.js';
+import { loadSecretServiceUnlock } from '../lazy.js';
 import { noAnswerWithin, secretServiceLocked, seconds, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
@@ -96,7 +97,7 @@ export class KeychainStore implements TokenStore {
   /** Shows the keychain's unlock prompt and waits for it, asynchronously, within the unlock timeout. */
   async #unlock(socket: string): Promise<void> {
     // A D-Bus library, loaded only here: a file of its own in dist/ (esbuild.config.mjs).
-    const { unlockSecretService } = await import('./secret-service-unlock.js');
+    const { unlockSecretService } = await loadSecretServiceUnlock();
     const outcome = await unlockSecretService(socket, KEYCHAIN_SERVICE, this.#unlockTimeoutMs);
     if (outcome.kind === 'unlocked') return;
     const reason = {
