@@ -1,5 +1,6 @@
 /**
- * `gmailctl login` end to end: the built CLI, the emulator's OAuth endpoints, the file store
+ * `gmailctl login` end to end: the program (in-process, or the built CLI where a process
+ * matters: signals, its children, the keychain), the emulator's OAuth endpoints, the file store
  * (the keychain has its own file). Each numbered step of the spec's login has a test here.
  */
 import { readFile, stat, chmod } from 'node:fs/promises';

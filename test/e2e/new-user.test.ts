@@ -1,6 +1,7 @@
 /**
  * What a new user and a script author ran into on their first day (issue #12), each kept
- * true end to end: the built CLI against the emulator.
+ * true end to end against the emulator: the program in-process, the built CLI for time-outs
+ * under a busy garbage collector, shell redirections, pipes and the current directory.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';

@@ -1,5 +1,6 @@
 /**
- * Reliability and security under faults, end to end: the built CLI against the emulator's
+ * Reliability and security under faults, end to end (the program in-process, the built CLI
+ * where a process matters) against the emulator's
  * injected failures, a keychain that is missing, hung or locked, processes killed or run
  * twice at once, loose or corrupt files, and what a child process gets to see. Each test
  * tries to break one guarantee of the README's Security section or the spec's Resilience.
