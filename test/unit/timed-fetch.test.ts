@@ -2,8 +2,11 @@
  * The fetch every request to Google goes through (src/timed-fetch.ts): node-fetch on
  * node:http, made to answer and fail as Node's global fetch did, against a local server.
  */
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fetch, { Response } from 'node-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +17,7 @@ import { RequestTimeoutError, timedFetch } from '../../src/timed-fetch.js';
 
 let server: http.Server;
 let root: string;
+let connections = 0;
 const received: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }> = [];
 
 beforeAll(async () => {
@@ -25,6 +29,7 @@ beforeAll(async () => {
       answer(new URL(request.url!, 'http://localhost').pathname, response);
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -96,6 +101,14 @@ describe('answers', () => {
     expect(received[0]!.headers['content-type']).toBe('multipart/mixed; boundary=b');
   });
 
+  it('consecutive requests share one kept-alive connection', async () => {
+    // A fresh agent's worth: Node's global agent may hold a connection from an earlier test.
+    http.globalAgent.destroy();
+    const before = connections;
+    for (let i = 0; i < 3; i++) expect((await send(new URL(`${root}/json`))).status).toBe(200);
+    expect(connections - before).toBe(1);
+  });
+
   it("never uses gaxios's proxy agent: HTTPS_PROXY stays unused, as with Node's fetch", async () => {
     let used = false;
     const agent = new http.Agent();
@@ -133,5 +146,52 @@ describe('failures', () => {
     const reason = new InterruptedError('Terminated.');
     controller.abort(reason);
     expect(await failureOf(pending)).toBe(reason);
+  });
+});
+
+describe('over TLS, as to Google', () => {
+  const fixtures = path.resolve(import.meta.dirname, '../fixtures/tls');
+  let tlsServer: https.Server;
+  let tlsRoot: string;
+  let handshakes = 0;
+
+  beforeAll(async () => {
+    const [key, cert] = await Promise.all([readFile(path.join(fixtures, 'localhost.key')), readFile(path.join(fixtures, 'localhost.crt'))]);
+    tlsServer = https.createServer({ key, cert }, (request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"secure":true}'));
+    });
+    tlsServer.on('secureConnection', () => handshakes++);
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    tlsRoot = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+    // The requests go through Node's global HTTPS agent, as gmailctl's do: it trusts the test certificate.
+    https.globalAgent.options.ca = cert;
+  });
+  afterAll(async () => {
+    delete https.globalAgent.options.ca;
+    https.globalAgent.destroy();
+    tlsServer.closeAllConnections();
+    await new Promise((resolve) => tlsServer.close(resolve));
+  });
+
+  it('answers over https, consecutive requests on one kept-alive connection (one handshake)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await send(new URL(`${tlsRoot}/gmail/v1/users/me/messages`));
+      expect(await response.json()).toEqual({ secure: true });
+    }
+    expect(handshakes).toBe(1);
+  });
+
+  it('checks the certificate: one that Node does not trust is refused, and not retried', async () => {
+    const trusted = https.globalAgent.options.ca;
+    delete https.globalAgent.options.ca;
+    https.globalAgent.destroy();
+    try {
+      const error = await failureOf(send(new URL(`${tlsRoot}/gmail/v1/users/me/messages`)));
+      expect((error as { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(classifyFailure(failureFacts(error))).toBe('final');
+    } finally {
+      https.globalAgent.options.ca = trusted;
+    }
   });
 });
