@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import { CLI, createSandbox, ROOT, type Sandbox } from '../helpers/sandbox.js';
+import { CLI, createSandbox, ROOT, runInProcess, type Sandbox } from '../helpers/sandbox.js';
 
 const RECORD_BUILTINS = path.join(ROOT, 'test', 'helpers', 'record-builtins.cjs');
 const UNDICI = 'internal/deps/undici/undici';
@@ -115,5 +115,22 @@ describe('the V8 code cache of dist/app.js and dist/google-libraries.js', () => 
     expect(again.stderr).toBe('');
     for (const [file, bytes] of written) expect((await readFile(path.join(dir(), file))).subarray(0, 256)).toEqual(bytes.subarray(0, 256));
     for (const file of await files()) expect((await readFile(path.join(dir(), file))).subarray(400, 4400).every((byte) => byte === 0x5a)).toBe(false);
+  });
+});
+
+describe('the built app, a CommonJS script, runs what the sources run', () => {
+  it("show (postal-mime and html-to-text, required on use from the bundle) prints byte for byte what the program prints in-process, in every format", async () => {
+    const ids = emulator
+      .mailbox()
+      .filter((message) => message.hardCase !== undefined)
+      .map((message) => message.id);
+    expect(ids.length).toBeGreaterThan(5);
+    for (const format of ['text', 'json', 'mbox']) {
+      const args = ['show', '--format', format, ...ids];
+      const [built, source] = [await s.run(args), await runInProcess(args, { env: s.env })];
+      expect(built.exitCode, built.stderr).toBe(source.exitCode);
+      expect(built.stdout, format).toBe(source.stdout);
+      expect(built.stderr).toBe(source.stderr);
+    }
   });
 });
