@@ -231,8 +231,9 @@ async function idsListing(): Promise<Figure> {
 async function metadataUnderQuota(): Promise<Figure[]> {
   const messages = 1000;
   const latency = 30;
-  const regimes: QuotaOptions[] = [{ regime: 'legacy' }, { regime: '2026', timeScale: 12 }];
-  const bench = await benchWithLogin({ messages, latencyMs: latency });
+  const regimes: QuotaOptions[] = [{ regime: 'legacy' }, { regime: 'per-minute' }, { regime: '2026', timeScale: 12 }];
+  // Strict: as Google — no Retry-After header, batches refused whole over quota, a cap on calls in flight.
+  const bench = await benchWithLogin({ messages, latencyMs: latency, strict: true });
   const results: Figure[] = [];
   try {
     // Warm the emulator's listing cache without quota.
@@ -241,7 +242,7 @@ async function metadataUnderQuota(): Promise<Figure[]> {
       const label = `${quota.regime}${quota.timeScale ? ` ×${quota.timeScale}` : ''}`;
       const ceiling = quotaCeiling(quota.regime, quota.timeScale);
       bench.emulator.setQuota(quota);
-      // Drain: gets in bursts of 25 until the bucket refuses one; it is empty at that 429.
+      // Drain: our own gets until the bucket refuses one; it is empty at that 429.
       const { emptyAt, drained } = await drainQuotaBucket(bench);
       bench.emulator.clearRequests();
       const run = checkRun(`gmailctl list --format ndjson (${label})`, await gmailctl(bench.sandbox, ['list', '--include-spam-trash', '--format', 'ndjson'], { keepStdout: false, timeoutMs: 120_000 }));
@@ -250,6 +251,9 @@ async function metadataUnderQuota(): Promise<Figure[]> {
       const gets = requests.filter((r) => /\/messages\/[^/]+$/.test(r.path));
       const okGets = gets.filter((r) => r.status === 200);
       const refused = requests.filter((r) => r.status === 429).length;
+      // Each answer Gmail gave a call: a GET alone, a batch part, or a batch POST refused whole.
+      const answers = requests.filter((r) => r.path !== '/batch/gmail/v1' || r.status !== 200);
+      const limitedShare = answers.length === 0 ? 0 : refused / answers.length;
       const lists = requests.filter((r) => r.path.endsWith('/messages')).length;
       const elapsed = (run.endedAt - emptyAt) / 1000;
       const rate = messages / elapsed;
@@ -265,14 +269,14 @@ async function metadataUnderQuota(): Promise<Figure[]> {
         `  bucket empty → exit ${fmt(elapsed * 1000, 0)} ms (process ${fmt(run.wallMs, 0)} ms): ${messages} messages → ${fmt(rate, 2)} msg/s ÷ ${fmt(ceiling.getsPerSecond)} = ${fmt(ratio, 3)}`,
       );
       say(
-        `  requests: ${lists} lists, ${gets.length} gets (${okGets.length} ok), ${refused} answered 429 and retried; exit ${run.exitCode}, ${run.lines} lines`,
+        `  requests: ${lists} lists, ${gets.length} gets (${okGets.length} ok), ${refused} answered 429 and retried = ${fmt(limitedShare * 100, 1)}% of ${answers.length} answers; exit ${run.exitCode}, ${run.lines} lines`,
       );
       say(`  steady part (100th → last successful get): ${fmt(steadyRate, 2)} gets/s = ${fmt(steadyRate / ceiling.getsPerSecond, 3)} of the ceiling`);
       results.push({
         name: `metadata under quota (${label})`,
-        measured: `${fmt(ratio, 2)} of ceiling, ${refused}×429`,
-        target: '≥ 0.90, exit 0',
-        met: ratio >= 0.9 && run.exitCode === 0 && run.lines === messages,
+        measured: `${fmt(ratio, 2)} of ceiling, ${fmt(limitedShare * 100, 1)}% rate-limited (${refused}×429)`,
+        target: '≥ 0.90, ≤ 2%, exit 0',
+        met: ratio >= 0.9 && limitedShare <= 0.02 && run.exitCode === 0 && run.lines === messages,
       });
     }
     bench.emulator.setQuota(undefined);
