@@ -18,6 +18,7 @@
  * Pure: its clock and its sleep are passed in, so tests run it on a hand-driven clock.
  * One pacer per run, shared by every command that reads mail (list, show, the cache).
  */
+import { sleep } from './client.js';
 
 /** What each call costs, as Gmail's quota table names the methods (classic costs). */
 export const UNIT_COSTS = {
@@ -198,16 +199,4 @@ export class QuotaPacer {
 }
 
 /** The real world: wall clock and timers that Ctrl-C cuts short. */
-export const REAL_WORLD: PacerWorld = {
-  now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-};
+export const REAL_WORLD: PacerWorld = { now: () => performance.now(), sleep };
