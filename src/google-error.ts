@@ -30,6 +30,11 @@ export function failureFacts(error: unknown): FailureFacts {
   };
 }
 
+/** Google's own message in an error answer's body (JSON, or JSON read as text), if it has one. */
+export function googleMessageOf(body: unknown): string | undefined {
+  return googleMessage(bodyOf(body));
+}
+
 /** The OAuth error code of a token or revoke endpoint's answer ("invalid_token", …), if it is one. */
 export function oauthErrorOf(error: unknown): string | undefined {
   const data = bodyOf((error as GaxiosLike | undefined)?.response?.data);

@@ -1,16 +1,18 @@
 /**
  * The mailbox: everything a command needs to read mail, built once — the session, the
- * Gmail client with the one retry policy, the concurrency limit that rate-limit answers
- * slow down, and batching through the same client. A command that reads mail asks for a
- * mailbox and takes from it what it needs (`list` hands it to the listing as ListDeps).
+ * Gmail client with the one retry policy, the one quota pacer that every Gmail request
+ * (retries included, batches included) goes through, and batching through the same client.
+ * A command that reads mail asks for a mailbox and takes from it what it needs (`list`
+ * hands it to the listing as ListDeps, and reads the learned quota for its progress line).
  */
 import { setMaxListeners } from 'node:events';
 import { openSession, type Session } from './auth/session.js';
 import { secureApiRoot } from './environment.js';
-import { AdaptiveLimit } from './gmail/adaptive-limit.js';
 import { batchGet, type PartReply } from './gmail/batch.js';
-import { createGmailClient, retryConfigFor, type GmailClient } from './gmail/client.js';
+import { createGmailClient, retryConfigFor, sleep, type GmailClient } from './gmail/client.js';
 import type { CallGoogle } from './gmail/listing.js';
+import { pacedAdapter } from './gmail/paced-transport.js';
+import { QuotaPacer } from './gmail/quota-pacer.js';
 import type { FailureKind } from './gmail/retry.js';
 import { preloadGoogleLibraries } from './lazy.js';
 
@@ -30,9 +32,9 @@ export interface Mailbox {
   /** The session's wrapper for each Google call: refresh on 401, our errors. */
   readonly call: CallGoogle;
   readonly signal: AbortSignal;
-  /** How many requests may be in flight; halved when Google says we are too fast. */
-  readonly limit: AdaptiveLimit;
-  /** GETs for these API paths as one batch request, with the same retries as the client. */
+  /** Gmail's per-user quota as this run has learned it; every Gmail request waits on it. */
+  readonly pacer: QuotaPacer;
+  /** GETs for these API paths as one batch request, with the same retries and pacing as the client. */
   batch(paths: string[]): Promise<PartReply[]>;
   /** Waits for refreshed tokens to be written back. */
   close(): Promise<void>;
@@ -44,23 +46,21 @@ export async function openMailbox({ env, account, signal, debug }: MailboxOption
   setMaxListeners(0, signal);
   const session = await openSession({ env, account });
   const apiRoot = secureApiRoot(session.google);
-  const limit = new AdaptiveLimit();
+  const pacer = new QuotaPacer({ now: () => performance.now(), sleep });
+  const adapter = pacedAdapter(pacer, signal);
   const retries = {
     signal,
-    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => {
-      if (kind === 'rate-limited') limit.rateLimited();
-      debug(`retry ${attempt} after ${delayMs} ms (${kind})`);
-    },
+    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => debug(`retry ${attempt} after ${delayMs} ms (${kind})`),
   };
-  const gmail = await createGmailClient(session.client, { apiRoot, ...retries });
+  const gmail = await createGmailClient(session.client, { apiRoot, adapter, ...retries });
   const retryConfig = retryConfigFor(retries);
   return {
     session,
     gmail,
     call: session.call,
     signal,
-    limit,
-    batch: (paths) => batchGet(session.client, paths, { apiRoot, signal, retryConfig }),
+    pacer,
+    batch: (paths) => batchGet(session.client, paths, { apiRoot, signal, retryConfig, adapter }),
     close: () => session.close(),
   };
 }

@@ -1,10 +1,12 @@
 /**
- * Gmail's batch endpoint (POST <root>batch/gmail/v1, multipart/mixed): up to 50 calls in one
+ * Gmail's batch endpoint (POST <root>batch/gmail/v1, multipart/mixed): several calls in one
  * HTTP request. It saves round trips and CPU, not quota — Google charges each part as if it
- * had been sent alone, and answers each part on its own (a part may be 429 while the others
- * are 200). Google's generated client has no batch support, so the request goes out through
- * the same OAuth2Client (its auth header and refresh) and the same gaxios retry policy as
- * every other call; only the multipart framing is ours.
+ * had been sent alone, answers each part on its own (a part may be 429 while the others are
+ * 200), refuses the whole batch when the quota cannot pay for all of it, and counts each
+ * part as a call in flight. Google's generated client has no batch support, so the request
+ * goes out through the same OAuth2Client (its auth header and refresh), the same gaxios
+ * retry policy and the same quota pacer as every other call; only the multipart framing is
+ * ours. The pacer sizes the batches (src/gmail/quota-pacer.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuth2Client } from 'google-auth-library';
@@ -14,6 +16,9 @@ import type { retryConfigFor } from './client.js';
 
 /** Google allows 100; the Gmail guide asks for no more than 50 to avoid rate limiting. */
 export const MAX_BATCH_SIZE = 50;
+
+/** The batch endpoint's path, under the API root. */
+export const BATCH_PATH_SUFFIX = 'batch/gmail/v1';
 
 /** One part's answer: an HTTP response in miniature. */
 export interface PartReply {
@@ -26,7 +31,11 @@ export interface BatchOptions {
   apiRoot: string;
   signal: AbortSignal;
   retryConfig: ReturnType<typeof retryConfigFor>;
+  /** The quota pacer's hook around each attempt (src/gmail/paced-transport.ts). */
+  adapter?: AdapterOf<OAuth2Client['request']>;
 }
+
+type AdapterOf<Request> = Request extends (options: infer O) => unknown ? (O extends { adapter?: infer A } ? A : never) : never;
 
 /**
  * Sends GET requests for these API paths (relative to the API root, with their query) as
@@ -39,13 +48,14 @@ export async function batchGet(client: OAuth2Client, paths: readonly string[], o
     return `GET ${url.pathname}${url.search} HTTP/1.1`;
   });
   const response = await client.request<string>({
-    url: new URL('batch/gmail/v1', options.apiRoot).href,
+    url: new URL(BATCH_PATH_SUFFIX, options.apiRoot).href,
     method: 'POST',
     headers: { 'Content-Type': `multipart/mixed; boundary=${boundary}` },
     data: batchRequestBody(boundary, requestLines),
     responseType: 'text',
     signal: options.signal,
     retryConfig: options.retryConfig,
+    ...(options.adapter ? { adapter: options.adapter } : {}),
   });
   const contentType = header(response.headers, 'content-type') ?? '';
   const replies = parseBatchResponse(contentType, String(response.data));

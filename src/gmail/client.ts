@@ -18,13 +18,15 @@ export interface GmailClientOptions {
   policy?: RetryPolicy;
   /** Aborts waits between retries (Ctrl-C). */
   signal?: AbortSignal;
-  /** Told of each retry, so that callers can slow down on rate limits. */
+  /** Told of each retry (the --debug line). */
   onRetry?: (kind: FailureKind, delayMs: number, attempt: number) => void;
+  /** The quota pacer's hook around each attempt (src/gmail/paced-transport.ts). */
+  adapter?: gmail_v1.Options['adapter'];
 }
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
   const { gmail_v1 } = await loadGmailLibrary();
-  return new gmail_v1.Gmail({ auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options) });
+  return new gmail_v1.Gmail({ auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options), ...(options.adapter ? { adapter: options.adapter } : {}) });
 }
 
 /** gaxios's retry loop driven by our one policy: for the generated client and for batches alike. */

@@ -8,9 +8,9 @@ import type { gmail_v1 } from '@googleapis/gmail';
 import { GoogleApiError } from '../errors.js';
 import { failureFacts, toGmailctlError } from '../google-error.js';
 import { idOnly, toSummary, type MessageSummary } from './message.js';
-import { AdaptiveLimit } from './adaptive-limit.js';
 import { MAX_BATCH_SIZE, type PartReply } from './batch.js';
 import type { GmailClient } from './client.js';
+import { UNIT_COSTS, type QuotaPacer } from './quota-pacer.js';
 import { classifyFailure } from './retry.js';
 
 export interface ListQuery {
@@ -41,8 +41,8 @@ export interface ListDeps {
   gmail: GmailClient;
   call: CallGoogle;
   signal: AbortSignal;
-  /** Shared with the client's retry hook so rate-limit answers slow the fetching down. */
-  limit?: AdaptiveLimit;
+  /** Sizes each batch to the quota left (absent: batches of MAX_BATCH_SIZE). Every request waits on it anyway. */
+  pacer?: Pick<QuotaPacer, 'reserve'>;
   /** Sends GETs for these API paths as one batch request (absent: one call per message). */
   batch?: (paths: string[]) => Promise<PartReply[]>;
   /** Messages already known (the local cache): only the others are fetched. */
@@ -136,17 +136,15 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGe
 }
 
 /**
- * Pages of full summaries: list + metadata for each message — in batches while Gmail lets
- * us (one request for up to 50 messages), one call per message under the adaptive limit
- * from the first rate-limit answer on, and for whatever a batch could not answer.
+ * Pages of full summaries: list + metadata for each message — in batches sized to the quota
+ * left (src/gmail/quota-pacer.ts), and one call per message for whatever a batch could not
+ * answer (a rate-limited or failed part: retried, with the same pacing).
  *
  * Each page comes out as soon as its metadata is in (and the pages before it are out),
  * never waiting for the next list page, which can take seconds on a big mailbox. Fetching
  * runs ahead of writing by one page at most, so memory stays flat.
  */
 export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
-  const limit = deps.limit ?? new AdaptiveLimit();
-  const state: FetchState = { batching: deps.batch !== undefined };
   const idPages = listIdPages(deps, query, METADATA_PAGE_SIZE)[Symbol.asyncIterator]();
   /** Pages whose metadata is being fetched, in the API's order. */
   const fetching: Array<Promise<ListPage>> = [];
@@ -173,7 +171,7 @@ export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): A
       nextIds = undefined;
       if (ids.done) listed = true;
       else {
-        const page = fetchSummaries(deps, limit, state, ids.value);
+        const page = fetchSummaries(deps, ids.value);
         page.catch(() => undefined); // awaited in turn; no unhandled rejection meanwhile
         fetching.push(page);
       }
@@ -199,45 +197,37 @@ function settlesNow(promise: Promise<unknown>): Promise<boolean> {
   ]);
 }
 
-interface FetchState {
-  /**
-   * Batches save round trips but not quota, and a rate-limited batch is a burst of 429s
-   * that AIMD cannot pace: after the first rate-limit answer, calls go one by one.
-   */
-  batching: boolean;
-}
-
 /** A message's metadata, or undefined when it no longer exists (deleted since the list). */
 type Fetched = gmail_v1.Schema$Message | undefined;
 
-async function fetchSummaries(deps: ListDeps, limit: AdaptiveLimit, state: FetchState, page: IdPage): Promise<ListPage> {
+async function fetchSummaries(deps: ListDeps, page: IdPage): Promise<ListPage> {
   const ids = page.ids.map((ref) => ref.id as string);
   const known = deps.known?.lookup(ids) ?? new Map<string, gmail_v1.Schema$Message>();
   const fetched = new Map<string, Fetched>(known);
   const missing = ids.filter((id) => !known.has(id));
   let oneByOne = missing;
-  if (state.batching && deps.batch) {
+  if (deps.batch) {
     const batch = deps.batch;
     oneByOne = [];
-    await Promise.all(
-      chunks(missing, MAX_BATCH_SIZE).map(async (chunk) => {
-        const replies = await deps.call('reading message metadata', () => batch(chunk.map(metadataPath)));
+    const batches: Array<Promise<void>> = [];
+    // A batch that failed for good ends the page: the others are not even sized.
+    const failed = new AbortController();
+    // The pacer takes each batch's units as it sizes it: the next is sized on what is left.
+    for await (const chunk of batchChunks(deps, missing, AbortSignal.any([deps.signal, failed.signal]))) {
+      const sent = deps.call('reading message metadata', () => batch(chunk.map(metadataPath))).then((replies) => {
         replies.forEach((reply, index) => {
           const id = chunk[index] as string;
           const outcome = partOutcome(reply, id);
           if (outcome.kind === 'done') fetched.set(id, outcome.message);
-          else {
-            if (outcome.rateLimited) {
-              state.batching = false;
-              limit.rateLimited();
-            }
-            oneByOne.push(id);
-          }
+          else oneByOne.push(id);
         });
-      }),
-    );
+      });
+      sent.catch(() => failed.abort()); // awaited below; no unhandled rejection while the next is sized
+      batches.push(sent);
+    }
+    await Promise.all(batches);
   }
-  await Promise.all(oneByOne.map(async (id) => fetched.set(id, await limit.run(() => fetchOne(deps, id)))));
+  await Promise.all(oneByOne.map(async (id) => fetched.set(id, await fetchOne(deps, id))));
   const messages = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
   deps.known?.remember(messages.filter((m) => !known.has(m.id as string)));
   return { messages: messages.map(toSummary), resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
@@ -260,7 +250,7 @@ function fetchOne(deps: ListDeps, id: string): Promise<Fetched> {
   });
 }
 
-type PartOutcome = { kind: 'done'; message: Fetched } | { kind: 'again'; rateLimited: boolean };
+type PartOutcome = { kind: 'done'; message: Fetched } | { kind: 'again' };
 
 /**
  * What a batch part's answer means. Worth another try one by one (where retries, Retry-After
@@ -277,7 +267,7 @@ function partOutcome(reply: PartReply, id: string): PartOutcome {
   if (reply.status === 404) return { kind: 'done', message: undefined };
   const failure = { response: { status: reply.status, data, headers: reply.headers } };
   const kind = classifyFailure(failureFacts(failure));
-  if (kind === 'rate-limited' || kind === 'server' || reply.status === 401) return { kind: 'again', rateLimited: kind === 'rate-limited' };
+  if (kind === 'rate-limited' || kind === 'server' || reply.status === 401) return { kind: 'again' };
   throw toGmailctlError(failure, { doing: 'reading message metadata' });
 }
 
@@ -287,10 +277,17 @@ function metadataPath(id: string): string {
   return `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}`;
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
+/**
+ * The ids in batches: each as large as the quota left allows (the pacer waits until at
+ * least one call may go), or of MAX_BATCH_SIZE without a pacer.
+ */
+async function* batchChunks(deps: ListDeps, ids: readonly string[], signal: AbortSignal): AsyncGenerator<string[]> {
+  for (let start = 0; start < ids.length; ) {
+    const size = deps.pacer ? await deps.pacer.reserve(UNIT_COSTS['messages.get'], ids.length - start, signal) : MAX_BATCH_SIZE;
+    if (size === 0) return;
+    yield ids.slice(start, start + size);
+    start += size;
+  }
 }
 
 /**

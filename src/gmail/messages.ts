@@ -1,12 +1,11 @@
 /**
  * Reading whole messages by id: users.messages.get with format=raw (the RFC 822 bytes;
- * the same quota units as a metadata get), several at once under the same adaptive limit
- * as `list`, handed over in the order asked, each once. A message that answers 404 is
- * reported as not found rather than failing the others.
+ * the same quota units as a metadata get), several at once — each request waits on the
+ * mailbox's quota pacer like every other —, handed over in the order asked, each once. A
+ * message that answers 404 is reported as not found rather than failing the others.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import { failureFacts } from '../google-error.js';
-import { AdaptiveLimit } from './adaptive-limit.js';
 import type { GmailClient } from './client.js';
 import { wellFormed, type CallGoogle } from './listing.js';
 
@@ -14,8 +13,6 @@ export interface MessageDeps {
   gmail: GmailClient;
   call: CallGoogle;
   signal: AbortSignal;
-  /** Shared with the client's retry hook so rate-limit answers slow the fetching down. */
-  limit?: AdaptiveLimit;
 }
 
 export type FetchedMessage = { id: string; found: true; message: gmail_v1.Schema$Message; raw: Buffer } | { id: string; found: false };
@@ -25,12 +22,11 @@ export const FETCH_AHEAD = 16;
 
 /** Each id once, in the order given, fetched concurrently but never more than `ahead` ahead. */
 export async function* getRawMessages(deps: MessageDeps, ids: readonly string[], ahead = FETCH_AHEAD): AsyncGenerator<FetchedMessage> {
-  const limit = deps.limit ?? new AdaptiveLimit();
   const unique = [...new Set(ids)];
   const pending: Array<Promise<FetchedMessage>> = [];
   const start = (index: number): void => {
     if (index >= unique.length) return;
-    const promise = limit.run(() => getRaw(deps, unique[index]!));
+    const promise = getRaw(deps, unique[index]!);
     promise.catch(() => undefined); // handled when awaited, in order
     pending[index] = promise;
   };
@@ -73,12 +69,10 @@ export interface GmailAttachmentRef {
  * text body with no file name) are not attachments.
  */
 export async function getAttachmentRefs(deps: MessageDeps, id: string): Promise<GmailAttachmentRef[]> {
-  const message = await limited(deps, () =>
-    deps.call(`reading the attachments of message ${id}`, async () => {
-      const response = await deps.gmail.users.messages.get({ userId: 'me', id, format: 'full' }, { signal: deps.signal });
-      return wellFormed(response.data, `message ${id}`);
-    }),
-  );
+  const message = await deps.call(`reading the attachments of message ${id}`, async () => {
+    const response = await deps.gmail.users.messages.get({ userId: 'me', id, format: 'full' }, { signal: deps.signal });
+    return wellFormed(response.data, `message ${id}`);
+  });
   const refs: GmailAttachmentRef[] = [];
   const walk = (part: gmail_v1.Schema$MessagePart | undefined): void => {
     if (!part) return;
@@ -94,14 +88,8 @@ export async function getAttachmentRefs(deps: MessageDeps, id: string): Promise<
 
 /** The bytes of one attachment (users.messages.attachments.get). */
 export async function getAttachmentBytes(deps: MessageDeps, messageId: string, ref: GmailAttachmentRef): Promise<Buffer> {
-  return limited(deps, () =>
-    deps.call(`reading an attachment of message ${messageId}`, async () => {
-      const response = await deps.gmail.users.messages.attachments.get({ userId: 'me', messageId, id: ref.attachmentId }, { signal: deps.signal });
-      return Buffer.from(wellFormed(response.data, `an attachment of message ${messageId}`).data ?? '', 'base64url');
-    }),
-  );
-}
-
-function limited<T>(deps: MessageDeps, task: () => Promise<T>): Promise<T> {
-  return (deps.limit ?? new AdaptiveLimit()).run(task);
+  return deps.call(`reading an attachment of message ${messageId}`, async () => {
+    const response = await deps.gmail.users.messages.attachments.get({ userId: 'me', messageId, id: ref.attachmentId }, { signal: deps.signal });
+    return Buffer.from(wellFormed(response.data, `an attachment of message ${messageId}`).data ?? '', 'base64url');
+  });
 }

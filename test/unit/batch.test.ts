@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit } from '../../src/gmail/adaptive-limit.js';
 import { batchRequestBody, parseBatchResponse, type PartReply } from '../../src/gmail/batch.js';
 import type { GmailClient } from '../../src/gmail/client.js';
 import { listMessageSummaries, type ListDeps } from '../../src/gmail/listing.js';
@@ -62,9 +61,8 @@ function fixture(ids: string[], answers: Record<string, number[]> = {}) {
       return { status, headers: {}, body: status === 200 ? JSON.stringify(message(id)) : JSON.stringify({ error: { code: status, message: 'nope', errors: [{ reason: status === 429 ? 'rateLimitExceeded' : 'backendError' }] } }) };
     });
   };
-  const limit = new AdaptiveLimit({ initial: 8, min: 1, max: 64 });
-  const deps: ListDeps = { gmail, call: (_doing, request) => request(), signal: new AbortController().signal, limit, batch };
-  return { deps, log, limit };
+  const deps: ListDeps = { gmail, call: (_doing, request) => request(), signal: new AbortController().signal, batch };
+  return { deps, log };
 }
 
 async function listed(deps: ListDeps): Promise<string[]> {
@@ -88,16 +86,20 @@ describe('metadata in batches', () => {
     expect(log.filter((entry) => entry.startsWith('get:'))).toEqual(['get:m007']);
   });
 
-  it('after a rate-limited part, slows down and fetches one by one from then on', async () => {
+  it('fetches a rate-limited part again, alone, and goes on batching: the quota pacer under every request slows it down', async () => {
     const more = Array.from({ length: 300 }, (_, i) => `n${String(i).padStart(3, '0')}`);
-    const { deps, log, limit } = fixture(more, { n010: [429] });
+    const { deps, log } = fixture(more, { n010: [429] });
     expect(await listed(deps)).toEqual(more);
-    // Slow start ended with the 429: 200 single calls would otherwise have grown it to the max.
-    expect(limit.current).toBeLessThan(64);
-    const batches = log.filter((entry) => entry.startsWith('batch:'));
-    expect(batches.length).toBeLessThanOrEqual(4); // the first page's two, and the prefetched page's at most
-    expect(log).toContain('get:n010');
-    expect(log.filter((entry) => entry.startsWith('get:')).length).toBeGreaterThan(100);
+    expect(log.filter((entry) => entry.startsWith('batch:'))).toEqual(Array(6).fill('batch:50'));
+    expect(log.filter((entry) => entry.startsWith('get:'))).toEqual(['get:n010']);
+  });
+
+  it('sizes each batch as the quota pacer says, in order, each message once', async () => {
+    const { deps, log } = fixture(ids);
+    const sizes = [3, 20, 1, 40, 50];
+    deps.pacer = { reserve: async (_units, wanted) => Math.min(wanted, sizes.shift() ?? 50) };
+    expect(await listed(deps)).toEqual(ids);
+    expect(log).toEqual(['batch:3', 'batch:20', 'batch:1', 'batch:40', 'batch:36']);
   });
 
   it('fails on a part Google refuses for good (403 insufficientPermissions), naming the scope', async () => {
