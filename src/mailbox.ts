@@ -24,6 +24,8 @@ export interface MailboxOptions {
   signal: AbortSignal;
   /** Where each retry is told (the command's --debug line). */
   debug: (line: string) => void;
+  /** Told when a locked keychain shows its unlock prompt. */
+  onUnlockPrompt?: (waitMs: number) => void;
 }
 
 export interface Mailbox {
@@ -40,11 +42,11 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-export async function openMailbox({ env, account, signal, debug }: MailboxOptions): Promise<Mailbox> {
+export async function openMailbox({ env, account, signal, debug, onUnlockPrompt }: MailboxOptions): Promise<Mailbox> {
   preloadGoogleLibraries();
   // Every request in flight listens to the signal: dozens at once is expected, not a leak.
   setMaxListeners(0, signal);
-  const session = await openSession({ env, account });
+  const session = await openSession({ env, account, onUnlockPrompt });
   const apiRoot = secureApiRoot(session.google);
   const pacer = new QuotaPacer({ now: () => performance.now(), sleep });
   const adapter = pacedAdapter(pacer, signal);

@@ -13,11 +13,14 @@ export interface Workspace {
   store: TokenStore;
 }
 
-/** `forceStore` is login's --insecure-storage: the file store whatever the settings say. */
-export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file'): Promise<Workspace> {
+/**
+ * `forceStore` is login's --insecure-storage: the file store whatever the settings say.
+ * `onUnlockPrompt` is told when a locked keychain shows its unlock prompt (the command says so).
+ */
+export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file', onUnlockPrompt?: (waitMs: number) => void): Promise<Workspace> {
   const configDir = resolveConfigDir(env);
   const settings = await loadSettings(configDir);
   const { keychainTimeoutMs, keychainUnlockTimeoutMs } = googleSettings(env);
-  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs, keychainUnlockTimeoutMs });
+  const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs, keychainUnlockTimeoutMs, onUnlockPrompt });
   return { configDir, settings, store };
 }

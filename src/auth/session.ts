@@ -41,6 +41,8 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   account?: string;
   credentialsFile?: string;
+  /** Told when a locked keychain shows its unlock prompt. */
+  onUnlockPrompt?: (waitMs: number) => void;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   // The OAuth client file is read while config.json and the stored login are: its path needs
   // neither. Its errors still come after theirs, as if it were read last.
   const credentialsRead = settled(loadClientCredentials(credentialsPath(options.credentialsFile, options.env, resolveConfigDir(options.env))));
-  const workspace = await openWorkspace(options.env);
+  const workspace = await openWorkspace(options.env, undefined, options.onUnlockPrompt);
   const account = chooseAccount(options.account, options.env, workspace.settings);
   if (!account) throw new AuthRequiredError('You are not logged in to any account.');
   const stored = await workspace.store.get(account);

@@ -15,7 +15,7 @@ import type { ListPage } from '../gmail/listing.js';
 import type { IO } from '../io.js';
 import type { Mailbox } from '../mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parseCursorName, parseLabel, parseMax } from './options.js';
 
@@ -59,7 +59,7 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
-  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line) });
+  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line), onUnlockPrompt: unlockPromptNotice(io) });
   const labelIds = flags.label.length > 0 ? await resolveLabelIds(mailbox, flags.label).catch(async (error: unknown) => {
     await mailbox.close();
     throw error;

@@ -1,7 +1,7 @@
 /** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
 import { googleSettings } from '../environment.js';
 import type { IO } from '../io.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parsePort, parseTimeout } from './options.js';
 
@@ -42,7 +42,7 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
     import('../auth/login-flow.js'),
     import('../auth/browser.js'),
   ]);
-  const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined);
+  const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined, unlockPromptNotice(io));
   const credentials = await loadClientCredentials(credentialsPath(flags.credentials, env, workspace.configDir));
   if (credentials.kind === 'web') {
     io.warn('The OAuth client file holds a "web" client; Google only allows loopback redirects for "Desktop app" clients.');

@@ -1,7 +1,7 @@
 /** `gmailctl logout`: revoke the login at Google, then forget it here. */
 import { chooseAccount } from '../config.js';
 import { AuthRequiredError, UsageError } from '../errors.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 
 function defineLogout() {
@@ -28,7 +28,7 @@ export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags)
       hint: `Unset ${fromEnvironment.variables} to use (or log out of) the stored logins; to end that login for good, remove gmailctl at https://myaccount.google.com/permissions`,
     });
   }
-  const workspace = await openWorkspace(env);
+  const workspace = await openWorkspace(env, undefined, unlockPromptNotice(io));
   let accounts: string[];
   if (flags.all) {
     accounts = workspace.settings.accounts ?? [];

@@ -10,7 +10,7 @@ import type { GmailAttachmentRef } from '../gmail/messages.js';
 import type { IO } from '../io.js';
 import type { Outcome } from '../output/index.js';
 import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -87,7 +87,7 @@ export async function runShow({ io, env, signal }: CommandContext, args: readonl
   ]);
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
-  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line) });
+  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line), onUnlockPrompt: unlockPromptNotice(io) });
   const writer = createShowWriter(format, io, new Set(ids).size);
   const saver = flags.saveAttachments === undefined ? undefined : await attachmentSaver(io, flags.saveAttachments, flags.force ?? false);
   const missing: string[] = [];

@@ -4,7 +4,7 @@ import { googleSettings } from '../environment.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
 import type { IO } from '../io.js';
 import { formatBytes } from './cache.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 
 function defineStatus() {
@@ -35,7 +35,7 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
   // A login from the environment is the only one any command uses: report it alone, open nothing.
   const report = fromEnvironment
     ? await collectEnvironmentStatus(fromEnvironment, options)
-    : await collectStatus(await openWorkspace(env), env, options);
+    : await collectStatus(await openWorkspace(env, undefined, unlockPromptNotice(io)), env, options);
   if (flags.json) await io.write(`${JSON.stringify(report, null, 2)}\n`);
   else await io.write(renderStatus(report, io));
 

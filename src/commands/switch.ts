@@ -1,6 +1,6 @@
 /** `gmailctl switch [ACCOUNT]`: make another stored login the default, as `gh auth switch` does. */
 import { AuthRequiredError, UsageError } from '../errors.js';
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -27,7 +27,7 @@ export async function runSwitch({ io, env }: CommandContext, wanted: string | un
       hint: `Unset ${fromEnvironment.variables} to use the stored logins.`,
     });
   }
-  const workspace = await openWorkspace(env);
+  const workspace = await openWorkspace(env, undefined, unlockPromptNotice(io));
   const accounts = workspace.settings.accounts ?? [];
   const current = workspace.settings.defaultAccount;
   let account: string;

@@ -1,5 +1,5 @@
 /** `gmailctl token`: a valid access token on stdout, for curl and other tools. */
-import type { CommandContext, ContextSource } from './context.js';
+import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -18,7 +18,7 @@ export function tokenCommand(context: ContextSource) {
 
 export async function runToken({ io, env, signal }: CommandContext, flags: TokenFlags): Promise<void> {
   const { openSession } = await import('../auth/session.js');
-  const session = await openSession({ env, account: flags.account });
+  const session = await openSession({ env, account: flags.account, onUnlockPrompt: unlockPromptNotice(io) });
   try {
     const token = await session.accessToken();
     if (!session.canRefresh) {

@@ -8,8 +8,10 @@ export interface TokenStoreOptions {
   env: NodeJS.ProcessEnv;
   keychainTimeoutMs: number;
   keychainUnlockTimeoutMs: number;
+  /** Told when a locked keychain shows its unlock prompt, with how long it is waited for. */
+  onUnlockPrompt?: (waitMs: number) => void;
 }
 
 export function openTokenStore(kind: TokenStoreKind, configDir: string, options: TokenStoreOptions): TokenStore {
-  return kind === 'file' ? new FileStore(configDir) : new KeychainStore({ timeoutMs: options.keychainTimeoutMs, unlockTimeoutMs: options.keychainUnlockTimeoutMs, env: options.env });
+  return kind === 'file' ? new FileStore(configDir) : new KeychainStore({ timeoutMs: options.keychainTimeoutMs, unlockTimeoutMs: options.keychainUnlockTimeoutMs, env: options.env, onUnlockPrompt: options.onUnlockPrompt });
 }

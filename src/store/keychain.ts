@@ -27,12 +27,15 @@ export class KeychainStore implements TokenStore {
   readonly #timeoutMs: number;
   readonly #unlockTimeoutMs: number;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #onUnlockPrompt: ((waitMs: number) => void) | undefined;
 
   /**
    * `timeoutMs` bounds every call (GMAILCTL_KEYCHAIN_TIMEOUT_MS), `unlockTimeoutMs` the wait
-   * at a locked keychain's unlock prompt; `env` locates the session bus.
+   * at a locked keychain's unlock prompt, of which `onUnlockPrompt` is told; `env` locates the
+   * session bus.
    */
-  constructor(options: { timeoutMs: number; unlockTimeoutMs: number; env: NodeJS.ProcessEnv }) {
+  constructor(options: { timeoutMs: number; unlockTimeoutMs: number; env: NodeJS.ProcessEnv; onUnlockPrompt?: (waitMs: number) => void }) {
+    this.#onUnlockPrompt = options.onUnlockPrompt;
     this.#timeoutMs = options.timeoutMs;
     this.#unlockTimeoutMs = options.unlockTimeoutMs;
     this.#env = options.env;
@@ -98,7 +101,7 @@ export class KeychainStore implements TokenStore {
   async #unlock(socket: string): Promise<void> {
     // A D-Bus library, loaded only here: a file of its own in dist/ (esbuild.config.mjs).
     const { unlockSecretService } = await loadSecretServiceUnlock();
-    const outcome = await unlockSecretService(socket, KEYCHAIN_SERVICE, this.#unlockTimeoutMs);
+    const outcome = await unlockSecretService(socket, KEYCHAIN_SERVICE, this.#unlockTimeoutMs, () => this.#onUnlockPrompt?.(this.#unlockTimeoutMs));
     if (outcome.kind === 'unlocked') return;
     const reason = {
       'timed-out': `it is locked, and its unlock prompt got no answer within ${seconds(this.#unlockTimeoutMs)} (GMAILCTL_KEYCHAIN_TIMEOUT_MS)`,

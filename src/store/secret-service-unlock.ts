@@ -17,7 +17,8 @@ const SERVICE_PATH = '/org/freedesktop/secrets';
 const NO_PROMPT = '/';
 
 /** `socketPath` as secret-service-lock.ts found it (a leading NUL: an abstract socket). */
-export async function unlockSecretService(socketPath: string, service: string, timeoutMs: number): Promise<UnlockOutcome> {
+/** `onPrompt` is told when the unlock prompt is about to show. */
+export async function unlockSecretService(socketPath: string, service: string, timeoutMs: number, onPrompt: () => void = () => undefined): Promise<UnlockOutcome> {
   const busAddress = socketPath.startsWith('\0') ? `unix:abstract=${socketPath.slice(1)}` : `unix:path=${socketPath}`;
   let bus: MessageBus | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -33,7 +34,7 @@ export async function unlockSecretService(socketPath: string, service: string, t
     // A prompt left unanswered is closed by disconnecting: the Secret Service drops the prompts
     // of a client that leaves. (Not Prompt.Dismiss: gnome-keyring 42 crashed on it while its
     // prompter had not answered.)
-    return await Promise.race([unlock(bus, service), lost, deadline]);
+    return await Promise.race([unlock(bus, service, onPrompt), lost, deadline]);
   } catch (error) {
     return { kind: 'failed', reason: firstLine(error) };
   } finally {
@@ -42,7 +43,7 @@ export async function unlockSecretService(socketPath: string, service: string, t
   }
 }
 
-async function unlock(bus: MessageBus, service: string): Promise<UnlockOutcome> {
+async function unlock(bus: MessageBus, service: string, onPrompt: () => void): Promise<UnlockOutcome> {
   const targets = await lockedTargets(bus, service);
   if (targets.length === 0) return { kind: 'unlocked' };
   const [, prompt] = (await ask(bus, SERVICE_PATH, 'org.freedesktop.Secret.Service', 'Unlock', 'ao', [targets])) as [string[], string];
@@ -58,6 +59,7 @@ async function unlock(bus: MessageBus, service: string): Promise<UnlockOutcome> 
       body: [`type='signal',sender='${SECRETS}',interface='org.freedesktop.Secret.Prompt',member='Completed',path='${prompt}'`],
     }),
   );
+  onPrompt();
   await ask(bus, prompt, 'org.freedesktop.Secret.Prompt', 'Prompt', 's', ['']); // no parent window
   return (await completed) ? { kind: 'dismissed' } : { kind: 'unlocked' };
 }

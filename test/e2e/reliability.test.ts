@@ -629,6 +629,8 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
     expect(fact(stderr, 'prompt'), stderr).toBe('asked');
     expect(result.exitCode, stderr).toBe(1);
     expect(String(result.stdout), stderr).toBe('');
+    // Said while it waits: the prompt may be on a desktop that the user is not looking at.
+    expect(stderr).toMatch(/warning: The keychain is locked: unlock it in the prompt on your desktop \(gmailctl waits up to 1 s; Ctrl-C stops it\)/);
     expect(stderr).toMatch(/keychain cannot be used: it is locked, and its unlock prompt got no answer within 1 s \(GMAILCTL_KEYCHAIN_TIMEOUT_MS\)/);
     expect(stderr).toMatch(/--insecure-storage/);
     // Generous for a loaded machine, and still far below the 25 s that D-Bus alone would take.
