@@ -23,8 +23,10 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<never
   const io = new IO();
   useBundleLoader(loadScript);
   const code = await main(argv, io); // main() waits for stdout to drain
-  // After the command: what V8 compiled for it goes to the code cache for the next run.
-  await saveCodeCaches();
+  // After a command that loaded a library bundle (Google's, the Secret Service unlock): what
+  // V8 compiled for it goes to the code cache for the next run. A command that loaded none
+  // (help, a usage error, status without a login) leaves no file, as before the app was cached.
+  if (librariesLoaded) await saveCodeCaches();
   // Exit explicitly: keep-alive sockets or a paused stdin must not hold the process open.
   process.exit(code);
 }
@@ -48,8 +50,12 @@ function configureCache(): Promise<import('./code-cache.js').CodeCacheOptions> {
   return cacheOptions;
 }
 
+/** Whether the command loaded a script of dist/ besides the app. */
+let librariesLoaded = false;
+
 /** Runs a CommonJS script of dist/ (the app, Google's libraries) with the code cache; answers its exports. */
 async function loadScript(name: string): Promise<unknown> {
+  if (name !== GMAILCTL_APP_BUNDLE) librariesLoaded = true;
   const [{ requireCached }, options] = await Promise.all([import('./code-cache.js'), configureCache()]);
   return (await requireCached(fileURLToPath(new URL(name, import.meta.url)), options)).exports;
 }

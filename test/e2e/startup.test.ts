@@ -97,6 +97,17 @@ describe('the V8 code cache of dist/app.js and dist/google-libraries.js', () => 
     }
   });
 
+  it('is not written by a command that loads no library (help, status without a login), as before the app had a cache', async () => {
+    const fresh = await createSandbox(emulator);
+    try {
+      expect((await fresh.run(['--help'])).exitCode).toBe(0);
+      expect((await fresh.run(['status'])).exitCode).toBe(4);
+      expect(await readdir(fresh.dir)).not.toContain('.cache');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('a damaged cache is only a slower start: the command answers the same, and the files are written afresh', async () => {
     const first = await s.run(['list', '--format', 'tsv', '--max', '3']);
     expect(first.exitCode, first.stderr).toBe(0);
