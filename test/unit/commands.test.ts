@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CommanderError } from '@commander-js/extra-typings';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCacheClear } from '../../src/commands/cache.js';
-import { runCompletion } from '../../src/commands/completion.js';
+import { runAccounts, runCompletion } from '../../src/commands/completion.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { runList, type ListFlags } from '../../src/commands/list.js';
 import { runLogin, type LoginFlags } from '../../src/commands/login.js';
@@ -19,7 +19,7 @@ import { runStatus } from '../../src/commands/status.js';
 import { runSwitch } from '../../src/commands/switch.js';
 import { runToken } from '../../src/commands/token.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, InterruptedError, UsageError } from '../../src/errors.js';
-import { buildProgram, report } from '../../src/program.js';
+import { buildProgram, main, report } from '../../src/program.js';
 import { registerSecret } from '../../src/redact.js';
 import type { Emulator } from '../emulator/index.js';
 import type { Sandbox } from '../helpers/sandbox.js';
@@ -264,6 +264,28 @@ describe('completion', () => {
     expect(completion.code).toBe(0);
     expect(completion.out).toMatch(/complete -F \S+ gmailctl/);
     for (const command of ['login', 'logout', 'status', 'switch', 'token', 'list', 'show', 'cache', 'completion']) expect(completion.out).toContain(command);
+  });
+});
+
+describe('__accounts (hidden, for completion)', () => {
+  it('prints the stored addresses one a line; nothing, and exit 0, when there are none', async () => {
+    const s = await loggedIn(ADA, GRACE);
+    const accounts = await ran(s.env, (context) => runAccounts(context));
+    expect(accounts.code).toBe(0);
+    expect(accounts.out.split('\n').filter(Boolean).sort()).toEqual([ADA, GRACE]);
+    const none = await ran((await sandbox()).env, (context) => runAccounts(context));
+    expect([none.code, none.out, none.err]).toEqual([0, '', '']);
+  });
+});
+
+describe('main(): flags parsed before a run function is called', () => {
+  it('a shell completion does not know is a usage error (exit 2) naming the choices, nothing on stdout', async () => {
+    const terminal = fakeTerminal();
+    const code = await main(['completion', 'powershell'], terminal.io);
+    await settle();
+    expect(code).toBe(2);
+    expect(terminal.out()).toBe('');
+    expect(terminal.err()).toMatch(/^error: .*powershell.*bash, zsh, fish/);
   });
 });
 
