@@ -582,6 +582,13 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
 
   // Locking the collection of the keyring the other test files share would break them, so
   // these run against a private, throwaway gnome-keyring of their own.
+  // Without the shared keyring's control directory: a gnome-keyring-daemon --unlock that finds
+  // one unlocks that daemon and exits, and the daemon then started on the private bus takes over
+  // the shared one's control socket (the shared Secret Service vanished under concurrent tests).
+  const privateKeyringEnv = (s: Sandbox, env: Record<string, string> = {}): Record<string, string> => {
+    const { GNOME_KEYRING_CONTROL: _control, XDG_RUNTIME_DIR: _runtime, ...rest } = s.env;
+    return { ...rest, GMAILCTL_TOKEN_STORE: 'keychain', ...env };
+  };
   const lockedKeyring = (s: Sandbox, args: string[], loginFirst: boolean, options: { hungPrompter?: boolean; env?: Record<string, string> } = {}) =>
     execa(
       'dbus-run-session',
@@ -598,7 +605,7 @@ describe.runIf(hasSecretService)('keychain faults, with the real Secret Service'
         CLI,
         ...args,
       ],
-      { env: { ...s.env, GMAILCTL_TOKEN_STORE: 'keychain', ...options.env }, extendEnv: false, reject: false, timeout: 50_000 },
+      { env: privateKeyringEnv(s, options.env), extendEnv: false, reject: false, timeout: 50_000 },
     );
   const fact = (stderr: string, key: string): string | undefined => new RegExp(`^locked-keyring: ${key}=(.*)$`, 'm').exec(stderr)?.[1];
 
