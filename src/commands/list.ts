@@ -51,7 +51,7 @@ function collectLabel(value: string, previous: string[]): string[] {
 }
 
 export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
-  const [{ openMailbox }, { listMessageIds, listMessageSummaries }, { resolveLabelIds }] = await Promise.all([
+  const [{ openMailbox }, { listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }] = await Promise.all([
     import('../mailbox.js'),
     import('../gmail/listing.js'),
     import('../gmail/labels.js'),
@@ -87,7 +87,12 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
 
   const writer = await createMessageWriter(format, io);
   try {
-    const outcome = await writePages(io, pages, writer, { stop, progress: format !== 'ids', max: flags.max });
+    const outcome = await writePages(io, pages, writer, {
+      stop,
+      progress: format !== 'ids',
+      max: flags.max,
+      secondsLeft: (messages) => mailbox.pacer.secondsFor(messages * METADATA_UNITS_PER_MESSAGE),
+    });
     // The cursor moves only past output that was complete and reached stdout.
     if (flags.sinceLast && outcome === 'complete' && !cache?.store.advanceCursor()) {
       io.warn(`--since-last ${flags.sinceLast}: the cursor could not be saved; the next run lists these messages again.`);
@@ -107,7 +112,18 @@ async function writePages(
   io: IO,
   pages: AsyncIterable<ListPage>,
   writer: MessageWriter,
-  { stop, progress: showProgress, max }: { stop: AbortSignal; progress: boolean; max: number | undefined },
+  {
+    stop,
+    progress: showProgress,
+    max,
+    secondsLeft,
+  }: {
+    stop: AbortSignal;
+    progress: boolean;
+    max: number | undefined;
+    /** How long `messages` more will take at Gmail's per-user limit, once it has been learned. */
+    secondsLeft?: (messages: number) => number | undefined;
+  },
 ): Promise<Outcome> {
   const progress = showProgress ? io.progress() : undefined;
   const started = Date.now();
@@ -123,7 +139,7 @@ async function writePages(
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       const expected = Math.max(Math.min(page.resultSizeEstimate, max ?? Number.POSITIVE_INFINITY), written);
-      progress?.update(io.err.dim(`${written} of ~${expected} messages, ${Math.round(written / seconds)}/s`));
+      progress?.update(io.err.dim(progressText({ written, expected, perSecond: written / seconds, secondsLeft: secondsLeft?.(expected - written) })));
     }
     outcome = 'complete';
   } catch (error) {
@@ -137,6 +153,22 @@ async function writePages(
     io.warn(`${leftOut} message${leftOut === 1 ? ' was' : 's were'} deleted while listing and left out.`);
   }
   return stop.aborted ? 'stopped' : outcome;
+}
+
+/**
+ * The progress line: messages written of Gmail's estimate, the rate, and once the quota
+ * pacer has learned Gmail's per-user limit, the time the rest will take at it.
+ */
+export function progressText({ written, expected, perSecond, secondsLeft }: { written: number; expected: number; perSecond: number; secondsLeft?: number | undefined }): string {
+  const line = `${written} of ~${expected} messages, ${Math.round(perSecond)}/s`;
+  return secondsLeft === undefined || expected <= written ? line : `${line}, ~${duration(secondsLeft)} left at Gmail's per-user limit`;
+}
+
+/** "40 s", "3 min", "1 h 5 min": as precise as an estimate deserves. */
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.ceil(seconds))} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 interface OpenCache {

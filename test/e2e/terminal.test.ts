@@ -197,6 +197,25 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
     expect(data).not.toMatch(/messages, \d+\/s/);
   });
 
+  it("list under Gmail's quota: once the limit is learned, the progress line says how long the rest will take at it", { timeout: 90_000 }, async () => {
+    const out = path.join(sandbox.dir, 'quota.tsv');
+    // 2026 quota, a minute lasting 10 s: 6,000 units (300 gets) at once, then 30 gets a second.
+    emulator.setQuota({ regime: '2026', timeScale: 6 });
+    const timeLeft: string[] = [];
+    try {
+      const final = await runInPane(`${cli} list --include-spam-trash > '${out}'`, (text) => {
+        const line = /^\d+ of ~\d+ messages, \d+\/s, ~\d+ (s|min) left at Gmail's per-user limit$/m.exec(text);
+        if (line) timeLeft.push(line[0]);
+      });
+      expect(exitOf(final)).toBe(0);
+    } finally {
+      emulator.setQuota(undefined);
+    }
+    expect(timeLeft.length, 'the time left was never on screen').toBeGreaterThan(0);
+    expect(await screen({ history: true })).not.toMatch(/left at Gmail's per-user limit/);
+    expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(MESSAGES);
+  });
+
   it('an error on the TTY is red; the same in a pipe of stderr is plain', async () => {
     const final = await runInPane(`${cli} list --format xml`);
     expect(exitOf(final)).toBe(2);
