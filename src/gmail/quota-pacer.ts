@@ -4,8 +4,9 @@
  * units/min with messages.get at 20), so the pacer learns the pace from the answers. Every
  * call waits until its units are in the pacer's own bucket, refilled at the pace:
  *
- * 1. Start: the pace begins at 100 gets a second and doubles about every 100 ms while calls
- *    succeed (TCP's slow start, in units instead of packets), so that a quota that is
+ * 1. Start: the pace begins at 100 gets a second and doubles about every 140 ms while calls
+ *    succeed (TCP's slow start, in units instead of packets), with 8 calls in flight until
+ *    100 gets have succeeded and batches that grow as calls succeed, so that a quota that is
  *    already empty is met by a few calls, and a full one is spent at full speed.
  * 2. Learning, from the first rate-limit answer: Gmail's bucket is empty at that moment.
  *    The pacer waits until the retry time Gmail names, goes on at half of what succeeded
@@ -90,7 +91,7 @@ export interface PacerOptions {
 export const MAX_IN_FLIGHT = 24;
 /** The pace at the start, units/s (100 gets a second). */
 const START_PACE = 500;
-/** While starting, each unit that succeeds adds this much to the pace (units/s): ×2 in 100 ms. */
+/** While starting, each unit that succeeds adds this much to the pace (units/s): ×2 in about 140 ms. */
 const START_GROWTH = 5;
 /** After the first rate-limit answer, the pace goes on at this share of what succeeded until then. */
 const START_GUESS = 0.5;
@@ -120,6 +121,9 @@ const BURST_SECONDS = 0.25;
 const BATCH_SECONDS = 0.1;
 /** The largest batch once the pace is learned (Google allows 100 parts and asks for 50 at most). */
 export const MAX_BATCH_CALLS = 20;
+/** Calls in flight at the start, until this many units have succeeded. */
+const START_IN_FLIGHT = 8;
+const START_PROOF_UNITS = 100 * UNIT_COSTS['messages.get'];
 /** Before the first rate-limit answer, batches grow by a call for every this many calls that succeeded. */
 const START_BATCH_GROWTH = 12;
 /** Until then a batch is small: Gmail refuses a batch whole when it cannot pay for all of it. */
@@ -192,7 +196,8 @@ export class QuotaPacer {
     for (;;) {
       // Until the pace is learned, a batch is small: Gmail refuses a batch whole when it cannot pay for all of it.
       const largest = this.phase === 'paced' ? MAX_BATCH_CALLS : this.phase === 'start' ? this.startBatchCalls() : LEARNING_BATCH_CALLS;
-      count = Math.max(1, Math.min(wanted, largest, this.batchTarget(unitCost)));
+      // At most half the calls allowed in flight: a batch never waits for the others to drain.
+      count = Math.max(1, Math.min(wanted, largest, Math.floor(this.inFlightCap() / 2), this.batchTarget(unitCost)));
       if (signal?.aborted) return 0;
       const wait = this.waitFor({ units: unitCost * count, calls: count });
       if (wait === 0) break;
@@ -297,6 +302,15 @@ export class QuotaPacer {
     this.unitsInSpan = 0;
   }
 
+  /**
+   * Calls in flight allowed now: few at the start, when an empty quota may be a few calls
+   * away (every call in flight then is refused), all of them once 100 gets' worth succeeded.
+   */
+  private inFlightCap(): number {
+    const early = this.phase === 'start' && this.unitsInSpan < START_PROOF_UNITS;
+    return early ? Math.min(START_IN_FLIGHT, this.maxInFlight) : this.maxInFlight;
+  }
+
   /** Batches grow as calls succeed before the first rate-limit answer: small while an empty quota may be near. */
   private startBatchCalls(): number {
     return Math.min(MAX_BATCH_CALLS, LEARNING_BATCH_CALLS + Math.floor(this.unitsInSpan / UNIT_COSTS['messages.get'] / START_BATCH_GROWTH));
@@ -311,7 +325,7 @@ export class QuotaPacer {
   private waitFor(cost: Cost, retry = false): number {
     const now = this.world.now();
     if (!retry && this.retriesWaiting > 0) return Number.POSITIVE_INFINITY;
-    if (this.inFlight > 0 && this.inFlight + cost.calls > this.maxInFlight) return Number.POSITIVE_INFINITY;
+    if (this.inFlight > 0 && this.inFlight + cost.calls > this.inFlightCap()) return Number.POSITIVE_INFINITY;
     if (now < this.pausedUntil) return this.pausedUntil - now;
     this.refill(now);
     // A request larger than the bucket goes once the bucket is full.
