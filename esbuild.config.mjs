@@ -61,12 +61,6 @@ const appIsSeparate = {
 
 // Loaded by src/lazy.ts through the entry's code cache, as the Google bundle is: the app never holds it.
 const UNLOCK = 'dist/secret-service-unlock.js';
-const unlockIsSeparate = {
-  name: 'unlock-is-separate',
-  setup(build) {
-    build.onResolve({ filter: /\/secret-service-unlock\.js$/ }, () => ({ path: `./${path.basename(UNLOCK)}`, external: true }));
-  },
-};
 
 await build({ ...shared, entryPoints: ['src/store/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
 
@@ -95,7 +89,7 @@ await build({
   inject: ['build/import-meta-cjs.mjs'],
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'better-sqlite3', 'open'],
-  plugins: [builtinsWithTheirUser(), unlockIsSeparate],
+  plugins: [builtinsWithTheirUser()],
   define: {
     ...shared.define,
     'import.meta.url': 'importMetaUrl',

@@ -46,8 +46,6 @@ export function loadSecretServiceUnlock(): Promise<SecretServiceUnlock> {
   return unlocking;
 }
 
-export const loadAuthLibrary = loadGoogleLibraries;
-export const loadGmailLibrary = loadGoogleLibraries;
 
 /**
  * Starts loading the libraries now, so that compiling them overlaps with reading the

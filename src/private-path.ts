@@ -43,7 +43,7 @@ export async function checkPrivatePath(target: string, rule: PathRule, refuse: R
   return exists;
 }
 
-export async function inspectPath(target: string, rule: PathRule): Promise<Inspection> {
+async function inspectPath(target: string, rule: PathRule): Promise<Inspection> {
   if (process.platform === 'win32') return { exists: true }; // modes and owners mean nothing there; ACLs protect the profile
   return lstat(target).then(
     (stats) => ({ exists: true, ...problemOf(target, stats, rule) }),
@@ -71,7 +71,7 @@ function unreadable(target: string, error: NodeJS.ErrnoException): Inspection {
 }
 
 /** The rules themselves, on what lstat said. */
-export function judge(target: string, stats: Pick<Stats, 'mode' | 'uid' | 'isSymbolicLink' | 'isFile' | 'isDirectory'>, rule: PathRule, uid: number | undefined): PathProblem | undefined {
+function judge(target: string, stats: Pick<Stats, 'mode' | 'uid' | 'isSymbolicLink' | 'isFile' | 'isDirectory'>, rule: PathRule, uid: number | undefined): PathProblem | undefined {
   const { kind } = rule;
   const replace = { hint: rule.replaceHint };
   if (stats.isSymbolicLink()) return { what: `the ${kind} is a symbolic link`, ...replace };

@@ -3,7 +3,7 @@
  * google-auth-library is the heaviest thing we import.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { loadAuthLibrary } from '../lazy.js';
+import { loadGoogleLibraries } from '../lazy.js';
 import type { ClientCredentials } from './credentials.js';
 import { timedFetch } from '../timed-fetch.js';
 
@@ -20,7 +20,7 @@ export interface OAuthClientOptions {
 }
 
 export async function createOAuthClient(credentials: ClientCredentials, { timeoutMs, redirectUri }: OAuthClientOptions): Promise<OAuth2Client> {
-  const { OAuth2Client, fetch, Response } = await loadAuthLibrary();
+  const { OAuth2Client, fetch, Response } = await loadGoogleLibraries();
   return new OAuth2Client({
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,

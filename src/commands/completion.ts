@@ -47,8 +47,10 @@ interface CommandSpec {
 function describeProgram(program: CommandUnknownOpts): { globals: CommandSpec['options']; commands: CommandSpec[] } {
   const help = program.createHelp();
   const visible = new Set(help.visibleCommands(program));
-  const options = (command: CommandUnknownOpts): CommandSpec['options'] =>
-    [...command.options, command.createHelp().visibleOptions(command).find((o) => o.long === '--help')]
+  // The flags of these commands together (a command and its subcommands), each flag once.
+  const options = (...commands: CommandUnknownOpts[]): CommandSpec['options'] =>
+    commands
+      .flatMap((command) => [...command.options, command.createHelp().visibleOptions(command).find((o) => o.long === '--help')])
       .filter((o): o is Option => o !== undefined && !o.hidden)
       .filter((o, i, all) => all.findIndex((other) => other.long === o.long) === i)
       .map((o) => ({
@@ -72,9 +74,7 @@ function describeProgram(program: CommandUnknownOpts): { globals: CommandSpec['o
           description: c.description(),
           values: [...c.registeredArguments.flatMap((a) => a.argChoices ?? []), ...subcommands.map((sub) => sub.name())],
           takesAccount: c.registeredArguments.some((a) => a.name() === 'account'),
-          options: [c, ...subcommands]
-            .flatMap(options)
-            .filter((o, i, all) => all.findIndex((other) => other.long === o.long) === i),
+          options: options(c, ...subcommands),
         };
       }),
   };

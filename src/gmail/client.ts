@@ -5,7 +5,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
 import { failureFacts } from '../google-error.js';
-import { loadGmailLibrary } from '../lazy.js';
+import { loadGoogleLibraries } from '../lazy.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
 
 export type GmailClient = gmail_v1.Gmail;
@@ -25,7 +25,7 @@ export interface GmailClientOptions {
 }
 
 export async function createGmailClient(auth: OAuth2Client, options: GmailClientOptions): Promise<GmailClient> {
-  const { gmail_v1 } = await loadGmailLibrary();
+  const { gmail_v1 } = await loadGoogleLibraries();
   return new gmail_v1.Gmail({ auth, rootUrl: options.apiRoot, retryConfig: retryConfigFor(options), ...(options.adapter ? { adapter: options.adapter } : {}) });
 }
 

@@ -75,8 +75,10 @@ function batchAnswer(methods: readonly QuotaMethod[], response: { status: number
 }
 
 function addCall(answer: Answer, method: QuotaMethod, response: { status: number; data: unknown; headers: unknown }): void {
-  const facts = failureFacts({ response });
-  if (classifyFailure(facts) !== 'rate-limited') {
+  // Only a 429 or a 403 can be a rate limit: any other answer (a 200 part's metadata above
+  // all) is not parsed here, since the listing parses it once for its own use.
+  const facts = response.status === 429 || response.status === 403 ? failureFacts({ response }) : undefined;
+  if (facts === undefined || classifyFailure(facts) !== 'rate-limited') {
     // Gmail charges what it answered (a 404 too); a server error is not counted as spent.
     if (response.status < 500) answer.spentUnits += UNIT_COSTS[method];
     return;

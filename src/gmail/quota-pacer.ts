@@ -83,12 +83,12 @@ export interface Ticket {
 }
 
 export interface PacerOptions {
-  /** Calls in flight at most (Gmail refuses more for one user). Default 20. */
+  /** Calls in flight at most (Gmail refuses more for one user). Default MAX_IN_FLIGHT. */
   maxInFlight?: number;
 }
 
 /** The cap on calls in flight: Gmail does not publish its cap; the strict emulator refuses beyond 25, list calls included. */
-export const MAX_IN_FLIGHT = 24;
+const MAX_IN_FLIGHT = 24;
 /** The pace at the start, units/s (200 gets a second). */
 const START_PACE = 1000;
 /** While starting, each unit that succeeds adds this much to the pace (units/s): ×2 in about 70 ms. */
@@ -333,7 +333,7 @@ export class QuotaPacer {
     return this.tokens >= needed ? 0 : Math.max(1, Math.ceil(((needed - this.tokens) / this.pace) * 1000));
   }
 
-  private bucketSize(units = 0): number {
+  private bucketSize(units: number): number {
     return Math.max(this.pace * BURST_SECONDS, units);
   }
 

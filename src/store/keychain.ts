@@ -9,7 +9,8 @@
  */
 import { TokenStoreError } from '../errors.js';
 import { loadSecretServiceUnlock } from '../lazy.js';
-import { noAnswerWithin, secretServiceLocked, seconds, sessionBusSocket } from './secret-service-lock.js';
+import { formatSeconds } from '../timed-fetch.js';
+import { noAnswerWithin, secretServiceLocked, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 export const KEYCHAIN_SERVICE = 'gmailctl';
@@ -104,7 +105,7 @@ export class KeychainStore implements TokenStore {
     const outcome = await unlockSecretService(socket, KEYCHAIN_SERVICE, this.#unlockTimeoutMs, () => this.#onUnlockPrompt?.(this.#unlockTimeoutMs));
     if (outcome.kind === 'unlocked') return;
     const reason = {
-      'timed-out': `it is locked, and its unlock prompt got no answer within ${seconds(this.#unlockTimeoutMs)} (GMAILCTL_KEYCHAIN_TIMEOUT_MS)`,
+      'timed-out': `it is locked, and its unlock prompt got no answer within ${formatSeconds(this.#unlockTimeoutMs)} (GMAILCTL_KEYCHAIN_TIMEOUT_MS)`,
       dismissed: 'it is locked, and its unlock prompt was dismissed (or cannot be shown here: no display)',
       failed: `it is locked, and unlocking it failed: ${outcome.kind === 'failed' ? outcome.reason : ''}`,
     }[outcome.kind];

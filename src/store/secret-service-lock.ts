@@ -14,16 +14,13 @@
  * property) and just enough of the message format to read their answers.
  */
 import { connect, type Socket } from 'node:net';
+import { formatSeconds } from '../timed-fetch.js';
 
 export type LockOutcome = { ok: true; locked: boolean } | { ok: false; reason: string };
 
 /** Why a keychain call was given up on, for the check and the binding's calls alike. */
 export function noAnswerWithin(timeoutMs: number): string {
-  return `it did not answer within ${seconds(timeoutMs)} (is it locked or hung?)`;
-}
-
-export function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
+  return `it did not answer within ${formatSeconds(timeoutMs)} (is it locked or hung?)`;
 }
 
 /** The first unix socket address in DBUS_SESSION_BUS_ADDRESS, or undefined (nothing to check). */
