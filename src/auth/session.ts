@@ -5,7 +5,7 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount, resolveConfigDir } from '../config.js';
+import { chooseAccount, resolveConfigDir, type Settings } from '../config.js';
 import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../errors.js';
 import { failureFacts, oauthErrorOf, toGmailctlError } from '../google-error.js';
@@ -35,6 +35,8 @@ export interface Session {
   profileAddress(signal?: AbortSignal): Promise<string>;
   /** Waits for refreshed tokens to be written back to the store. */
   close(): Promise<void>;
+  /** config.json as read for a stored login (none for a login from the environment), so no command reads it again. */
+  readonly settings?: Settings;
 }
 
 export interface SessionOptions {
@@ -73,7 +75,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   }
   const credentials = await credentialsRead();
-  return sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
+  const session = await sessionFor(account, stored, credentials, google, { persist: (login) => workspace.store.set(account, login) });
+  return { ...session, settings: workspace.settings };
 }
 
 /**

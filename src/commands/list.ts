@@ -9,7 +9,6 @@ import { environmentLogin } from '../auth/session.js';
 import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
-import { loadSettings, resolveConfigDir } from '../config.js';
 import { CacheError, InterruptedError, UsageError } from '../errors.js';
 import type { ListPage } from '../gmail/listing.js';
 import type { IO } from '../io.js';
@@ -186,7 +185,7 @@ async function openCache({ io, env }: CommandContext, flags: ListFlags, format: 
     if (flags.sinceLast) throw new UsageError('--since-last keeps its cursor in the cache directory, which a login from the environment (GMAILCTL_REFRESH_TOKEN, GMAILCTL_ACCESS_TOKEN) does not use.');
     return undefined;
   }
-  const messages = format !== 'ids' && cacheEnabled(flags.cache, env, await loadSettings(resolveConfigDir(env)));
+  const messages = format !== 'ids' && cacheEnabled(flags.cache, env, mailbox.session.settings ?? {});
   if (!messages && !flags.sinceLast) return undefined;
   const { openListCache } = await import('../cache/list-cache.js');
   const store = await openListCache({ env, account: mailbox.session.account, deps: mailbox, notify: (notice) => printNotice(io, describeCacheNotice(notice)) });
