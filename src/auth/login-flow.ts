@@ -282,8 +282,8 @@ async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: num
 
 /**
  * Reads lines until one is a redirect for this login. Lines that are not (a wrong state, a
- * typo, another address) are refused and reading goes on; end of input just leaves the
- * listener to answer. A line is never held beyond MAX_PASTED_LINE: a huge paste is refused,
+ * typo, another address) are refused and reading goes on; at the end of input a last line
+ * without a newline is read too (`printf %s URL |`), then the listener is left to answer. A line is never held beyond MAX_PASTED_LINE: a huge paste is refused,
  * not buffered.
  */
 function readPastedAnswer(
@@ -294,7 +294,8 @@ function readPastedAnswer(
 ): Promise<AcceptedCallback> {
   return new Promise((resolve) => {
     const finish = (): void => {
-      input.removeListener('data', onData);
+      input.removeListener('data', lines.write);
+      input.removeListener('end', lines.end);
       // Let the process exit even though stdin was being read.
       (input as NodeJS.ReadStream).pause?.();
       (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
@@ -308,9 +309,10 @@ function readPastedAnswer(
       finish();
       resolve(outcome);
     };
-    const onData = boundedLines(onLine, () => rejected(`That line is longer than ${MAX_PASTED_LINE / 1024} KiB; it is not a redirect.`));
+    const lines = boundedLines(onLine, () => rejected(`That line is longer than ${MAX_PASTED_LINE / 1024} KiB; it is not a redirect.`));
     stop.addEventListener('abort', finish, { once: true });
-    input.on('data', onData);
+    input.on('data', lines.write);
+    input.once('end', lines.end);
   });
 }
 
@@ -333,12 +335,21 @@ function asLoginFailure(error: GmailctlError): GmailctlError {
   return error instanceof AuthRequiredError ? new LoginError(error.message, { hint: error.hint, cause: error.cause }) : error;
 }
 
-/** Splits chunks into lines; a line that grows past MAX_PASTED_LINE is dropped (up to its newline) and reported once. */
-function boundedLines(onLine: (line: string) => void, onTooLong: () => void): (chunk: Buffer | string) => void {
+/**
+ * Splits chunks into lines; a line that grows past MAX_PASTED_LINE is dropped (up to its
+ * newline) and reported once. `end` hands over a last line that has no newline.
+ */
+function boundedLines(onLine: (line: string) => void, onTooLong: () => void): { write(chunk: Buffer | string): void; end(): void } {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let skipping = false;
-  return (chunk) => {
+  const end = (): void => {
+    const last = skipping ? '' : pending + decoder.end();
+    pending = '';
+    if (last.length > MAX_PASTED_LINE) onTooLong();
+    else if (last !== '') onLine(last.replace(/\r$/, ''));
+  };
+  const write = (chunk: Buffer | string): void => {
     let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     for (let newline = text.indexOf('\n'); ; newline = text.indexOf('\n')) {
       const piece = newline < 0 ? text : text.slice(0, newline);
@@ -355,4 +366,5 @@ function boundedLines(onLine: (line: string) => void, onTooLong: () => void): (c
       pending = '';
     }
   };
+  return { write, end };
 }

@@ -270,6 +270,18 @@ describe('--no-browser: pasting the redirected URL', () => {
     expect(emulator.requests.filter((r) => r.path === '/token')).toHaveLength(1);
   });
 
+  it('takes a last pasted line that has no newline when the input ends (printf %s URL | gmailctl login --no-browser)', async () => {
+    const s = await sandbox();
+    const run = startCli(['login', '--no-browser', '--timeout', '10'], s.env);
+    const { url } = await run.authUrl();
+    await run.waitForStderr(/Paste that whole URL/);
+    const redirect = await consentRedirect(url);
+    run.child.stdin?.end(redirect.href);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(0);
+    expect(run.stderr()).toMatch(/Logged in as ada@example\.com/);
+  });
+
   it('accepts just the query string', async () => {
     const s = await sandbox();
     const run = startCli(['login', '--no-browser', '--timeout', '20'], s.env);
