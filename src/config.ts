@@ -2,7 +2,7 @@
  * Where gmailctl keeps its files, and config.json: the default account and the chosen
  * token store. config.json never holds a secret.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
@@ -76,6 +76,35 @@ export async function ensureConfigDir(configDir: string): Promise<void> {
       hint: 'Set GMAILCTL_CONFIG_DIR to a directory you can write to.',
       cause: error,
     });
+  }
+}
+
+/**
+ * Fails unless the config dir (or, when it does not exist yet, the directory it would be
+ * created in) can be written: config.json and tokens.json are replaced by a rename there, and
+ * their locks are made there. Checked before what cannot be undone — revoking a token at
+ * Google, sending the user through the consent — so that a read-only disk stops the command
+ * first. `doing` says what was about to happen ("log out"), `spared` what was not done.
+ */
+export async function checkConfigDirWritable(configDir: string, doing: string, spared: string): Promise<void> {
+  let dir = configDir;
+  for (;;) {
+    try {
+      await access(dir, constants.W_OK | constants.X_OK);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && path.dirname(dir) !== dir) {
+        dir = path.dirname(dir);
+        continue;
+      }
+      const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOENT' ? 'does not exist' : `cannot be written (${code ?? (error as Error).message})`;
+      const where = dir === configDir ? `the config directory ${configDir}` : `the config directory ${configDir} cannot be created: ${dir}`;
+      throw new ConfigError(`Cannot ${doing}: ${where} ${why}. ${spared}`, {
+        hint: `Make ${dir} writable, or set GMAILCTL_CONFIG_DIR to a directory you can write to, then try again.`,
+        cause: error,
+      });
+    }
   }
 }
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Credentials, OAuth2Client } from 'google-auth-library';
-import { updateSettings, withLogin, type TokenStoreKind } from '../config.js';
+import { checkConfigDirWritable, updateSettings, withLogin, type TokenStoreKind } from '../config.js';
 import { secureApiRoot, type GoogleSettings } from '../environment.js';
 import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../errors.js';
 import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../google-error.js';
@@ -68,6 +68,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   // or tokens could not be kept.
   const apiRoot = secureApiRoot(options.google);
   await workspace.store.probe();
+  await checkConfigDirWritable(workspace.configDir, 'log in', 'Nothing was asked of Google.');
 
   const state = randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG
   let contested = false;

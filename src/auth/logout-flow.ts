@@ -3,7 +3,7 @@
  * access to whoever copied it), then delete locally whatever Google answered.
  */
 import { clearCaches } from '../cache/manage.js';
-import { updateSettings, withoutLogin } from '../config.js';
+import { checkConfigDirWritable, updateSettings, withoutLogin } from '../config.js';
 import { googleSettings } from '../environment.js';
 import { AuthRequiredError, TokenStoreError } from '../errors.js';
 import type { StoredLogin } from '../store/token-store.js';
@@ -55,6 +55,9 @@ export async function logout(
     if (found.stored || found.dangling) logins.push({ account, ...found });
     else throw new AuthRequiredError(`There is no stored login for ${account}.`, undefined, { hint: 'See the stored accounts with: gmailctl status' });
   }
+  // config.json (and tokens.json) must change after the revocation: a read-only config dir
+  // stops the logout before Google is asked, not after the login is dead there.
+  await checkConfigDirWritable(workspace.configDir, 'log out', 'Nothing was revoked or deleted.');
   let revoke: ((token: string) => Promise<void>) | string;
   try {
     const credentials = await loadClientCredentials(credentialsPath(credentialsFile, env, workspace.configDir));

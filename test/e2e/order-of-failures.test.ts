@@ -1,0 +1,100 @@
+/**
+ * What cannot be undone comes last (issue #24, item 1): a command first checks that it can
+ * write what it must write, and only then revokes a token at Google or sends the user
+ * through the browser's consent. A read-only config directory (a read-only bind mount: the
+ * tests run as root, who ignores mode bits) must stop logout before the revocation and login
+ * before the consent URL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Emulator } from '../emulator/index.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
+import { makeReadOnly, runReadOnlyTests } from '../helpers/read-only.js';
+
+const ADA = 'ada@example.com';
+const AUTH_PATH = '/o/oauth2/v2/auth';
+
+let emulator: Emulator;
+const newSandbox = useEmulator({ accounts: [ADA], messages: 5 }, (started) => (emulator = started), { runner: 'in-process' });
+const undo: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of undo.splice(0).reverse()) await step();
+});
+
+async function loggedIn(): Promise<Sandbox> {
+  const s = await newSandbox();
+  const result = await s.login(['--account', ADA]);
+  expect(result.exitCode, result.stderr).toBe(0);
+  return s;
+}
+
+async function readOnly(dir: string): Promise<void> {
+  undo.push(await makeReadOnly(dir));
+}
+
+describe.runIf(runReadOnlyTests)('a read-only config directory', () => {
+  it('logout stops before revoking: exit 1 naming the directory, the login still works at Google and here', async () => {
+    const s = await loggedIn();
+    await readOnly(s.configDir);
+    emulator.clearRequests();
+    const result = await s.run(['logout', '--account', ADA]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(s.configDir);
+    expect(result.stderr).toMatch(/read-only/);
+    expect(result.stderr).toMatch(/nothing was revoked/i);
+    expect(emulator.requests.map((r) => r.path)).not.toContain('/revoke');
+    await undo.pop()!();
+    const status = await s.run(['status']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/✓ ada@example\.com/);
+  });
+
+  it('logout --all stops before revoking any', async () => {
+    const s = await loggedIn();
+    await readOnly(s.configDir);
+    emulator.clearRequests();
+    const result = await s.run(['logout', '--all']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(emulator.requests.map((r) => r.path)).not.toContain('/revoke');
+  });
+
+  it('login stops before the consent: no URL shown, no browser, no request to Google', async () => {
+    const s = await newSandbox();
+    await mkdir(s.configDir, { mode: 0o700 });
+    await readOnly(s.configDir);
+    emulator.clearRequests();
+    const result = await s.login(['--account', ADA]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(s.configDir);
+    expect(result.stderr).toMatch(/read-only/);
+    expect(result.stderr).not.toMatch(/Open this URL/);
+    expect(emulator.requests.map((r) => r.path)).not.toContain(AUTH_PATH);
+  });
+
+  it('login into a config directory that does not exist yet, under a read-only one, stops before the consent too', async () => {
+    const s = await newSandbox();
+    const parent = path.join(s.dir, 'ro');
+    await mkdir(parent, { mode: 0o700 });
+    await readOnly(parent);
+    emulator.clearRequests();
+    const configDir = path.join(parent, 'config');
+    const result = await s.login(['--account', ADA], { env: { GMAILCTL_CONFIG_DIR: configDir } });
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(configDir);
+    expect(result.stderr).not.toMatch(/Open this URL/);
+    expect(emulator.requests.map((r) => r.path)).not.toContain(AUTH_PATH);
+  });
+
+  it('a read-only config directory does not stop what only reads it: list and status work', async () => {
+    const s = await loggedIn();
+    const before = await s.run(['list', '--format', 'ids']);
+    await readOnly(s.configDir);
+    const list = await s.run(['list', '--format', 'ids']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toBe(before.stdout);
+    expect(list.stdout).not.toBe('');
+    expect((await s.run(['status'])).exitCode).toBe(0);
+  });
+});
