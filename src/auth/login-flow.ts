@@ -30,6 +30,8 @@ export interface LoginEvents {
   rejected(reason: string, source: 'callback' | 'paste'): void;
   /** --no-browser: the login is now reading stdin. */
   waitingForPaste(): void;
+  /** --no-browser: stdin ended without a redirect; the listener still waits until the timeout. */
+  pasteEnded(redirectUri: string): void;
   /** The token response had no refresh token; the stored one was kept. */
   keptRefreshToken(account: string): void;
   /** A second, different answer carried this login's state: someone else has seen the consent URL. */
@@ -134,11 +136,21 @@ function openConsentPage(authUrl: string, { openBrowser, events }: LoginOptions)
 async function waitForCode(listener: LoopbackListener, state: string, stopPasting: AbortSignal, options: LoginOptions): Promise<string> {
   const { events } = options;
   const answers: Promise<AcceptedCallback>[] = [listener.accepted];
+  let pasteEnded = false;
   if (options.pasteFrom) {
     events.waitingForPaste();
-    answers.push(readPastedAnswer(options.pasteFrom, { state, redirectUri: listener.redirectUri }, stopPasting, (reason) => events.rejected(reason, 'paste')));
+    const expected = { state, redirectUri: listener.redirectUri };
+    answers.push(
+      readPastedAnswer(options.pasteFrom, expected, stopPasting, {
+        rejected: (reason) => events.rejected(reason, 'paste'),
+        ended: () => {
+          pasteEnded = true;
+          events.pasteEnded(listener.redirectUri);
+        },
+      }),
+    );
   }
-  const answer = await firstOf(answers, options.timeoutSeconds, options.signal);
+  const answer = await firstOf(answers, options.timeoutSeconds, options.signal, () => timeoutHint(Boolean(options.pasteFrom), pasteEnded));
   listener.answeredElsewhere(answer);
   if (answer.kind === 'denied') throw new LoginError(describeDenial(answer.error, answer.description), { hint: 'Run gmailctl login again to retry.' });
   registerSecret(answer.code);
@@ -253,20 +265,21 @@ function contestedLogin(): LoginError {
   });
 }
 
-/** The first answer wins; the timeout and Ctrl-C end the wait. */
-async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: number, signal: AbortSignal): Promise<AcceptedCallback> {
+/** What to do after a login that timed out, knowing whether a URL could be (or could still be) pasted. */
+function timeoutHint(pasting: boolean, pasteEnded: boolean): string {
+  if (!pasting) return 'Run gmailctl login again (with --timeout to wait longer, or --no-browser to paste the redirected URL).';
+  if (pasteEnded) {
+    return 'stdin ended before a URL was pasted. Run gmailctl login --no-browser where you can paste into it (not with stdin from /dev/null or a pipe that ends), or let the browser reach the listener.';
+  }
+  return 'Run gmailctl login --no-browser again, allow access, and paste the address the browser ends up on (with --timeout to wait longer).';
+}
+
+/** The first answer wins; the timeout (its hint known only then) and Ctrl-C end the wait. */
+async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: number, signal: AbortSignal, hint: () => string): Promise<AcceptedCallback> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new LoginError(`No answer from the browser within ${timeoutSeconds} seconds.`, {
-            hint: 'Run gmailctl login again (with --timeout to wait longer, or --no-browser to paste the redirected URL).',
-          }),
-        ),
-      timeoutSeconds * 1000,
-    );
+    timer = setTimeout(() => reject(new LoginError(`No answer from the browser within ${timeoutSeconds} seconds.`, { hint: hint() })), timeoutSeconds * 1000);
   });
   const interrupted = new Promise<never>((_, reject) => {
     onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new InterruptedError());
@@ -284,19 +297,21 @@ async function firstOf(answers: Promise<AcceptedCallback>[], timeoutSeconds: num
 /**
  * Reads lines until one is a redirect for this login. Lines that are not (a wrong state, a
  * typo, another address) are refused and reading goes on; at the end of input a last line
- * without a newline is read too (`printf %s URL |`), then the listener is left to answer. A line is never held beyond MAX_PASTED_LINE: a huge paste is refused,
- * not buffered.
+ * without a newline is read too (`printf %s URL |`), then `ended` is told and the listener is
+ * left to answer. A line is never held beyond MAX_PASTED_LINE: a huge paste is refused, not
+ * buffered.
  */
 function readPastedAnswer(
   input: NodeJS.ReadableStream,
   expected: { state: string; redirectUri: string },
   stop: AbortSignal,
-  rejected: (reason: string) => void,
+  { rejected, ended }: { rejected: (reason: string) => void; ended: () => void },
 ): Promise<AcceptedCallback> {
   return new Promise((resolve) => {
+    let answered = false;
     const finish = (): void => {
       input.removeListener('data', lines.write);
-      input.removeListener('end', lines.end);
+      input.removeListener('end', onEnd);
       // Let the process exit even though stdin was being read.
       (input as NodeJS.ReadStream).pause?.();
       (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
@@ -307,13 +322,20 @@ function readPastedAnswer(
       if ('refused' in pasted) return rejected(pasted.refused);
       const outcome: CallbackOutcome = interpretCallback(pasted.params, expected.state);
       if (outcome.kind === 'rejected') return rejected(outcome.reason);
+      answered = true;
       finish();
       resolve(outcome);
     };
     const lines = boundedLines(onLine, () => rejected(`That line is longer than ${MAX_PASTED_LINE / 1024} KiB; it is not a redirect.`));
+    const onEnd = (): void => {
+      lines.end();
+      if (answered || stop.aborted) return;
+      finish();
+      ended();
+    };
     stop.addEventListener('abort', finish, { once: true });
     input.on('data', lines.write);
-    input.once('end', lines.end);
+    input.once('end', onEnd);
   });
 }
 

@@ -78,6 +78,12 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
         io.stderr.write('After you allow access, the browser goes to a 127.0.0.1 address that may not load here.\n');
         io.stderr.write('Paste that whole URL from the address bar, then press Enter:\n');
       },
+      pasteEnded(redirectUri) {
+        io.warn(
+          `stdin ended without a redirected URL, so nothing more can be pasted. gmailctl keeps waiting (up to --timeout, ${flags.timeout} s) ` +
+            `for the browser to reach ${new URL(redirectUri).origin}/ on this machine; to paste, run it where stdin is your terminal.`,
+        );
+      },
       secondAnswer() {
         io.warn('A second, different answer carrying this login\'s state reached the listener: someone else has seen the consent URL.');
       },

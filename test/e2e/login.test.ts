@@ -282,6 +282,32 @@ describe('--no-browser: pasting the redirected URL', () => {
     expect(run.stderr()).toMatch(/Logged in as ada@example\.com/);
   });
 
+  it('stdin at its end without a URL: says at once that nothing can be pasted, and still takes the browser\'s callback', async () => {
+    const s = await sandbox();
+    const run = startCli(['login', '--no-browser', '--timeout', '30'], s.env);
+    const { url } = await run.authUrl();
+    await run.waitForStderr(/Paste that whole URL/);
+    run.child.stdin?.end();
+    // At once, not at the timeout: well before its 30 s.
+    await run.waitForStderr(/stdin ended.*nothing more can be pasted/i, 5_000);
+    expect(run.stderr()).toContain(new URL(url.searchParams.get('redirect_uri')!).origin);
+    const redirect = await consentRedirect(url);
+    expect((await fetch(redirect)).status).toBe(200);
+    const result = await run.child;
+    expect(result.exitCode, run.stderr()).toBe(0);
+    expect(run.stderr()).toMatch(/Logged in as ada@example\.com/);
+  });
+
+  it('with --no-browser, the timeout\'s hint does not suggest --no-browser, which was given', async () => {
+    const s = await sandbox();
+    const result = await s.run(['login', '--no-browser', '--timeout', '1'], { input: '' });
+    expect(result.exitCode).toBe(1);
+    const afterError = result.stderr.slice(result.stderr.indexOf('error:'));
+    expect(afterError).toMatch(/No answer .*within 1 second/);
+    expect(afterError).not.toMatch(/--no-browser to paste/);
+    expect(afterError).toMatch(/stdin/);
+  });
+
   it('accepts just the query string', async () => {
     const s = await sandbox();
     const run = startCli(['login', '--no-browser', '--timeout', '20'], s.env);
