@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './version.js';
-import { describeWriteFailure, isClosedReader, stdoutClosedAtStart } from './stdout-state.js';
+import { describeWriteFailure, isClosedReader } from './stdout-state.js';
 
 type App = typeof import('./app.js');
 
@@ -67,7 +67,6 @@ function printVersion(): Promise<never> {
     process.stderr.write(`error: ${describeWriteFailure(error)}\n`);
     process.exit(1);
   };
-  if (stdoutClosedAtStart()) fail(Object.assign(new Error('stdout is closed'), { code: 'EBADF' }));
   process.stdout.on('error', fail);
   process.stdout.write(`${packageVersion()}\n`, (error) => (error ? fail(error) : process.exit(0)));
   return new Promise<never>(() => undefined);

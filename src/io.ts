@@ -7,7 +7,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { processEnvironment } from './environment.js';
 import { toSafeLines } from './output/single-line.js';
 import { redact } from './redact.js';
-import { closedStdoutError, isClosedReader, stdoutClosedAtStart, stdoutIsRegularFile } from './stdout-state.js';
+import { isClosedReader, stdoutIsRegularFile } from './stdout-state.js';
 
 export interface IOOptions {
   stdin?: NodeJS.ReadableStream;
@@ -40,7 +40,6 @@ export class IO {
   private readonly stdoutClosedController = new AbortController();
   /** A write to stdout that failed (ENOSPC, EIO, a closed stdout): the command then exits 1. */
   stdoutFailure: NodeJS.ErrnoException | undefined;
-  private readonly closedAtStart: boolean;
 
   constructor(options: IOOptions = {}) {
     this.stdin = options.stdin ?? process.stdin;
@@ -55,7 +54,6 @@ export class IO {
     this.debugEnabled = options.debug ?? isTruthy(this.env.GMAILCTL_DEBUG);
     this.quiet = options.quiet ?? false;
     this.stdoutClosed = this.stdoutClosedController.signal;
-    this.closedAtStart = options.stdout === undefined && stdoutClosedAtStart();
     this.stdout.on('error', (error: NodeJS.ErrnoException) => this.writeFailed(error));
   }
 
@@ -90,7 +88,6 @@ export class IO {
 
   /** Writes data to stdout, waiting when the reader is slower than us (back-pressure). */
   async write(chunk: string | Uint8Array): Promise<void> {
-    if (this.closedAtStart) this.writeFailed(closedStdoutError());
     if (this.stdoutClosed.aborted) return;
     if (this.stdout.write(chunk, (error) => this.writeFailed(error))) return;
     await new Promise<void>((resolve) => {

@@ -2,28 +2,16 @@
  * Facts about stdout that a failed write cannot tell us on its own. Kept tiny: the entry
  * module (`--version`) uses it too.
  */
-import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 
-/**
- * Whether the shell started us with stdout closed (`gmailctl list >&-`). Node then
- * reopens fd 1 on /dev/null so that writes "succeed" into nothing; it does so read-write
- * with close-on-exec, which a shell's `> /dev/null` (dup2: never close-on-exec) never is.
- * Linux only (/proc); elsewhere we cannot tell, and say nothing.
+/*
+ * No "was stdout closed at start?" check: when a shell starts us with `>&-`, Node reopens
+ * fd 1 on /dev/null, read-write and close-on-exec, which is exactly what fd 1 looks like
+ * under Node's `stdio: 'ignore'`, Python's `subprocess.DEVNULL`, systemd's
+ * `StandardOutput=null` or `1<>/dev/null` (Node sets close-on-exec on fd 1 itself). Those
+ * are ordinary ways to throw output away, so a command whose stdout is /dev/null succeeds;
+ * that `>&-` then succeeds too is the lesser wrong.
  */
-export function stdoutClosedAtStart(): boolean {
-  try {
-    if (readlinkSync('/proc/self/fd/1') !== '/dev/null') return false;
-    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'))?.[1];
-    if (!flags) return false;
-    const value = Number.parseInt(flags, 8);
-    const O_ACCMODE = 0o3;
-    const O_RDWR = 0o2;
-    const O_CLOEXEC = 0o2000000;
-    return (value & O_ACCMODE) === O_RDWR && (value & O_CLOEXEC) !== 0;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether fd 1 is a regular file (`> out.tsv`), not a pipe, socket or device. */
 export function stdoutIsRegularFile(): boolean {
@@ -44,8 +32,4 @@ export function describeWriteFailure(error: NodeJS.ErrnoException): string {
   if (error.code === 'EBADF') return 'could not write to stdout: it is closed';
   const reason = error.code ? error.message.replace(new RegExp(`^${error.code}:\\s*`), '').replace(/,\s*write$/, '') : error.message;
   return `could not write to stdout: ${reason}${error.code ? ` (${error.code})` : ''}`;
-}
-
-export function closedStdoutError(): NodeJS.ErrnoException {
-  return Object.assign(new Error('EBADF: stdout is closed'), { code: 'EBADF' });
 }
