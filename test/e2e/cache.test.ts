@@ -112,8 +112,9 @@ describe('a repeated list', { timeout: RUNS_TIMEOUT }, () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(fetchedIds().sort()).toEqual([...added].sort());
     expect(run.stdout).toBe(await uncached(args));
-    for (const id of deleted) expect(run.stdout).not.toContain(id);
     const starred = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: string; labelIds: string[] });
+    // By id: a deleted message's id may still be the threadId of a reply that is listed.
+    for (const id of deleted) expect(starred.map((m) => m.id)).not.toContain(id);
     expect(starred.find((m) => m.id === changed[0])?.labelIds).toContain('STARRED');
   });
 

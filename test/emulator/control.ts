@@ -10,7 +10,8 @@
  *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), strict?, concurrentCallsPerUser?,
  *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
  *   POST   /__emulator/mailbox/labels        {ids, add?, remove?, account?}   change labels (history records)
- *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, account?} → {ids} new mail
+ *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, threadId?, account?} → {ids} new mail
+ *                                             (with threadId: replies in that thread)
  *   POST   /__emulator/mailbox/delete        {ids, account?}                  delete for good
  *   POST   /__emulator/mailbox/expire-history {account?}                     older starts answer 404
  * Bad input answers 400 with {"error": "..."}.
@@ -154,9 +155,14 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
         return jsonReply(200, {});
       }
       case 'POST /__emulator/mailbox/messages': {
-        const { count, labelIds, subject, account } = parseJson(request.body);
+        const { count, labelIds, subject, threadId, account } = parseJson(request.body);
         if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new ControlInputError('count must be a whole number >= 1');
-        const options = { ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}), ...(typeof subject === 'string' ? { subject } : {}) };
+        const thread = optionalString(threadId, 'threadId');
+        const options = {
+          ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}),
+          ...(typeof subject === 'string' ? { subject } : {}),
+          ...(thread !== undefined ? { threadId: thread } : {}),
+        };
         const added = emulator.addMessages(count, options, optionalString(account, 'account'));
         return jsonReply(200, { ids: added.map((message) => message.id) });
       }

@@ -1,6 +1,7 @@
 /**
  * The Gmail API v1 routes the CLI uses, under /gmail/v1/users/{me|email}/: profile,
- * messages.list, messages.get, messages.attachments.get, labels.list and history.list. Each call is checked as Google checks it:
+ * messages.list, messages.get, messages.attachments.get, threads.list, threads.get,
+ * labels.list, labels.get and history.list. Each call is checked as Google checks it:
  * route, method, bearer token, scopes, user, then the per-user quota.
  */
 import { createHash } from 'node:crypto';
@@ -8,8 +9,7 @@ import type { EmulatorContext } from './context.js';
 import { jsonReply, type RecordedRequest, type Reply } from './exchange.js';
 import { apiError, insufficientScopes, invalidArgument, notFound, rateLimited, unauthenticated } from './google-errors.js';
 import { HISTORY_TYPES, historyOffset, historyPageToken, renderRecord, type HistoryType } from './history.js';
-import { MAILBOX_LABELS } from './mailbox.js';
-import { MESSAGE_FORMATS, renderAttachment, renderMessage, type MessageFormat } from './message-format.js';
+import { MESSAGE_FORMATS, renderAttachment, renderMessage, THREAD_FORMATS, type MessageFormat, type ThreadFormat } from './message-format.js';
 import { QuerySyntaxError } from './query.js';
 import type { GmailMethod } from './quota.js';
 import { AccountMailbox, type ListFilter } from './search.js';
@@ -45,6 +45,9 @@ const ROUTES: Route[] = [
     handle: getAttachment,
   },
   { method: 'labels.list', rpc: 'ListLabels', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels$/, handle: listLabels },
+  { method: 'labels.get', rpc: 'GetLabel', pattern: /^\/gmail\/v1\/users\/([^/]+)\/labels\/([^/]+)$/, handle: getLabel },
+  { method: 'threads.list', rpc: 'ListThreads', pattern: /^\/gmail\/v1\/users\/([^/]+)\/threads$/, handle: listThreads },
+  { method: 'threads.get', rpc: 'GetThread', pattern: /^\/gmail\/v1\/users\/([^/]+)\/threads\/([^/]+)$/, handle: getThread },
   { method: 'history.list', rpc: 'ListHistory', pattern: /^\/gmail\/v1\/users\/([^/]+)\/history$/, handle: listHistory },
 ];
 
@@ -134,8 +137,16 @@ function listHistory(mailbox: AccountMailbox, request: RecordedRequest): Reply {
   });
 }
 
-function listLabels(): Reply {
-  return jsonReply(200, { labels: MAILBOX_LABELS });
+/** users.labels.list: every label, without counts (those come from labels.get only). */
+function listLabels(mailbox: AccountMailbox): Reply {
+  return jsonReply(200, { labels: mailbox.labels });
+}
+
+/** users.labels.get: the label with its message and thread counts. */
+function getLabel(mailbox: AccountMailbox, _request: RecordedRequest, [id]: string[]): Reply {
+  const label = mailbox.labels.find((candidate) => candidate.id === id);
+  if (!label) return notFound();
+  return jsonReply(200, { ...label, ...mailbox.labelCounts(label.id) });
 }
 
 /** A Gmail-style value for `?name=true|false`; undefined means the value is neither. */
@@ -159,7 +170,11 @@ function offsetOf(token: string, filterKey: string): number | undefined {
   return pageToken(filterKey, offset) === token ? offset : undefined;
 }
 
-function listMessages(mailbox: AccountMailbox, request: RecordedRequest): Reply {
+/**
+ * messages.list and threads.list alike: q, labelIds, includeSpamTrash, maxResults (default
+ * 100, at most 500) and page tokens bound to the filter (and to what is listed).
+ */
+function listPage<T>(request: RecordedRequest, kind: 'messages' | 'threads', listAll: (filter: ListFilter) => readonly T[], render: (item: T) => object): Reply {
   const { query } = request;
   const rawMax = query.get('maxResults');
   const maxResults = rawMax === null ? DEFAULT_PAGE_SIZE : Number(rawMax);
@@ -168,14 +183,15 @@ function listMessages(mailbox: AccountMailbox, request: RecordedRequest): Reply 
   if (includeSpamTrash === undefined) return invalidArgument(`Invalid value for includeSpamTrash: ${query.get('includeSpamTrash')}`);
 
   const filter: ListFilter = { q: query.get('q') ?? '', labelIds: query.getAll('labelIds'), includeSpamTrash };
-  const filterKey = AccountMailbox.filterKey(filter);
+  // A messages token does not page threads (and the other way round).
+  const filterKey = kind === 'messages' ? AccountMailbox.filterKey(filter) : `threads:${AccountMailbox.filterKey(filter)}`;
   const token = query.get('pageToken');
   const offset = token === null || token === '' ? 0 : offsetOf(token, filterKey);
   if (offset === undefined) return invalidArgument('Invalid pageToken');
 
   let listing;
   try {
-    listing = mailbox.list(filter);
+    listing = listAll(filter);
   } catch (error) {
     if (error instanceof QuerySyntaxError) return invalidArgument('Invalid query');
     throw error;
@@ -183,10 +199,44 @@ function listMessages(mailbox: AccountMailbox, request: RecordedRequest): Reply 
   const page = listing.slice(offset, offset + Math.min(maxResults, MAX_PAGE_SIZE));
   const next = offset + page.length;
   return jsonReply(200, {
-    ...(page.length > 0 ? { messages: page.map(({ id, threadId }) => ({ id, threadId })) } : {}),
+    ...(page.length > 0 ? { [kind]: page.map(render) } : {}),
     ...(next < listing.length ? { nextPageToken: pageToken(filterKey, next) } : {}),
     resultSizeEstimate: listing.length,
   });
+}
+
+function listMessages(mailbox: AccountMailbox, request: RecordedRequest): Reply {
+  return listPage(request, 'messages', (filter) => mailbox.list(filter), ({ id, threadId }) => ({ id, threadId }));
+}
+
+/** users.threads.list: each thread's id, its newest message's snippet and its historyId. */
+function listThreads(mailbox: AccountMailbox, request: RecordedRequest): Reply {
+  return listPage(request, 'threads', (filter) => mailbox.listThreads(filter), ({ id, snippet, historyId }) => ({ id, snippet, historyId: String(historyId) }));
+}
+
+/**
+ * users.threads.get: the thread's historyId and every message of it, oldest first, each as
+ * messages.get renders it in the same format (full, metadata with metadataHeaders, minimal;
+ * threads.get has no raw).
+ */
+function getThread(mailbox: AccountMailbox, request: RecordedRequest, [id]: string[]): Reply {
+  const format = (request.query.get('format') ?? 'full') as ThreadFormat;
+  if (!THREAD_FORMATS.includes(format)) {
+    return apiError(400, { reason: 'invalid', message: `Invalid value at 'format' (type.googleapis.com/gmail.v1.Format), "${format}"` });
+  }
+  const messages = mailbox.thread(id!);
+  if (!messages) return notFound();
+  const metadataHeaders = metadataHeadersOf(request);
+  return jsonReply(200, {
+    id,
+    historyId: String(mailbox.threadHistoryId(id!)),
+    messages: messages.map((message) => renderMessage(message, format, metadataHeaders)),
+  });
+}
+
+/** The generated client repeats the parameter; some callers join names with commas. */
+function metadataHeadersOf(request: RecordedRequest): string[] {
+  return request.query.getAll('metadataHeaders').flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
 }
 
 function getMessage(mailbox: AccountMailbox, request: RecordedRequest, [id]: string[]): Reply {
@@ -196,9 +246,7 @@ function getMessage(mailbox: AccountMailbox, request: RecordedRequest, [id]: str
   }
   const message = mailbox.get(id!);
   if (!message) return notFound();
-  // The generated client repeats the parameter; some callers join names with commas.
-  const metadataHeaders = request.query.getAll('metadataHeaders').flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
-  return jsonReply(200, renderMessage(message, format, metadataHeaders));
+  return jsonReply(200, renderMessage(message, format, metadataHeadersOf(request)));
 }
 
 /** Gmail's 429 for a user over quota; the Retry-After header only when not strict. */

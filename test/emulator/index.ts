@@ -12,7 +12,7 @@ import type { EmulatorContext, EmulatorSettings } from './context.js';
 import { handleControl } from './control.js';
 import type { RecordedRequest } from './exchange.js';
 import { FaultQueue, type Fault, type RequestMatch } from './faults.js';
-import type { MailboxMessage } from './mailbox.js';
+import type { GmailLabel, MailboxMessage } from './mailbox.js';
 import { AUTH_PATH, REVOKE_PATH, TOKEN_PATH } from './oauth.js';
 import { ConcurrencyCap, QuotaLimiter, type QuotaOptions } from './quota.js';
 import { AccountMailbox, type NewMessageOptions } from './search.js';
@@ -21,7 +21,7 @@ import { TokenRegistry, type IssuedTokens } from './tokens.js';
 
 export { buildBatchBody, parseBatchResponse, BATCH_PATH, MAX_BATCH_PARTS, type BatchRequestPart, type BatchResponsePart } from './batch.js';
 export { faults, type Fault, type RequestMatch } from './faults.js';
-export { generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, type GmailLabel, type MailboxMessage } from './mailbox.js';
+export { CONVERSATION_SLOTS, CONVERSATION_SUBJECT, generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, messageIdOf, type GmailLabel, type MailboxMessage } from './mailbox.js';
 export { methodCost, quotaCeiling, QUOTA_REGIMES, type GmailMethod, type QuotaOptions, type QuotaRegime } from './quota.js';
 export type { RecordedRequest } from './exchange.js';
 export type { NewMessageOptions } from './search.js';
@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   accounts?: string[];
   /** Messages per account (or per named account), default 50. */
   messages?: number | Record<string, number>;
+  /** User labels beyond the seeded three (Receipts, Travel, Work/Projects), named "Project 004"…; default 0. */
+  extraLabels?: number;
   clientId?: string;
   clientSecret?: string;
   /** Default true: the auth endpoint redirects at once; false shows an HTML consent page. */
@@ -98,7 +100,9 @@ export interface Emulator {
   mailbox(email?: string): readonly MailboxMessage[];
   /** Adds and removes labels of messages, as a mail client would between two runs (history records). */
   changeLabels(ids: readonly string[], change: { add?: readonly string[]; remove?: readonly string[] }, email?: string): void;
-  /** New mail: `count` messages newer than all others (default labels INBOX, UNREAD, CATEGORY_PERSONAL). */
+  /** An account's labels (default: the first account), as users.labels.list answers them. */
+  labels(email?: string): readonly GmailLabel[];
+  /** New mail: `count` messages newer than all others (default labels INBOX, UNREAD, CATEGORY_PERSONAL); with `threadId`, replies in that thread. */
   addMessages(count: number, options?: NewMessageOptions, email?: string): MailboxMessage[];
   /** Deletes messages for good (not to the trash): a messagesDeleted history record each. */
   deleteMessages(ids: readonly string[], email?: string): void;
@@ -151,7 +155,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clientId: options.clientId ?? DEFAULTS.clientId,
     clientSecret: options.clientSecret ?? DEFAULTS.clientSecret,
     accounts,
-    mailboxes: new Map(accounts.map((account) => [account, new AccountMailbox(seed, account, messageCount(options.messages, account))])),
+    mailboxes: new Map(accounts.map((account) => [account, new AccountMailbox(seed, account, messageCount(options.messages, account), options.extraLabels ?? 0)])),
     tokens: new TokenRegistry(),
     faults: new FaultQueue(),
     settings,
@@ -214,6 +218,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     expireAccessTokens: () => context.tokens.expireAccessTokens(),
     tokens: () => context.tokens.issued(),
     mailbox: (email) => mailboxOf(email).messages,
+    labels: (email) => mailboxOf(email).labels,
     changeLabels: (ids, change, email) => mailboxOf(email).changeLabels(ids, change.add ?? [], change.remove ?? []),
     addMessages: (count, options, email) => mailboxOf(email).addMessages(count, options),
     deleteMessages: (ids, email) => mailboxOf(email).deleteMessages(ids),

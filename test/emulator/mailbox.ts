@@ -33,6 +33,10 @@ export interface MailboxMessage {
   utcOffsetMinutes: number;
   /** Set on the messages whose MIME body is one of the hard cases (hard-cases.ts). */
   hardCase?: HardCaseName;
+  /** A reply: the id of the thread's message before it (its Message-ID is the In-Reply-To header). */
+  inReplyTo?: string;
+  /** A reply: the ids of the thread's earlier messages, oldest first (their Message-IDs are the References header). */
+  references?: readonly string[];
 }
 
 export interface GmailLabel {
@@ -150,6 +154,56 @@ function hardCaseAt(index: number): HardCaseName | undefined {
   return HARD_CASES[(index % 100) - 20];
 }
 
+/**
+ * Every hundredth block of messages holds one whole conversation at these positions: six
+ * messages, oldest first, between the account and two correspondents, the account's replies
+ * sent (label SENT, not INBOX), each reply naming the one before it (In-Reply-To, References).
+ * The benchmark reads it with `thread`; `conversationOf` finds it.
+ */
+export const CONVERSATION_SLOTS = [60, 61, 62, 63, 64, 65] as const;
+export const CONVERSATION_SUBJECT = 'Offsite planning: agenda, travel & rooms';
+const CONVERSATION: ReadonlyArray<{ from: 'me' | string; text: string }> = [
+  { from: 'Jane Doe <jane.doe@example.com>', text: 'Hi both, here is a first agenda for the offsite: Monday strategy, Tuesday hiring & budgets. Can you book travel by Friday?' },
+  { from: 'me', text: 'Thanks Jane! Agenda looks good. I\'ll book the train for the three of us; do we need rooms for two nights or three?' },
+  { from: 'François Lefèvre <francois@example.fr>', text: 'Two nights is enough for me. Could we move hiring to Monday afternoon? I have a call on Tuesday at 14:00.' },
+  { from: 'Jane Doe <jane.doe@example.com>', text: 'Moved hiring to Monday 15:00. Rooms: two nights at the "Hôtel du Lac", I\'ll send the booking codes.' },
+  { from: 'me', text: 'Train booked: departure 08:12, seats 41–43 in coach 6. Tickets attached to the calendar invite.' },
+  { from: 'Jane Doe <jane.doe@example.com>', text: 'Perfect, thank you both. Final agenda is in the shared folder — see you on Monday!' },
+];
+
+/** The conversation's message at `index` (of the generation order, oldest first), if one is there. */
+function conversationAt(index: number): number | undefined {
+  const slot = (CONVERSATION_SLOTS as readonly number[]).indexOf(index % 100);
+  return slot < 0 ? undefined : slot;
+}
+
+/**
+ * Turns a generated message into the conversation's `slot`-th: the random draws were already
+ * made, so every other message stays as it was (only which thread a later random reply joins).
+ */
+function asConversation(message: MailboxMessage, slot: number, account: string, thread: { id: string; ids: string[] }): MailboxMessage {
+  const part = CONVERSATION[slot]!;
+  const sent = part.from === 'me';
+  const others = 'Jane Doe <jane.doe@example.com>, François Lefèvre <francois@example.fr>';
+  const from = sent ? account : part.from;
+  const to = sent ? others : `${account}, ${CONVERSATION.find((p) => p.from !== 'me' && p.from !== part.from)!.from}`;
+  const last = slot === CONVERSATION.length - 1;
+  const labelIds = sent ? ['SENT'] : ['INBOX', 'CATEGORY_PERSONAL', 'IMPORTANT', ...(last ? ['UNREAD'] : [])];
+  const subject = slot === 0 ? CONVERSATION_SUBJECT : `Re: ${CONVERSATION_SUBJECT}`;
+  const snippet = toSnippet(part.text);
+  return {
+    ...message,
+    threadId: thread.id,
+    from,
+    to,
+    subject,
+    snippet,
+    labelIds: Object.freeze(labelIds),
+    sizeEstimate: estimateSize(from, to, subject, snippet),
+    ...(slot > 0 ? { inReplyTo: thread.ids.at(-1)!, references: thread.ids.slice() } : {}),
+  };
+}
+
 /** The sizes of the hard cases' raw messages, measured once per way of measuring (the large one weighs 1.6 MB). */
 const hardCaseSizes = new WeakMap<(message: MailboxMessage) => number, Map<HardCaseName, number>>();
 
@@ -231,7 +285,9 @@ export function generateMailbox(seed: number, account: string, count: number, me
   const internLabels = labelInterner();
   const times = Array.from({ length: count }, () => MAILBOX_NOW - 60_000 - Math.floor(random() * SPAN_MS)).sort((a, b) => a - b);
   const usedIds = new Set<string>();
-  const recentThreads: Array<{ id: string; subject: string | undefined }> = [];
+  /** The threads a random reply may join, each with its messages' ids, oldest first. */
+  const recentThreads: Array<{ id: string; subject: string | undefined; ids: string[] }> = [];
+  let conversation: { id: string; ids: string[] } | undefined;
   const messages: MailboxMessage[] = [];
 
   times.forEach((internalDate, index) => {
@@ -251,13 +307,22 @@ export function generateMailbox(seed: number, account: string, count: number, me
     const odd = oddSubject(index);
     let subject = odd.found ? odd.subject : topicSubject.replace('{n}', n);
     let threadId = id;
+    let replyTo: { inReplyTo: string; references: readonly string[] } | undefined;
     const reply = recentThreads.length > 0 && random() < 0.25;
+    // A conversation's message makes every random draw any other would (below), then becomes
+    // the conversation's: the draws of the messages after it stay as they were.
+    const slot = conversationAt(index);
+    if (slot === 0) conversation = { id, ids: [] };
     if (reply && !odd.found) {
       const thread = pick(random, recentThreads);
-      threadId = thread.id;
-      subject = thread.subject === undefined ? undefined : `Re: ${thread.subject.replace(/^Re: /, '')}`;
-    } else {
-      recentThreads.push({ id, subject });
+      if (slot === undefined) {
+        threadId = thread.id;
+        subject = thread.subject === undefined ? undefined : `Re: ${thread.subject.replace(/^Re: /, '')}`;
+        replyTo = { inReplyTo: thread.ids[thread.ids.length - 1]!, references: thread.ids.slice() };
+        thread.ids.push(id);
+      }
+    } else if (slot === undefined) {
+      recentThreads.push({ id, subject, ids: [id] });
       if (recentThreads.length > 8) recentThreads.shift();
     }
     const snippet = toSnippet(topicBody.replaceAll('{n}', n));
@@ -273,7 +338,13 @@ export function generateMailbox(seed: number, account: string, count: number, me
       subject,
       snippet,
       utcOffsetMinutes: pick(random, OFFSETS),
+      ...replyTo,
     };
+    if (slot !== undefined && conversation) {
+      messages.push(asConversation(generated, slot, account, conversation));
+      conversation.ids.push(id);
+      return;
+    }
     const special = hardCaseAt(index);
     messages.push(special ? asHardCase(generated, special, measure) : generated);
   });
@@ -295,6 +366,14 @@ export function rfc2822Date(ms: number, offsetMinutes: number): string {
   );
 }
 
+/**
+ * A message's Message-ID header: from its id alone, so that it stays the same when labels
+ * change (replies name it in In-Reply-To and References).
+ */
+export function messageIdOf(id: string): string {
+  return `<${id}@mail.example.com>`;
+}
+
 export interface Header {
   name: string;
   value: string;
@@ -311,8 +390,10 @@ export function messageHeaders(message: MailboxMessage): Header[] {
   const headers: Header[] = [
     { name: 'MIME-Version', value: '1.0' },
     { name: 'Date', value: rfc2822Date(message.internalDate, message.utcOffsetMinutes) },
-    { name: 'Message-ID', value: `<${message.id}.${message.historyId}@mail.example.com>` },
+    { name: 'Message-ID', value: messageIdOf(message.id) },
   ];
+  if (message.inReplyTo !== undefined) headers.push({ name: 'In-Reply-To', value: messageIdOf(message.inReplyTo) });
+  if (message.references !== undefined && message.references.length > 0) headers.push({ name: 'References', value: message.references.map(messageIdOf).join(' ') });
   if (message.subject !== undefined) headers.push({ name: 'Subject', value: message.subject, ...(special?.rawSubject ? { raw: special.rawSubject } : {}) });
   headers.push({ name: 'From', value: message.from }, { name: 'To', value: message.to });
   if (special?.cc) headers.push({ name: 'Cc', value: special.cc });

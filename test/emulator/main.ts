@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { QUOTA_REGIMES, startEmulator, type EmulatorOptions, type QuotaRegime } from './index.js';
 
-const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--accounts a@x,b@y] [--seed N]
+const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--extra-labels N] [--accounts a@x,b@y] [--seed N]
   [--consent-page] [--latency MS] [--quota legacy|per-minute|2026] [--quota-time-scale N] [--strict]
   [--write-credentials FILE] [--print-env]`;
 
@@ -17,14 +17,16 @@ const HELP = `${USAGE}
 A local stand-in for Google's OAuth and Gmail API endpoints, on 127.0.0.1 only.
   --port N                 port to listen on (default 8085; 0 picks a free one)
   --messages N             seeded messages per account (default 50)
+  --extra-labels N         user labels beyond the seeded three (default 0)
   --accounts a@x,b@y       the accounts that can log in (default user@example.com)
   --seed N                 mailbox seed: the same seed gives the same mailbox (default 1)
   --consent-page           show a real consent page with Allow / Deny instead of approving at once
   --latency MS             added to every Gmail API answer
   --quota REGIME           enforce Gmail's per-user quota, answering 429 when exceeded:
-                           legacy (250 units/s, moving average; get = 5, list = 5, history = 2),
+                           legacy (250 units/s, moving average; get = 5, list = 5, history = 2,
+                           threads.get = 10, threads.list = 10, labels = 1),
                            per-minute (15,000 units/min, same costs),
-                           2026 (6,000 units/min; get = 20, list = 5, history = 2)
+                           2026 (6,000 units/min; get = 20, threads.get = 40, the rest as legacy)
   --quota-time-scale N     make quota windows N times shorter (for quick experiments)
   --strict                 as strict as Google: no Retry-After header on 429s (the time is in the
                            message), batches refused whole when over quota, at most 25 calls in
@@ -57,6 +59,7 @@ function parseFlags(argv: string[]): Invocation {
       options: {
         port: { type: 'string', default: '8085' },
         messages: { type: 'string' },
+        'extra-labels': { type: 'string' },
         accounts: { type: 'string' },
         seed: { type: 'string' },
         'consent-page': { type: 'boolean', default: false },
@@ -87,6 +90,7 @@ function parseFlags(argv: string[]): Invocation {
     options: {
       port: integer('port', values.port, 0, 65535),
       messages: integer('messages', values.messages, 0, 1_000_000),
+      extraLabels: integer('extra-labels', values['extra-labels'], 0, 10_000),
       accounts,
       seed: integer('seed', values.seed, 0),
       autoApprove: !values['consent-page'],

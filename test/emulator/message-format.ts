@@ -11,6 +11,9 @@ import { fullPayload, leafByPartId, mimeTypeOf, serializeMessage, topHeaders, ty
 
 export const MESSAGE_FORMATS = ['minimal', 'metadata', 'full', 'raw'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
+/** threads.get renders each message as messages.get would, in any format but raw. */
+export const THREAD_FORMATS = ['minimal', 'metadata', 'full'] as const;
+export type ThreadFormat = (typeof THREAD_FORMATS)[number];
 
 function htmlBody(message: MailboxMessage): string {
   return `<div dir="ltr">${escapeHtml(messageBody(message)).replace(/\r\n/g, '<br>')}</div>\r\n`;

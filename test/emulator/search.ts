@@ -6,7 +6,7 @@
  * and deleted messages); each change is a history record and drops the computed listings.
  */
 import { MailboxHistory } from './history.js';
-import { generateMailbox, type MailboxMessage } from './mailbox.js';
+import { generateMailbox, MAILBOX_LABELS, type GmailLabel, type MailboxMessage } from './mailbox.js';
 import { rawSize } from './message-format.js';
 import { matches, parseQuery, reachesSpamTrash, searchable } from './query.js';
 
@@ -23,6 +23,23 @@ export interface NewMessageOptions {
   /** Default: a new unread message in the inbox. */
   labelIds?: string[];
   subject?: string;
+  /** A reply in this thread (default: each message starts a thread of its own). */
+  threadId?: string;
+}
+
+/** A label's counts, as users.labels.get answers them. */
+export interface LabelCounts {
+  messagesTotal: number;
+  messagesUnread: number;
+  threadsTotal: number;
+  threadsUnread: number;
+}
+
+/** A thread as users.threads.list shows it. */
+export interface ThreadRef {
+  id: string;
+  snippet: string;
+  historyId: number;
 }
 
 export class AccountMailbox {
@@ -31,15 +48,88 @@ export class AccountMailbox {
   private readonly listings = new Map<string, readonly MailboxMessage[]>();
   readonly history: MailboxHistory;
   private added = 0;
+  /** Each thread's messages, oldest first; built on first use, dropped on every change. */
+  private threadIndex: Map<string, MailboxMessage[]> | undefined;
+  /** The history record that last touched a thread without leaving a message behind (a deletion). */
+  private readonly threadTouched = new Map<string, number>();
+  private readonly labelList: GmailLabel[];
 
+  /** `extraLabels`: user labels beyond the seeded ones (Label_4 "Project 004"…), for mailboxes with many labels. */
   constructor(
     private readonly seed: number,
     readonly email: string,
     count: number,
+    extraLabels = 0,
   ) {
     this.all = generateMailbox(seed, email, count, rawSize);
     this.byId = new Map(this.all.map((message) => [message.id, message]));
     this.history = new MailboxHistory((this.all[0]?.historyId ?? 1000) + 1);
+    const seededUsers = MAILBOX_LABELS.filter((label) => label.type === 'user').length;
+    this.labelList = [
+      ...MAILBOX_LABELS,
+      ...Array.from({ length: extraLabels }, (_, index): GmailLabel => {
+        const n = seededUsers + index + 1;
+        return { id: `Label_${n}`, name: `Project ${String(n).padStart(3, '0')}`, type: 'user', messageListVisibility: 'show', labelListVisibility: 'labelShow' };
+      }),
+    ];
+  }
+
+  /** The account's labels, as users.labels.list shows them. */
+  get labels(): readonly GmailLabel[] {
+    return this.labelList;
+  }
+
+  /** A label's message and thread counts (spam and trash counted too, as Gmail counts them). */
+  labelCounts(labelId: string): LabelCounts {
+    const threads = new Map<string, boolean>();
+    let messagesTotal = 0;
+    let messagesUnread = 0;
+    for (const message of this.all) {
+      if (!message.labelIds.includes(labelId)) continue;
+      const unread = message.labelIds.includes('UNREAD');
+      messagesTotal += 1;
+      if (unread) messagesUnread += 1;
+      threads.set(message.threadId, (threads.get(message.threadId) ?? false) || unread);
+    }
+    return { messagesTotal, messagesUnread, threadsTotal: threads.size, threadsUnread: [...threads.values()].filter(Boolean).length };
+  }
+
+  /** A thread's messages, oldest first (as threads.get returns them); undefined when there is no such thread. */
+  thread(threadId: string): readonly MailboxMessage[] | undefined {
+    if (!this.threadIndex) {
+      const index = new Map<string, MailboxMessage[]>();
+      // `all` is newest first: walking it backwards gives each thread oldest first.
+      for (let i = this.all.length - 1; i >= 0; i--) {
+        const message = this.all[i]!;
+        const list = index.get(message.threadId);
+        if (list) list.push(message);
+        else index.set(message.threadId, [message]);
+      }
+      this.threadIndex = index;
+    }
+    return this.threadIndex.get(threadId);
+  }
+
+  /** The id of the last history record that touched the thread: its newest message's, or a deletion's. */
+  threadHistoryId(threadId: string): number {
+    const messages = this.thread(threadId) ?? [];
+    return Math.max(this.threadTouched.get(threadId) ?? 0, ...messages.map((message) => message.historyId));
+  }
+
+  /**
+   * The threads with a message that matches the filter, in the order of their newest match
+   * (newest first), as users.threads.list lists them; each with its newest message's snippet.
+   */
+  listThreads(filter: ListFilter): ThreadRef[] {
+    const seen = new Set<string>();
+    const threads: ThreadRef[] = [];
+    for (const message of this.list(filter)) {
+      if (seen.has(message.threadId)) continue;
+      seen.add(message.threadId);
+      const messages = this.thread(message.threadId)!;
+      threads.push({ id: message.threadId, snippet: messages.at(-1)!.snippet, historyId: this.threadHistoryId(message.threadId) });
+    }
+    return threads;
   }
 
   /** Newest first, as messages.list returns them. */
@@ -68,18 +158,27 @@ export class AccountMailbox {
   addMessages(count: number, options: NewMessageOptions = {}): MailboxMessage[] {
     const templates = generateMailbox(this.seed + 7919 * (this.added + 1), this.email, count, rawSize);
     const newest = this.all[0]?.internalDate ?? Date.UTC(2026, 9, 1);
-    const created = templates.reverse().map((template, index) => {
+    const thread = options.threadId === undefined ? undefined : this.thread(options.threadId);
+    if (options.threadId !== undefined && !thread) throw new Error(`no thread ${options.threadId}`);
+    const references = thread ? thread.map((message) => message.id) : [];
+    const created = templates.reverse().map((template, index): MailboxMessage => {
       this.added += 1;
       const internalDate = newest + 1000 * (index + 1);
       const id = internalDate.toString(16).padStart(11, '0') + this.added.toString(16).padStart(5, '0');
       const labelIds = Object.freeze([...(options.labelIds ?? ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL'])]);
-      const subject = options.subject ?? template.subject;
-      const historyId = this.history.record('messageAdded', { id, threadId: id, labelIds });
-      return { ...template, id, threadId: id, internalDate, labelIds, historyId, subject };
+      const threadId = options.threadId ?? id;
+      const firstSubject = thread?.[0]?.subject;
+      const subject = options.subject ?? (firstSubject === undefined ? template.subject : `Re: ${firstSubject.replace(/^Re: /, '')}`);
+      const historyId = this.history.record('messageAdded', { id, threadId, labelIds });
+      // Replies to a thread name the messages before them, these new ones included.
+      const reply = thread ? { inReplyTo: references.at(-1)!, references: references.slice() } : {};
+      if (thread) references.push(id);
+      const { inReplyTo: _inReplyTo, references: _references, ...rest } = template;
+      return { ...rest, id, threadId, internalDate, labelIds, historyId, subject, ...reply };
     });
     this.all = [...[...created].reverse(), ...this.all];
     for (const message of created) this.byId.set(message.id, message);
-    this.listings.clear();
+    this.changed();
     return created;
   }
 
@@ -88,18 +187,24 @@ export class AccountMailbox {
     for (const id of ids) {
       const message = this.byId.get(id);
       if (!message) throw new Error(`no message ${id}`);
-      this.history.record('messageDeleted', { id, threadId: message.threadId });
+      this.threadTouched.set(message.threadId, this.history.record('messageDeleted', { id, threadId: message.threadId }));
       this.byId.delete(id);
     }
     const gone = new Set(ids);
     this.all = this.all.filter((message) => !gone.has(message.id));
-    this.listings.clear();
+    this.changed();
   }
 
   private replace(message: MailboxMessage): void {
     this.byId.set(message.id, message);
     this.all = this.all.map((old) => (old.id === message.id ? message : old));
+    this.changed();
+  }
+
+  /** Drops what was computed from the messages: listings and the thread index. */
+  private changed(): void {
     this.listings.clear();
+    this.threadIndex = undefined;
   }
 
   get(id: string): MailboxMessage | undefined {
