@@ -6,7 +6,8 @@
 import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from './errors.js';
 import { header } from './gmail/http.js';
 import type { FailureFacts } from './gmail/retry.js';
-import { formatSeconds, RequestTimeoutError } from './timed-fetch.js';
+import { formatSeconds } from './durations.js';
+import { RequestTimeoutError } from './timed-fetch.js';
 
 interface GaxiosLike {
   message?: string;

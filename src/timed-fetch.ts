@@ -17,6 +17,7 @@
  */
 import type NodeFetch from 'node-fetch';
 import type { RequestInit as NodeFetchInit, Response as NodeFetchResponse } from 'node-fetch';
+import { formatSeconds } from './durations.js';
 
 /** A request to Google that got no (complete) answer in time; retried like a reset. */
 export class RequestTimeoutError extends Error {
@@ -25,11 +26,6 @@ export class RequestTimeoutError extends Error {
     super(`no answer within ${formatSeconds(timeoutMs)}`);
     this.name = 'RequestTimeoutError';
   }
-}
-
-export function formatSeconds(ms: number): string {
-  const seconds = ms / 1000;
-  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }
 
 /** What --debug is told of each finished request. */

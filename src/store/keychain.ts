@@ -9,7 +9,7 @@
  */
 import { TokenStoreError } from '../errors.js';
 import { loadSecretServiceUnlock } from '../lazy.js';
-import { formatSeconds } from '../timed-fetch.js';
+import { formatSeconds } from '../durations.js';
 import { noAnswerWithin, secretServiceLocked, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
