@@ -1,6 +1,6 @@
 // Builds dist/ from src/ in three files, each loaded only when needed:
 //   dist/cli.js               the entry: answers --version alone, then loads dist/app.js with
-//                             the V8 code cache (src/code-cache.ts);
+//                             the V8 code cache (src/entry/code-cache.ts);
 //   dist/app.js               everything else (the command line, every command, the token
 //                             stores, the writers) in one CommonJS script: compiled from the code
 //                             cache, not parsed and compiled by Node's ESM loader on every run;
@@ -59,14 +59,14 @@ const appIsSeparate = {
   },
 };
 
-// Loaded by src/lazy.ts through the entry's code cache, as the Google bundle is: the app never holds it.
+// Loaded by src/libraries/load.ts through the entry's code cache, as the Google bundle is: the app never holds it.
 const UNLOCK = 'dist/secret-service-unlock.js';
 
-await build({ ...shared, entryPoints: ['src/store/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
+await build({ ...shared, entryPoints: ['src/libraries/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
 
 await build({
   ...shared,
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/entry/cli.ts'],
   outfile: 'dist/cli.js',
   format: 'esm',
   // The entry is an ES module (bin/gmailctl.js imports it); bundled CommonJS and the
@@ -78,14 +78,14 @@ await build({
 
 await build({
   ...shared,
-  entryPoints: ['src/app.ts'],
+  entryPoints: ['src/entry/app.ts'],
   outfile: APP,
-  // Run by src/code-cache.ts with vm.Script: CommonJS, in Node's own wrapper (require,
+  // Run by src/entry/code-cache.ts with vm.Script: CommonJS, in Node's own wrapper (require,
   // __filename, __dirname), with no loader for import(): every import() becomes a require()
   // (the external packages below are CommonJS), and import.meta is this file's.
   format: 'cjs',
   supported: { 'dynamic-import': false },
-  banner: { js: '// Not an ES module: a CommonJS script that src/code-cache.ts runs with vm.Script.' },
+  banner: { js: '// Not an ES module: a CommonJS script that src/entry/code-cache.ts runs with vm.Script.' },
   inject: ['build/import-meta-cjs.mjs'],
   // A native addon, and a package that ships a shell script it runs from its own folder.
   external: ['@napi-rs/keyring', 'better-sqlite3', 'open'],
@@ -94,7 +94,7 @@ await build({
     ...shared.define,
     'import.meta.url': 'importMetaUrl',
     'import.meta.resolve': 'importMetaResolve',
-    // src/lazy.ts finds the Google bundle next to the app.
+    // src/libraries/load.ts finds the Google bundle next to the app.
     GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)),
     GMAILCTL_UNLOCK_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), UNLOCK)),
   },

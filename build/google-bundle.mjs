@@ -1,5 +1,5 @@
 // How dist/google-libraries.js is built: the parts of Google's client libraries that gmailctl runs
-// (src/google-libraries.ts), as one CommonJS script that src/code-cache.ts compiles with a
+// (src/libraries/google.ts), as one CommonJS script that src/entry/code-cache.ts compiles with a
 // V8 code cache. Two of the libraries' own imports are narrowed here, because loading them
 // costs start-up time and gmailctl never runs them (test/unit/google-bundle.test.ts checks
 // both claims against the installed libraries):
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 
 export const GOOGLE_BUNDLE = {
-  entry: 'src/google-libraries.ts',
+  entry: 'src/libraries/google.ts',
   output: 'dist/google-libraries.js',
 };
 
@@ -71,7 +71,7 @@ export function googleBundleOptions() {
     // Less text to read, hash and hand to V8; names are kept, so errors read the same.
     minifyWhitespace: true,
     // Named .js for npm's file list (package.json "files"), but not a module: nothing imports it.
-    banner: { js: '// Not an ES module: a CommonJS script that src/code-cache.ts runs with vm.Script.' },
+    banner: { js: '// Not an ES module: a CommonJS script that src/entry/code-cache.ts runs with vm.Script.' },
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',

@@ -3,7 +3,7 @@
  * the loopback listener and a URL pasted on stdin (--no-browser).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { toSingleLine } from '../output/single-line.js';
+import { toSingleLine } from '../basics/single-line.js';
 
 export type CallbackOutcome =
   /** The right state and a code: exchange it. */

@@ -5,9 +5,9 @@
 import type { Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { CredentialsError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import { insecureEndpoint } from '../secure-endpoint.js';
+import { CredentialsError } from '../basics/errors.js';
+import { registerSecret } from '../basics/redact.js';
+import { insecureEndpoint } from '../basics/secure-endpoint.js';
 
 export const GOOGLE_ENDPOINTS = {
   authUri: 'https://accounts.google.com/o/oauth2/v2/auth',

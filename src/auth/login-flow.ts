@@ -7,19 +7,19 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Credentials, OAuth2Client } from 'google-auth-library';
-import { checkConfigDirWritable, updateSettings, withLogin, type TokenStoreKind } from '../config.js';
-import { secureApiRoot, type GoogleSettings } from '../environment.js';
-import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../errors.js';
-import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../google-error.js';
+import { checkConfigDirWritable, updateSettings, withLogin, type TokenStoreKind } from '../basics/config.js';
+import { secureApiRoot, type GoogleSettings } from '../basics/environment.js';
+import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../basics/errors.js';
+import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
 import { createGmailClient } from '../gmail/client.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret } from '../basics/redact.js';
 import type { StoredLogin } from '../store/token-store.js';
 import { describeDenial, interpretCallback, MAX_PASTED_LINE, parsePastedAnswer, type CallbackOutcome } from './callback.js';
 import type { OpenedBrowser } from './browser.js';
 import type { ClientCredentials } from './credentials.js';
 import { startLoopbackListener, type AcceptedCallback, type LoopbackListener } from './loopback.js';
 import { createOAuthClient, GMAIL_READONLY_SCOPE, revokeToken } from './oauth-client.js';
-import type { Workspace } from '../workspace.js';
+import type { Workspace } from '../store/workspace.js';
 
 export interface LoginEvents {
   /** The consent URL: always shown to the user. */

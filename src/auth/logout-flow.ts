@@ -3,12 +3,12 @@
  * access to whoever copied it), then delete locally whatever Google answered.
  */
 import { clearCaches } from '../cache/manage.js';
-import { checkConfigDirWritable, updateSettings, withoutLogin } from '../config.js';
-import { googleSettings } from '../environment.js';
-import { AuthRequiredError, TokenStoreError } from '../errors.js';
+import { checkConfigDirWritable, updateSettings, withoutLogin } from '../basics/config.js';
+import { googleSettings } from '../basics/environment.js';
+import { AuthRequiredError, TokenStoreError } from '../basics/errors.js';
 import type { StoredLogin } from '../store/token-store.js';
-import { oauthErrorOf, toGmailctlError } from '../google-error.js';
-import type { Workspace } from '../workspace.js';
+import { oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
+import type { Workspace } from '../store/workspace.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
 import { createOAuthClient, revokeToken } from './oauth-client.js';
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { LoginError } from '../errors.js';
+import { LoginError } from '../basics/errors.js';
 import { interpretCallback, type CallbackOutcome } from './callback.js';
 import { resultPage } from './result-page.js';
 

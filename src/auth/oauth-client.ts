@@ -3,9 +3,9 @@
  * google-auth-library is the heaviest thing we import.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { loadGoogleLibraries } from '../lazy.js';
+import { loadGoogleLibraries } from '../libraries/load.js';
 import type { ClientCredentials } from './credentials.js';
-import { timedFetch } from '../timed-fetch.js';
+import { timedFetch } from '../gmail/timed-fetch.js';
 
 export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.readonly';
 

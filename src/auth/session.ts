@@ -5,15 +5,15 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount, resolveConfigDir, type Settings } from '../config.js';
-import { googleSettings, secureApiRoot, type GoogleSettings } from '../environment.js';
-import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../errors.js';
-import { failureFacts, oauthErrorOf, toGmailctlError } from '../google-error.js';
+import { chooseAccount, resolveConfigDir, type Settings } from '../basics/config.js';
+import { googleSettings, secureApiRoot, type GoogleSettings } from '../basics/environment.js';
+import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../basics/errors.js';
+import { failureFacts, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
 import { createGmailClient } from '../gmail/client.js';
-import { registerSecret } from '../redact.js';
-import { insecureEndpoint } from '../secure-endpoint.js';
+import { registerSecret } from '../basics/redact.js';
+import { insecureEndpoint } from '../basics/secure-endpoint.js';
 import type { StoredLogin } from '../store/token-store.js';
-import { openWorkspace } from '../workspace.js';
+import { openWorkspace } from '../store/workspace.js';
 import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { createOAuthClient } from './oauth-client.js';
 

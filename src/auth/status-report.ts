@@ -6,11 +6,11 @@
  * something is wrong.
  */
 import { describeCache, type CacheSummary } from '../cache/manage.js';
-import { AuthRequiredError, GmailctlError, GoogleApiError } from '../errors.js';
+import { AuthRequiredError, GmailctlError, GoogleApiError } from '../basics/errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
-import type { GoogleSettings } from '../environment.js';
-import type { Workspace } from '../workspace.js';
+import type { GoogleSettings } from '../basics/environment.js';
+import type { Workspace } from '../store/workspace.js';
 import { sessionFor, type EnvironmentLogin, type Session } from './session.js';
 import type { StoredLogin } from '../store/token-store.js';
 

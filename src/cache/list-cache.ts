@@ -8,7 +8,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { currentHistoryId, readHistory, type HistoryDeps } from '../gmail/history.js';
 import type { KnownMessages } from '../gmail/listing.js';
-import { resolveCacheDir } from '../cache-dir.js';
+import { resolveCacheDir } from '../basics/cache-dir.js';
 import { cacheFile, removeCacheFile } from './paths.js';
 import { CacheFailure, openMessageCache, type CachedMessage, type CacheNotice, type MessageCache } from './store.js';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveCacheDir } from '../cache-dir.js';
+import { resolveCacheDir } from '../basics/cache-dir.js';
 import { accountOfCacheFile, cacheFile, cacheFileSet, removeCacheFile } from './paths.js';
 import type { CacheNotice } from './store.js';
 

@@ -1,11 +1,11 @@
 /**
  * Where the message cache lives and whether it is used: one SQLite file per account in
- * gmailctl's cache directory (src/cache-dir.ts).
+ * gmailctl's cache directory (src/basics/cache-dir.ts).
  */
 import { lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Settings } from '../config.js';
-import { UsageError } from '../errors.js';
+import type { Settings } from '../basics/config.js';
+import { UsageError } from '../basics/errors.js';
 
 /** Cache files are named after the account; the suffix tells them from anything else there. */
 export const CACHE_SUFFIX = '.cache.sqlite';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
-import { inspectPathSync } from '../private-path.js';
+import { inspectPathSync } from '../basics/private-path.js';
 import { cacheFileSet, removeCacheFile } from './paths.js';
 
 /** Bumped whenever the tables change; a file with another version is rebuilt. */
@@ -122,7 +122,7 @@ function prepareFile(file: string): { reason: string; fix?: string } | undefined
   return privateProblem(file, 'file');
 }
 
-/** The message cache holds mail headers: private, as tokens.json is (src/private-path.ts). */
+/** The message cache holds mail headers: private, as tokens.json is (src/basics/private-path.ts). */
 function privateProblem(target: string, kind: 'file' | 'directory'): { reason: string; fix: string } | undefined {
   const { problem } = inspectPathSync(target, { kind, replaceHint: 'Remove it (the cache is rebuilt) or set GMAILCTL_CACHE_DIR to a directory of your own.' });
   return problem ? { reason: `${target}: ${problem.what}`, fix: problem.hint } : undefined;

@@ -1,6 +1,6 @@
 /** `gmailctl cache clear`: delete an account's message cache (or every one). */
 import { Command } from '@commander-js/extra-typings';
-import { chooseAccount, loadSettings, resolveConfigDir } from '../config.js';
+import { chooseAccount, loadSettings, resolveConfigDir } from '../basics/config.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 

@@ -5,7 +5,7 @@
  * access, so it is instant and never prompts).
  */
 import { Argument, Command, type CommandUnknownOpts, type Option } from '@commander-js/extra-typings';
-import { loadSettings, resolveConfigDir } from '../config.js';
+import { loadSettings, resolveConfigDir } from '../basics/config.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 

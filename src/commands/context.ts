@@ -1,4 +1,4 @@
-import type { IO } from '../io.js';
+import type { IO } from '../basics/io.js';
 
 /**
  * What a command says when a locked keychain shows its unlock prompt: the person may be

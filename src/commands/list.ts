@@ -1,6 +1,6 @@
 /**
  * `gmailctl list`: the messages of a Gmail search, streamed page by page in the chosen
- * format, with a progress line on a terminal. The mailbox (src/mailbox.ts) does the
+ * format, with a progress line on a terminal. The mailbox (src/auth/mailbox.ts) does the
  * fetching, the message cache (src/cache/) answers what it already knows; this module keeps
  * the format, the progress, the writer loop and when a --since-last cursor moves.
  */
@@ -9,10 +9,10 @@ import { environmentLogin } from '../auth/session.js';
 import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
-import { CacheError, InterruptedError, UsageError } from '../errors.js';
+import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
 import type { ListPage } from '../gmail/listing.js';
-import type { IO } from '../io.js';
-import type { Mailbox } from '../mailbox.js';
+import type { IO } from '../basics/io.js';
+import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -51,7 +51,7 @@ function collectLabel(value: string, previous: string[]): string[] {
 
 export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
   const [{ openMailbox }, { listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }] = await Promise.all([
-    import('../mailbox.js'),
+    import('../auth/mailbox.js'),
     import('../gmail/listing.js'),
     import('../gmail/labels.js'),
   ]);

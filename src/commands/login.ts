@@ -1,6 +1,6 @@
 /** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
-import { googleSettings } from '../environment.js';
-import type { IO } from '../io.js';
+import { googleSettings } from '../basics/environment.js';
+import type { IO } from '../basics/io.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parsePort, parseTimeout } from './options.js';
@@ -37,7 +37,7 @@ export async function runLogin({ io, env, signal }: CommandContext, flags: Login
 
 async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginFlags, refused: (line: string) => void): Promise<void> {
   const [{ openWorkspace }, { credentialsPath, loadClientCredentials }, { login }, { openInBrowser }] = await Promise.all([
-    import('../workspace.js'),
+    import('../store/workspace.js'),
     import('../auth/credentials.js'),
     import('../auth/login-flow.js'),
     import('../auth/browser.js'),

@@ -1,6 +1,6 @@
 /** `gmailctl logout`: revoke the login at Google, then forget it here. */
-import { chooseAccount } from '../config.js';
-import { AuthRequiredError, UsageError } from '../errors.js';
+import { chooseAccount } from '../basics/config.js';
+import { AuthRequiredError, UsageError } from '../basics/errors.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 
@@ -17,7 +17,7 @@ export function logoutCommand(context: ContextSource) {
 export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags): Promise<void> {
   const [{ environmentLogin }, { openWorkspace }, { logout }] = await Promise.all([
     import('../auth/session.js'),
-    import('../workspace.js'),
+    import('../store/workspace.js'),
     import('../auth/logout-flow.js'),
   ]);
   const fromEnvironment = environmentLogin(env);

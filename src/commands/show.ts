@@ -1,13 +1,13 @@
 /**
  * `gmailctl show ID…`: whole messages by id, as text for a person, the raw message (an
  * mbox for several), or JSON; optionally their attachments saved. The mailbox
- * (src/mailbox.ts) fetches; the MIME parser and the HTML converter load only when a
+ * (src/auth/mailbox.ts) fetches; the MIME parser and the HTML converter load only when a
  * message needs them.
  */
 import { Option } from '@commander-js/extra-typings';
-import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../errors.js';
+import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../basics/errors.js';
 import type { GmailAttachmentRef } from '../gmail/messages.js';
-import type { IO } from '../io.js';
+import type { IO } from '../basics/io.js';
 import type { Outcome } from '../output/index.js';
 import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
@@ -81,7 +81,7 @@ export async function runShow({ io, env, signal }: CommandContext, args: readonl
   const ids = await collectIds(io, args, flags.stdin ?? false);
   const format: ShowFormat = flags.format ?? (flags.json ? 'json' : 'text');
   const [{ openMailbox }, messages, { createShowWriter, needsParsing }] = await Promise.all([
-    import('../mailbox.js'),
+    import('../auth/mailbox.js'),
     import('../gmail/messages.js'),
     import('../output/show.js'),
   ]);

@@ -1,8 +1,8 @@
 /** `gmailctl status`: the stored logins, the default one, and whether Google still accepts each. */
 import type { StatusReport } from '../auth/status-report.js';
-import { googleSettings } from '../environment.js';
-import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../errors.js';
-import type { IO } from '../io.js';
+import { googleSettings } from '../basics/environment.js';
+import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../basics/errors.js';
+import type { IO } from '../basics/io.js';
 import { formatBytes } from './cache.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -28,7 +28,7 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
   const [{ environmentLogin }, { collectEnvironmentStatus, collectStatus }, { openWorkspace }] = await Promise.all([
     import('../auth/session.js'),
     import('../auth/status-report.js'),
-    import('../workspace.js'),
+    import('../store/workspace.js'),
   ]);
   const options = { google: googleSettings(env), offline: flags.offline ?? false };
   const fromEnvironment = environmentLogin(env);

@@ -1,5 +1,5 @@
 /** `gmailctl switch [ACCOUNT]`: make another stored login the default, as `gh auth switch` does. */
-import { AuthRequiredError, UsageError } from '../errors.js';
+import { AuthRequiredError, UsageError } from '../basics/errors.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
@@ -18,8 +18,8 @@ export function switchCommand(context: ContextSource) {
 export async function runSwitch({ io, env }: CommandContext, wanted: string | undefined): Promise<void> {
   const [{ environmentLogin }, { openWorkspace }, { storedSpelling, updateSettings }] = await Promise.all([
     import('../auth/session.js'),
-    import('../workspace.js'),
-    import('../config.js'),
+    import('../store/workspace.js'),
+    import('../basics/config.js'),
   ]);
   const fromEnvironment = environmentLogin(env);
   if (fromEnvironment) {

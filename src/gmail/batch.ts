@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuth2Client } from 'google-auth-library';
-import { GoogleApiError } from '../errors.js';
+import { GoogleApiError } from '../basics/errors.js';
 import { header } from './http.js';
 import type { retryConfigFor } from './client.js';
 

@@ -4,8 +4,8 @@
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
-import { failureFacts } from '../google-error.js';
-import { loadGoogleLibraries } from '../lazy.js';
+import { failureFacts } from './google-error.js';
+import { loadGoogleLibraries } from '../libraries/load.js';
 import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
 
 export type GmailClient = gmail_v1.Gmail;

@@ -5,8 +5,8 @@
  * 404, which is a normal outcome here ('expired'), not a failure.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { GoogleApiError } from '../errors.js';
-import { failureFacts } from '../google-error.js';
+import { GoogleApiError } from '../basics/errors.js';
+import { failureFacts } from './google-error.js';
 import type { CallGoogle } from './listing.js';
 import type { GmailClient } from './client.js';
 

@@ -3,7 +3,7 @@
  * resolved to ids with labels.list (1 quota unit), asked only when a value is not a system
  * label id, so that `--label INBOX --label UNREAD` costs nothing extra.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../basics/errors.js';
 import type { CallGoogle } from './listing.js';
 import type { GmailClient } from './client.js';
 

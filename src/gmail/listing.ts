@@ -5,8 +5,8 @@
  * once, as an async iterable: the consumer's pace (and its stopping) drives the work.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { GoogleApiError } from '../errors.js';
-import { failureFacts, toGmailctlError } from '../google-error.js';
+import { GoogleApiError } from '../basics/errors.js';
+import { failureFacts, toGmailctlError } from './google-error.js';
 import { idOnly, toSummary, type MessageSummary } from './message.js';
 import { MAX_BATCH_SIZE, type PartReply } from './batch.js';
 import type { GmailClient } from './client.js';

@@ -5,7 +5,7 @@
  * message that answers 404 is reported as not found rather than failing the others.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { failureFacts } from '../google-error.js';
+import { failureFacts } from './google-error.js';
 import type { GmailClient } from './client.js';
 import { wellFormed, type CallGoogle } from './listing.js';
 

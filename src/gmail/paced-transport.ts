@@ -5,7 +5,7 @@
  * paces retries as well as first attempts, for the generated client and for batches alike.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { failureFacts, googleMessageOf } from '../google-error.js';
+import { failureFacts, googleMessageOf } from './google-error.js';
 import { BATCH_PATH_SUFFIX, parseBatchResponse, type PartReply } from './batch.js';
 import { header } from './http.js';
 import { quotaMethodOf, UNIT_COSTS, type Answer, type QuotaMethod, type QuotaPacer } from './quota-pacer.js';

@@ -22,7 +22,7 @@
  * matters for pacing gets; only a list call is then weighed as if it cost a quarter of a get
  * (it costs a sixteenth of the units a 2026 get does), one list call per 100 gets.
  * Pure: its clock and sleep are passed in, so that tests run it on a simulated clock.
- * One pacer per run, shared by every Gmail call the run makes (src/mailbox.ts).
+ * One pacer per run, shared by every Gmail call the run makes (src/auth/mailbox.ts).
  */
 
 /** What each call costs in quota units, as Gmail's quota table names the methods. */

@@ -3,9 +3,9 @@
  * as it arrives; nothing is buffered across pages, so memory stays flat and a reader sees
  * rows while later pages are still being fetched.
  */
-import type { IO } from '../io.js';
+import type { IO } from '../basics/io.js';
 import type { MessageSummary } from '../gmail/message.js';
-import { toSingleLine } from './single-line.js';
+import { toSingleLine } from '../basics/single-line.js';
 import type { MessageWriter } from './writer.js';
 
 export type { MessageWriter, Outcome } from './writer.js';

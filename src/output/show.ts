@@ -3,10 +3,10 @@
  * tools, JSON for scripts. Each message is written as soon as it is its turn; nothing is
  * held back but the message being written.
  */
-import type { IO } from '../io.js';
+import type { IO } from '../basics/io.js';
 import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
 import type { ShownMessage } from './shown-message.js';
-import { toSafeLines, toSingleLine } from './single-line.js';
+import { toSafeLines, toSingleLine } from '../basics/single-line.js';
 
 export const SHOW_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
 export type ShowFormat = (typeof SHOW_FORMATS)[number];

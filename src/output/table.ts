@@ -2,9 +2,9 @@
  * The table for people at a terminal: columns fitted to its width (CJK and emoji measured
  * right), long fields cut with "…", unread subjects in bold, colour only on a TTY.
  */
-import type { IO } from '../io.js';
+import type { IO } from '../basics/io.js';
 import type { MessageWriter } from './writer.js';
-import { toSingleLine } from './single-line.js';
+import { toSingleLine } from '../basics/single-line.js';
 import { displayName, fitToWidth } from './text.js';
 
 const ID_WIDTH = 16;

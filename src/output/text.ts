@@ -1,7 +1,7 @@
 /** Fitting header values to terminal columns, for the table. */
 import stringWidth from 'string-width';
 
-export { toSingleLine } from './single-line.js';
+export { toSingleLine } from '../basics/single-line.js';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 

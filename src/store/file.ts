@@ -6,10 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureConfigDir } from '../config.js';
-import { withFileLock, writePrivateFile } from '../shared-file.js';
-import { TokenStoreError } from '../errors.js';
-import { checkPrivatePath } from '../private-path.js';
+import { ensureConfigDir } from '../basics/config.js';
+import { withFileLock, writePrivateFile } from '../basics/shared-file.js';
+import { TokenStoreError } from '../basics/errors.js';
+import { checkPrivatePath } from '../basics/private-path.js';
 import { parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
 /** What to do with a loose, foreign or linked tokens.json or config directory. */

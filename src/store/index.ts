@@ -1,4 +1,4 @@
-import type { TokenStoreKind } from '../config.js';
+import type { TokenStoreKind } from '../basics/config.js';
 import { FileStore } from './file.js';
 import { KeychainStore } from './keychain.js';
 import type { TokenStore } from './token-store.js';

@@ -7,9 +7,9 @@
  * prompt, asynchronously, under the unlock timeout (a person is typing), before the binding
  * could get stuck on that prompt. Ctrl-C works throughout: nothing blocks the event loop.
  */
-import { TokenStoreError } from '../errors.js';
-import { loadSecretServiceUnlock } from '../lazy.js';
-import { formatSeconds } from '../durations.js';
+import { TokenStoreError } from '../basics/errors.js';
+import { loadSecretServiceUnlock } from '../libraries/load.js';
+import { formatSeconds } from '../basics/durations.js';
 import { noAnswerWithin, secretServiceLocked, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 

@@ -14,7 +14,7 @@
  * property) and just enough of the message format to read their answers.
  */
 import { connect, type Socket } from 'node:net';
-import { formatSeconds } from '../durations.js';
+import { formatSeconds } from '../basics/durations.js';
 
 export type LockOutcome = { ok: true; locked: boolean } | { ok: false; reason: string };
 

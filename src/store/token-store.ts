@@ -3,9 +3,9 @@
  * value is one JSON string per account: the refresh token, plus the cached access token
  * and its expiry so that consecutive commands need no refresh.
  */
-import type { TokenStoreKind } from '../config.js';
-import { TokenStoreError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import type { TokenStoreKind } from '../basics/config.js';
+import { TokenStoreError } from '../basics/errors.js';
+import { registerSecret } from '../basics/redact.js';
 
 export interface StoredLogin {
   refresh_token: string;

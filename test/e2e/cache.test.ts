@@ -171,7 +171,7 @@ describe('a repeated list', { timeout: RUNS_TIMEOUT }, () => {
   });
 });
 
-/** The code cache's subdirectory (src/cache-dir.ts): start-up's, not the message cache's. */
+/** The code cache's subdirectory (src/basics/cache-dir.ts): start-up's, not the message cache's. */
 const CODE_CACHE = 'code-cache';
 /** Everything in the cache directory but the code cache. */
 async function messageCacheFiles(): Promise<string[]> {

@@ -2,8 +2,8 @@
  * What a command costs to start (issue 15), checked on the built CLI. Node's global fetch,
  * and its Headers, Request and Response, load undici on first touch: some 50 ms of start-up
  * that gmailctl does not spend, its requests going out through node-fetch on node:http and
- * node:https (src/timed-fetch.ts, build/fetch-api-globals.mjs). And gmailctl's own code and
- * Google's libraries are compiled from a V8 code cache (src/code-cache.ts) that is safe to lose.
+ * node:https (src/gmail/timed-fetch.ts, build/fetch-api-globals.mjs). And gmailctl's own code and
+ * Google's libraries are compiled from a V8 code cache (src/entry/code-cache.ts) that is safe to lose.
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';

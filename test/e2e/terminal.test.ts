@@ -163,7 +163,7 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
 
   // With stdout piped and stderr on the terminal (`| cat`, `| less`), the rows reach the
   // screen later, through the other process: a progress line redrawn in place would be
-  // glued to a data row. So no progress line in a pipe (src/io.ts IO.progress()).
+  // glued to a data row. So no progress line in a pipe (src/basics/io.ts IO.progress()).
   it('list | cat in the pane: no progress line while it runs, none left on the screen', { timeout: 60_000 }, async () => {
     const progressScreens: string[] = [];
     const final = await runInPane(`${cli} list | cat`, (text) => {

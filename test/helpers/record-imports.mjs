@@ -3,7 +3,7 @@
 // nothing of Google's or the keychain's: what ES modules resolve (a loader hook), what
 // CommonJS require() resolves (the bundled app requires its packages and Node's built-ins),
 // and the scripts gmailctl compiles itself with vm.Script (dist/app.js and
-// dist/google-libraries.js, run from the V8 code cache by src/code-cache.ts). Written with
+// dist/google-libraries.js, run from the V8 code cache by src/entry/code-cache.ts). Written with
 // writeSync: the resolve hook runs on the loader's own thread, whose process.stderr reaches
 // the main thread asynchronously, and `--version` exits before it would arrive.
 import { writeSync } from 'node:fs';

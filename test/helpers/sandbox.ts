@@ -124,7 +124,7 @@ export async function runCli(args: string[], options: RunOptions & { env: Record
 }
 
 /**
- * Runs the CLI's main() (src/program.ts) in this process, with in-memory streams that are
+ * Runs the CLI's main() (src/entry/program.ts) in this process, with in-memory streams that are
  * not terminals and stdin holding `input` (or nothing): the same flag parsing, command and
  * exit-code mapping as the binary, in milliseconds instead of a Node start-up. The
  * environment is exactly the given one (the program reads no other). stdout is also kept as
@@ -135,7 +135,7 @@ export async function runInProcess(args: string[], options: RunOptions & { env: 
   if (options.input !== undefined && typeof options.input !== 'string') throw new Error('in-process runs take a string input');
   if (options.nodeArgs || options.killSignal) throw new Error('node flags and kill signals are for the built CLI: use runCli');
   const env = Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const [{ main }, { observeRequests }] = await Promise.all([import('../../src/program.js'), import('../../src/timed-fetch.js')]);
+  const [{ main }, { observeRequests }] = await Promise.all([import('../../src/entry/program.js'), import('../../src/gmail/timed-fetch.js')]);
   const terminal = fakeTerminal({ env, ...(options.input !== undefined ? { stdin: options.input } : {}) });
   try {
     const exitCode = await main(args, terminal.io);

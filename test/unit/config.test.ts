@@ -13,8 +13,8 @@ import {
   withLogin,
   withoutLogin,
   type Settings,
-} from '../../src/config.js';
-import { ConfigError, ExitCode, UsageError } from '../../src/errors.js';
+} from '../../src/basics/config.js';
+import { ConfigError, ExitCode, UsageError } from '../../src/basics/errors.js';
 
 describe('resolveConfigDir', () => {
   it('GMAILCTL_CONFIG_DIR wins over XDG_CONFIG_HOME, and is made absolute', () => {

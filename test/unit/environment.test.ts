@@ -1,8 +1,8 @@
-/** The environment variables: one table in src/environment.ts, the help and the README agree with it. */
+/** The environment variables: one table in src/basics/environment.ts, the help and the README agree with it. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, environmentHelp, googleSettings } from '../../src/environment.js';
+import { ENVIRONMENT_VARIABLES, environmentHelp, googleSettings } from '../../src/basics/environment.js';
 
 const README = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
 

@@ -3,7 +3,7 @@
  * `tty` and `columns` are set on the stream objects, as Node sets them on a real TTY.
  */
 import { PassThrough, Readable } from 'node:stream';
-import { IO } from '../../src/io.js';
+import { IO } from '../../src/basics/io.js';
 
 export interface FakeTerminal {
   io: IO;

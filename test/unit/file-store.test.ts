@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TokenStoreError } from '../../src/errors.js';
-import { redact } from '../../src/redact.js';
+import { TokenStoreError } from '../../src/basics/errors.js';
+import { redact } from '../../src/basics/redact.js';
 import { FileStore } from '../../src/store/file.js';
 import { parseLogin, serializeLogin, type StoredLogin } from '../../src/store/token-store.js';
 

@@ -1,6 +1,6 @@
 /**
  * dist/google-libraries.js: the parts of Google's client libraries that gmailctl runs, narrowed
- * at build time (build/google-bundle.mjs) and loaded with a V8 code cache (src/code-cache.ts).
+ * at build time (build/google-bundle.mjs) and loaded with a V8 code cache (src/entry/code-cache.ts).
  * The bundle is built here from the installed libraries, into a temporary directory.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,9 +10,9 @@ import { build, type Metafile } from 'esbuild';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { googleBundleOptions, NARROWED } from '../../build/google-bundle.mjs';
-import { codeCacheDir, resolveCacheDir } from '../../src/cache-dir.js';
-import { requireCached, saveCodeCaches } from '../../src/code-cache.js';
-import type * as GoogleLibraries from '../../src/google-libraries.js';
+import { codeCacheDir, resolveCacheDir } from '../../src/basics/cache-dir.js';
+import { requireCached, saveCodeCaches } from '../../src/entry/code-cache.js';
+import type * as GoogleLibraries from '../../src/libraries/google.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { authorize, oauthClientOptions } from '../emulator/test-helpers.js';
 

@@ -4,8 +4,8 @@
  * the Gmail scope.
  */
 import { describe, expect, it } from 'vitest';
-import { AuthRequiredError, ExitCode, exitCodeOf } from '../../src/errors.js';
-import { failureFacts, oauthErrorOf, toGmailctlError } from '../../src/google-error.js';
+import { AuthRequiredError, ExitCode, exitCodeOf } from '../../src/basics/errors.js';
+import { failureFacts, oauthErrorOf, toGmailctlError } from '../../src/gmail/google-error.js';
 import { classifyFailure } from '../../src/gmail/retry.js';
 import { frontEndErrorPage } from '../emulator/google-errors.js';
 

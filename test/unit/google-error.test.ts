@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AuthRequiredError, ExitCode, GoogleApiError, InterruptedError, LoginError, exitCodeOf } from '../../src/errors.js';
-import { failureFacts, toGmailctlError } from '../../src/google-error.js';
-import { redact } from '../../src/redact.js';
+import { AuthRequiredError, ExitCode, GoogleApiError, InterruptedError, LoginError, exitCodeOf } from '../../src/basics/errors.js';
+import { failureFacts, toGmailctlError } from '../../src/gmail/google-error.js';
+import { redact } from '../../src/basics/redact.js';
 
 /** What gaxios throws, reduced to the fields the mapping reads. */
 function gaxiosError(status: number, data: unknown, headers: Record<string, string> = {}, message = `Request failed with status code ${status}`) {

@@ -4,8 +4,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseMax } from '../../src/commands/options.js';
-import { chooseAccount, resolveConfigDir } from '../../src/config.js';
-import { IO } from '../../src/io.js';
+import { chooseAccount, resolveConfigDir } from '../../src/basics/config.js';
+import { IO } from '../../src/basics/io.js';
 import { tableLayout, tableWriter } from '../../src/output/table.js';
 import { displayName } from '../../src/output/text.js';
 import { settle } from './fake-io.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redact, registerSecret } from '../../src/redact.js';
+import { redact, registerSecret } from '../../src/basics/redact.js';
 
 describe('redact: values this process has handled', () => {
   it('hides a registered value wherever it appears, every time it appears', () => {

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMessageWriter } from '../../src/output/formats.js';
 import type { MessageSummary } from '../../src/gmail/message.js';
-import { toSingleLine } from '../../src/output/single-line.js';
-import { redact } from '../../src/redact.js';
+import { toSingleLine } from '../../src/basics/single-line.js';
+import { redact } from '../../src/basics/redact.js';
 import { fakeTerminal, settle } from './fake-io.js';
 
 const BIDI_AND_SEPARATORS = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029'];

@@ -1,5 +1,5 @@
 /**
- * The fetch every request to Google goes through (src/timed-fetch.ts): node-fetch on
+ * The fetch every request to Google goes through (src/gmail/timed-fetch.ts): node-fetch on
  * node:http, made to answer and fail as Node's global fetch did, against a local server.
  */
 import { readFile } from 'node:fs/promises';
@@ -10,10 +10,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fetch, { Response } from 'node-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InterruptedError } from '../../src/errors.js';
-import { failureFacts } from '../../src/google-error.js';
+import { InterruptedError } from '../../src/basics/errors.js';
+import { failureFacts } from '../../src/gmail/google-error.js';
 import { classifyFailure } from '../../src/gmail/retry.js';
-import { RequestTimeoutError, timedFetch } from '../../src/timed-fetch.js';
+import { RequestTimeoutError, timedFetch } from '../../src/gmail/timed-fetch.js';
 
 let server: http.Server;
 let root: string;

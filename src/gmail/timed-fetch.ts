@@ -8,7 +8,7 @@
  * its own in a process idle for ~10 s — the timeout never fires and a silent endpoint
  * hangs the command forever. Here a plain timer holds the controller strongly.
  *
- * What sends the request is node-fetch (src/google-libraries.ts), not Node's global fetch:
+ * What sends the request is node-fetch (src/libraries/google.ts), not Node's global fetch:
  * the first touch of that global (or of Headers, Response…) loads undici, Node's own HTTP
  * client, which costs a command some 50 ms before its first request; node-fetch is built on
  * node:http and node:https, which Google's libraries load anyway. Its answers and failures
@@ -17,7 +17,7 @@
  */
 import type NodeFetch from 'node-fetch';
 import type { RequestInit as NodeFetchInit, Response as NodeFetchResponse } from 'node-fetch';
-import { formatSeconds } from './durations.js';
+import { formatSeconds } from '../basics/durations.js';
 
 /** A request to Google that got no (complete) answer in time; retried like a reset. */
 export class RequestTimeoutError extends Error {
@@ -40,7 +40,7 @@ export type RequestObserver = (request: RequestRecord) => void;
 
 let observer: RequestObserver | undefined;
 
-/** The one process-wide hook: --debug (src/program.ts) watches every request to Google. */
+/** The one process-wide hook: --debug (src/entry/program.ts) watches every request to Google. */
 export function observeRequests(next: RequestObserver | undefined): void {
   observer = next;
 }

@@ -4,23 +4,23 @@
  * libraries and the keychain binding load lazily too), so `--help` stays fast.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { cacheCommand } from './commands/cache.js';
-import { completionCommand, accountsCommand } from './commands/completion.js';
-import type { CommandContext, ContextSource } from './commands/context.js';
-import { listCommand } from './commands/list.js';
-import { loginCommand } from './commands/login.js';
-import { showCommand } from './commands/show.js';
-import { logoutCommand } from './commands/logout.js';
-import { statusCommand } from './commands/status.js';
-import { switchCommand } from './commands/switch.js';
-import { tokenCommand } from './commands/token.js';
-import { environmentHelp } from './environment.js';
-import { ExitCode, GmailctlError, InterruptedError, OutputError, UsageError, exitCodeOf } from './errors.js';
-import { describeRequest, observeRequests } from './timed-fetch.js';
-import { IO } from './io.js';
-import { toSafeLines } from './output/single-line.js';
-import { redact } from './redact.js';
-import { describeWriteFailure } from './stdout-state.js';
+import { cacheCommand } from '../commands/cache.js';
+import { completionCommand, accountsCommand } from '../commands/completion.js';
+import type { CommandContext, ContextSource } from '../commands/context.js';
+import { listCommand } from '../commands/list.js';
+import { loginCommand } from '../commands/login.js';
+import { showCommand } from '../commands/show.js';
+import { logoutCommand } from '../commands/logout.js';
+import { statusCommand } from '../commands/status.js';
+import { switchCommand } from '../commands/switch.js';
+import { tokenCommand } from '../commands/token.js';
+import { environmentHelp } from '../basics/environment.js';
+import { ExitCode, GmailctlError, InterruptedError, OutputError, UsageError, exitCodeOf } from '../basics/errors.js';
+import { describeRequest, observeRequests } from '../gmail/timed-fetch.js';
+import { IO } from '../basics/io.js';
+import { toSafeLines } from '../basics/single-line.js';
+import { redact } from '../basics/redact.js';
+import { describeWriteFailure } from '../basics/stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */

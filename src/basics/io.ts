@@ -5,7 +5,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { processEnvironment } from './environment.js';
-import { toSafeLines } from './output/single-line.js';
+import { toSafeLines } from './single-line.js';
 import { redact } from './redact.js';
 import { isClosedReader, stdoutIsRegularFile } from './stdout-state.js';
 

@@ -1,14 +1,14 @@
 /**
  * The process entry (bin/gmailctl.js). `gmailctl --version` is answered from here without
  * loading the command line parser or anything else: scripts call it in loops, and it should
- * cost no more than starting Node. Everything else goes to the program (src/program.ts),
- * through src/app.ts: in the build, dist/app.js, a CommonJS script compiled from a V8 code
- * cache like Google's libraries (src/code-cache.ts), so that a command neither parses nor
+ * cost no more than starting Node. Everything else goes to the program (src/entry/program.ts),
+ * through src/entry/app.ts: in the build, dist/app.js, a CommonJS script compiled from a V8 code
+ * cache like Google's libraries (src/entry/code-cache.ts), so that a command neither parses nor
  * compiles gmailctl's own code again on every run.
  */
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from './version.js';
-import { describeWriteFailure, isClosedReader } from './stdout-state.js';
+import { describeWriteFailure, isClosedReader } from '../basics/stdout-state.js';
 
 type App = typeof import('./app.js');
 
@@ -43,7 +43,7 @@ let cacheOptions: Promise<import('./code-cache.js').CodeCacheOptions> | undefine
 
 /** The code cache's directory (none when the login comes from the environment) and version. */
 function configureCache(): Promise<import('./code-cache.js').CodeCacheOptions> {
-  cacheOptions ??= Promise.all([import('./cache-dir.js'), import('./environment.js')]).then(([{ codeCacheDir }, { processEnvironment }]) => ({
+  cacheOptions ??= Promise.all([import('../basics/cache-dir.js'), import('../basics/environment.js')]).then(([{ codeCacheDir }, { processEnvironment }]) => ({
     dir: codeCacheDir(processEnvironment()),
     version: packageVersion(),
   }));

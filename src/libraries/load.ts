@@ -1,17 +1,17 @@
 /**
- * Loads Google's libraries (src/google-libraries.ts) on first use, and the Secret Service
- * unlock (src/store/secret-service-unlock.ts) when the keychain is found locked. In the bundle they are
- * dist/google-libraries.js, a CommonJS script that the process entry (src/cli.ts) compiles with
- * a V8 code cache (src/code-cache.ts); unbundled (tests run the sources), Node's own loader
+ * Loads Google's libraries (src/libraries/google.ts) on first use, and the Secret Service
+ * unlock (src/libraries/secret-service-unlock.ts) when the keychain is found locked. In the bundle they are
+ * dist/google-libraries.js, a CommonJS script that the process entry (src/entry/cli.ts) compiles with
+ * a V8 code cache (src/entry/code-cache.ts); unbundled (tests run the sources), Node's own loader
  * imports the module.
  */
 
-type GoogleLibraries = typeof import('./google-libraries.js');
+type GoogleLibraries = typeof import('./google.js');
 
-/** The bundle's file name for src/google-libraries.ts, in dist/ (esbuild.config.mjs); unbundled: undefined. */
+/** The bundle's file name for src/libraries/google.ts, in dist/ (esbuild.config.mjs); unbundled: undefined. */
 declare const GMAILCTL_GOOGLE_BUNDLE: string | undefined;
 
-/** Runs a CommonJS script of dist/ by its file name and answers its exports (src/cli.ts). */
+/** Runs a CommonJS script of dist/ by its file name and answers its exports (src/entry/cli.ts). */
 export type BundleLoader = (name: string) => Promise<unknown>;
 
 let loadBundle: BundleLoader | undefined;
@@ -24,7 +24,7 @@ export function useBundleLoader(loader: BundleLoader): void {
 let loading: Promise<GoogleLibraries> | undefined;
 
 export function loadGoogleLibraries(): Promise<GoogleLibraries> {
-  loading ??= typeof GMAILCTL_GOOGLE_BUNDLE === 'string' ? loadBundled(GMAILCTL_GOOGLE_BUNDLE) : import('./google-libraries.js');
+  loading ??= typeof GMAILCTL_GOOGLE_BUNDLE === 'string' ? loadBundled(GMAILCTL_GOOGLE_BUNDLE) : import('./google.js');
   return loading;
 }
 
@@ -33,16 +33,16 @@ async function loadBundled<T>(bundle: string): Promise<T> {
   return (await loadBundle(bundle)) as T;
 }
 
-type SecretServiceUnlock = typeof import('./store/secret-service-unlock.js');
+type SecretServiceUnlock = typeof import('./secret-service-unlock.js');
 
-/** The bundle's file name for src/store/secret-service-unlock.ts, in dist/; unbundled: undefined. */
+/** The bundle's file name for src/libraries/secret-service-unlock.ts, in dist/; unbundled: undefined. */
 declare const GMAILCTL_UNLOCK_BUNDLE: string | undefined;
 
 let unlocking: Promise<SecretServiceUnlock> | undefined;
 
 /** The D-Bus library that unlocks a locked Secret Service: loaded only when one is found locked. */
 export function loadSecretServiceUnlock(): Promise<SecretServiceUnlock> {
-  unlocking ??= typeof GMAILCTL_UNLOCK_BUNDLE === 'string' ? loadBundled(GMAILCTL_UNLOCK_BUNDLE) : import('./store/secret-service-unlock.js');
+  unlocking ??= typeof GMAILCTL_UNLOCK_BUNDLE === 'string' ? loadBundled(GMAILCTL_UNLOCK_BUNDLE) : import('./secret-service-unlock.js');
   return unlocking;
 }
 

@@ -19,7 +19,7 @@ export function resolveCacheDir(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * The V8 code cache's own subdirectory (src/code-cache.ts), or none when the login comes from
+ * The V8 code cache's own subdirectory (src/entry/code-cache.ts), or none when the login comes from
  * the environment (GMAILCTL_REFRESH_TOKEN or GMAILCTL_ACCESS_TOKEN: CI jobs, containers),
  * where gmailctl leaves no file behind.
  */

@@ -3,10 +3,10 @@
  * our error values, in one place: Google's own message, the HTTP status, and what to do.
  * Kept free of imports from Google's libraries so that it costs nothing to load.
  */
-import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from './errors.js';
-import { header } from './gmail/http.js';
-import type { FailureFacts } from './gmail/retry.js';
-import { formatSeconds } from './durations.js';
+import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from '../basics/errors.js';
+import { header } from './http.js';
+import type { FailureFacts } from './retry.js';
+import { formatSeconds } from '../basics/durations.js';
 import { RequestTimeoutError } from './timed-fetch.js';
 
 interface GaxiosLike {

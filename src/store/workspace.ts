@@ -2,10 +2,10 @@
  * The workspace every command starts from: the config dir, config.json and the chosen
  * token store.
  */
-import { chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from './config.js';
-import { googleSettings } from './environment.js';
-import { openTokenStore } from './store/index.js';
-import type { TokenStore } from './store/token-store.js';
+import { chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from '../basics/config.js';
+import { googleSettings } from '../basics/environment.js';
+import { openTokenStore } from './index.js';
+import type { TokenStore } from './token-store.js';
 
 export interface Workspace {
   configDir: string;

@@ -1,6 +1,6 @@
 /**
  * Errors are values that carry their exit code and a hint for the user.
- * `src/program.ts` is the one place that turns them into stderr lines and an exit status;
+ * `src/entry/program.ts` is the one place that turns them into stderr lines and an exit status;
  * everything below it throws one of these and never calls process.exit.
  */
 

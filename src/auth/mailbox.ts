@@ -6,15 +6,15 @@
  * hands it to the listing as ListDeps, and reads the learned quota for its progress line).
  */
 import { setMaxListeners } from 'node:events';
-import { openSession, type Session } from './auth/session.js';
-import { secureApiRoot } from './environment.js';
-import { batchGet, type PartReply } from './gmail/batch.js';
-import { createGmailClient, retryConfigFor, sleep, type GmailClient } from './gmail/client.js';
-import type { CallGoogle } from './gmail/listing.js';
-import { pacedAdapter } from './gmail/paced-transport.js';
-import { QuotaPacer } from './gmail/quota-pacer.js';
-import type { FailureKind } from './gmail/retry.js';
-import { preloadGoogleLibraries } from './lazy.js';
+import { openSession, type Session } from './session.js';
+import { secureApiRoot } from '../basics/environment.js';
+import { batchGet, type PartReply } from '../gmail/batch.js';
+import { createGmailClient, retryConfigFor, sleep, type GmailClient } from '../gmail/client.js';
+import type { CallGoogle } from '../gmail/listing.js';
+import { pacedAdapter } from '../gmail/paced-transport.js';
+import { QuotaPacer } from '../gmail/quota-pacer.js';
+import type { FailureKind } from '../gmail/retry.js';
+import { preloadGoogleLibraries } from '../libraries/load.js';
 
 export interface MailboxOptions {
   env: NodeJS.ProcessEnv;
