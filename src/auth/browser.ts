@@ -126,14 +126,26 @@ const BROWSER_VARIABLES = new Set([
   // who and where
   'HOME', 'USER', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'TMPDIR', 'TMP', 'TEMP',
   // language and time
-  'LANG', 'LANGUAGE', 'TZ',
+  'LANGUAGE', 'TZ',
   // WSL, Windows, macOS
   'WSL_DISTRO_NAME', 'WSL_INTEROP', 'SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT', 'USERPROFILE',
   'APPDATA', 'LOCALAPPDATA', 'PROGRAMFILES', 'PROGRAMFILES(X86)', 'PROGRAMDATA', '__CF_USER_TEXT_ENCODING',
 ]);
 
+/**
+ * LANG and the locale categories of POSIX and glibc, by name: not any LC_* (sshd forwards LC_* by
+ * default, which makes LC_GITHUB_TOKEN a way in for secrets), and each only with a value
+ * that reads as a locale ("de_DE.UTF-8", "C", "POSIX", "en_GB.ISO-8859-1@euro").
+ */
+const LOCALE_VARIABLES = new Set([
+  'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_COLLATE', 'LC_MESSAGES', 'LC_MONETARY', 'LC_NUMERIC', 'LC_TIME',
+  'LC_ADDRESS', 'LC_IDENTIFICATION', 'LC_MEASUREMENT', 'LC_NAME', 'LC_PAPER', 'LC_TELEPHONE',
+]);
+const LOCALE_VALUE = /^(?:C|POSIX|C\.[A-Za-z0-9-]{1,20}|[a-z]{2,3}(?:_[A-Z]{2}|_[0-9]{3})?(?:\.[A-Za-z0-9-]{1,20})?(?:@[A-Za-z0-9]{1,20})?)$/;
+
 export function browserEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  // Windows names are case-insensitive; LC_* are the locale categories.
-  const allowed = (name: string): boolean => BROWSER_VARIABLES.has(name.toUpperCase()) || /^LC_[A-Z_]+$/.test(name);
-  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== undefined && allowed(name)));
+  // Windows names are case-insensitive.
+  const allowed = (name: string, value: string): boolean =>
+    BROWSER_VARIABLES.has(name.toUpperCase()) || (LOCALE_VARIABLES.has(name) && LOCALE_VALUE.test(value));
+  return Object.fromEntries(Object.entries(env).filter(([name, value]) => value !== undefined && allowed(name, value)));
 }

