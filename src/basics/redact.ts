@@ -15,6 +15,7 @@ const SECRET_SHAPES: RegExp[] = [
   /ya29\.[\w.-]+/g, // Google access tokens
   /1\/\/[\w.-]{20,}/g, // Google refresh tokens
   /1%2F%2F[\w.%-]{20,}/gi, // the same, URL-encoded (a form body or a query string quoted in an error)
+  /1\\\/\\\/[\w.-]{20,}/g, // the same, as JSON may escape it inside a string: 1\/\/…
   /GOCSPX-[\w-]+/g, // Google OAuth client secrets
   /\b(access_token|refresh_token|id_token|code|code_verifier|client_secret|token)=([^&\s"']+)/gi,
   /("(?:access_token|refresh_token|id_token|code_verifier|client_secret)"\s*:\s*")[^"]*(")/gi,
@@ -24,7 +25,10 @@ const SECRET_SHAPES: RegExp[] = [
 export function redact(text: string): string {
   let out = text;
   for (const secret of knownSecrets) {
-    if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    // As is, and as JSON text may quote it (a "/" written "\/").
+    for (const spelling of secret.includes('/') ? [secret, secret.replace(/\//g, '\\/')] : [secret]) {
+      if (out.includes(spelling)) out = out.split(spelling).join('[REDACTED]');
+    }
   }
   for (const shape of SECRET_SHAPES) {
     out = out.replace(shape, (match, ...groups: unknown[]) => {

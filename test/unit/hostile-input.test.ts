@@ -48,3 +48,13 @@ describe('the browser sees none of your secrets: LC_* (item 9)', () => {
   });
 });
 
+describe('secrets stay in the store: the redactor (item 10)', () => {
+  it('hides a refresh token quoted inside JSON text (1\\/\\/…), by shape and as a known value', () => {
+    const shape = '1//0gABCDEFGHIJKLMNOPQRSTUVWXYZabcdef-ghijk';
+    expect(redact(`{"error":"bad token \\"${shape.replace(/\//g, '\\/')}\\""}`)).not.toContain('0gABCDEFGHIJKLMNOPQRSTUVWXYZ');
+    const known = '1//known-secret-value/with/slashes';
+    registerSecret(known);
+    expect(redact(`"${known.replace(/\//g, '\\/')}"`)).not.toContain('known-secret-value');
+  });
+});
+
