@@ -99,7 +99,7 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
       .map((name) => `${scope}:${name}`)
       .join('|');
     if (o.choices) valueCases.set(names, `COMPREPLY=($(compgen -W ${quote(o.choices.join(' '))} -- "$cur"))`);
-    else if (o.long === '--account') valueCases.set(names, 'COMPREPLY=($(compgen -W "$(gmailctl __accounts 2>/dev/null)" -- "$cur"))');
+    else if (o.long === '--account') valueCases.set(names, '_gmailctl_accounts');
     else if (o.long === '--credentials') valueCases.set(names, 'COMPREPLY=($(compgen -f -- "$cur"))');
     else if (o.long === '--save-attachments') valueCases.set(names, 'COMPREPLY=($(compgen -d -- "$cur"))');
     else valueCases.set(names, 'COMPREPLY=()');
@@ -108,6 +108,13 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
     '# gmailctl completion for ' + (forZsh ? 'zsh' : 'bash') + '. Load it with:',
     `#   source <(gmailctl completion ${forZsh ? 'zsh' : 'bash'})`,
     ...(forZsh ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
+    // Stored addresses, offered as they are: never through compgen -W, which expands words ($(…), `…`).
+    '_gmailctl_accounts() {',
+    '  local account',
+    '  while IFS= read -r account; do',
+    '    [[ "$account" == "$cur"* ]] && COMPREPLY+=("$account")',
+    '  done < <(gmailctl __accounts 2>/dev/null)',
+    '}',
     '_gmailctl() {',
     '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" word',
     '  for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do',
@@ -120,7 +127,7 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
     `    "") COMPREPLY=($(compgen -W ${quote([...spec.commands.map((c) => c.name), flags(spec.globals)].join(' '))} -- "$cur")) ;;`,
     ...spec.commands.map((c) => {
       const words = quote([...c.values, flags(c.options)].join(' '));
-      return `    ${c.name}) COMPREPLY=($(compgen -W ${c.takesAccount ? `"$(gmailctl __accounts 2>/dev/null) "${words}` : words} -- "$cur")) ;;`;
+      return `    ${c.name}) COMPREPLY=($(compgen -W ${words} -- "$cur"))${c.takesAccount ? '; _gmailctl_accounts' : ''} ;;`;
     }),
     '  esac',
     '}',
@@ -153,9 +160,17 @@ function fishScript(spec: ReturnType<typeof describeProgram>): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The hidden `__accounts`: stored addresses from config.json, one per line. */
+/**
+ * What a completion may offer: an address of plain characters. A shell inserts a completion
+ * into the command line as it is, so an address holding `$(…)`, a quote or an escape
+ * sequence (Google's getProfile answered it; a hostile server could answer anything) is
+ * left out rather than typed for the user.
+ */
+const COMPLETABLE_ADDRESS = /^[A-Za-z0-9._%+=-]+@[A-Za-z0-9.-]+$/;
+
+/** The hidden `__accounts`: stored addresses from config.json, one per line (those safe to offer). */
 export async function runAccounts({ io, env }: CommandContext): Promise<void> {
   const settings = await loadSettings(resolveConfigDir(env)).catch(() => ({ accounts: [] as string[] }));
-  const accounts = settings.accounts ?? [];
+  const accounts = (settings.accounts ?? []).filter((account) => COMPLETABLE_ADDRESS.test(account));
   if (accounts.length > 0) await io.write(`${accounts.join('\n')}\n`);
 }

@@ -3,6 +3,7 @@ import type { StatusReport } from '../auth/status-report.js';
 import { googleSettings } from '../basics/environment.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
+import { toSingleLine } from '../basics/single-line.js';
 import { formatBytes } from './cache.js';
 import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -60,25 +61,28 @@ export async function runStatus({ io, env }: CommandContext, flags: StatusFlags)
 
 function renderStatus(report: StatusReport, io: IO): string {
   const c = io.out;
+  // Addresses come from Google's getProfile, details from its answers: cleaned like all text from outside.
+  const clean = toSingleLine;
   const warn = (text: string): string => `  ${c.yellow('!')} ${text}`;
   const lines: string[] = [];
   if (report.offline) lines.push(c.yellow('Offline: from the stored facts only; Google was not asked whether the logins still work.'));
   const store = report.tokenStore;
   const storeName = store.kind === 'keychain' ? 'OS keychain' : store.kind === 'file' ? 'file' : 'none: the login comes from the environment';
-  lines.push(`Token store: ${storeName} (${store.location})${store.reachable ? '' : ` ${c.red('unreachable')}`}`);
-  if (store.problem) lines.push(warn(store.problem));
+  lines.push(`Token store: ${storeName} (${clean(store.location)})${store.reachable ? '' : ` ${c.red('unreachable')}`}`);
+  if (store.problem) lines.push(warn(clean(store.problem)));
   const kind = report.credentials.kind === 'installed' ? ' (Desktop app)' : report.credentials.kind === 'web' ? ' (Web application)' : '';
-  lines.push(`OAuth client: ${report.credentials.file}${kind}`);
-  if (report.credentials.problem) lines.push(warn(report.credentials.problem));
+  lines.push(`OAuth client: ${clean(report.credentials.file)}${kind}`);
+  if (report.credentials.problem) lines.push(warn(clean(report.credentials.problem)));
   if (report.accounts.length === 0) lines.push('No stored logins. Run: gmailctl login');
   for (const account of report.accounts) {
     const mark = account.ok ? c.green('✓') : c.red('✗');
-    const name = account.isDefault ? `${c.bold(account.account)} (default)` : account.account;
+    const address = clean(account.account);
+    const name = account.isDefault ? `${c.bold(address)} (default)` : address;
     const age = account.loginAgeDays !== undefined ? `, logged in ${account.loginAgeDays === 0 ? 'today' : `${account.loginAgeDays} days ago`}` : '';
-    lines.push(`${mark} ${name}: ${account.detail}${age}`);
-    if (account.missingScopes.length > 0) lines.push(warn(`granted scopes lack ${account.missingScopes.join(', ')}`));
-    if (account.warning) lines.push(warn(account.warning));
-    if (account.fix) lines.push(`  Run: ${account.fix}`);
+    lines.push(`${mark} ${name}: ${clean(account.detail)}${age}`);
+    if (account.missingScopes.length > 0) lines.push(warn(`granted scopes lack ${clean(account.missingScopes.join(', '))}`));
+    if (account.warning) lines.push(warn(clean(account.warning)));
+    if (account.fix) lines.push(`  Run: ${clean(account.fix)}`);
     if (account.cache) lines.push(`  ${c.dim(describeCacheLine(account.cache))}`);
   }
   return `${lines.join('\n')}\n`;

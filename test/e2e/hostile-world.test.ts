@@ -78,3 +78,49 @@ describe('forged lines on stderr (item 7)', () => {
   });
 });
 
+describe('a hostile address reaches neither the terminal nor the shell (item 6)', () => {
+  it('status on a terminal prints the address without its escape sequences', async () => {
+    const s = await loggedIn(HOSTILE);
+    const env = { ...s.env, TERM: 'xterm-256color' };
+    const command = `'${process.execPath}' '${CLI}' status`;
+    const result = await execa('script', ['-qefc', command, '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 });
+    const screen = String(result.stdout);
+    expect(screen).toContain('example.com');
+    expect(screen).not.toContain('\x1b]52');
+    expect(screen).not.toContain('\x1b[2J');
+    expect(screen).not.toContain('\x07');
+  });
+
+  it('the hidden __accounts prints no control character', async () => {
+    const s = await loggedIn(HOSTILE);
+    const result = await s.run(['__accounts']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).not.toMatch(UNSAFE_ON_A_TERMINAL);
+  });
+
+  it('bash completion of --account and of switch never expands what an address holds', async () => {
+    const s = await loggedIn(HOSTILE);
+    expect((await s.login(['--account', ADA])).exitCode).toBe(0);
+    const shims = await mkdtemp(path.join(tmpdir(), 'gmailctl-shim-'));
+    try {
+      await writeFile(path.join(shims, 'gmailctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+      const complete = (...words: string[]) =>
+        [
+          `COMP_WORDS=(gmailctl ${words.map((w) => `'${w}'`).join(' ')})`,
+          `COMP_CWORD=${words.length}`,
+          'COMPREPLY=()',
+          '_gmailctl gmailctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
+          'printf "<%s>\\n" "${COMPREPLY[@]}"',
+        ].join('\n');
+      const script = ['source <(gmailctl completion bash) || exit 99', complete('list', '--account', ''), complete('switch', ''), complete('list', '--account', 'ev')].join('\n');
+      const result = await execa('bash', ['--norc', '--noprofile', '-c', script], { env: { ...s.env, PATH: `${shims}:${process.env.PATH ?? ''}` }, extendEnv: false, reject: false, timeout: 60_000 });
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      await expect(stat(MARK)).rejects.toThrow(/ENOENT/);
+      expect(String(result.stdout)).toContain(`<${ADA}>`);
+      expect(String(result.stdout)).not.toMatch(UNSAFE_ON_A_TERMINAL);
+    } finally {
+      await rm(shims, { recursive: true, force: true });
+    }
+  });
+});
+
