@@ -123,24 +123,74 @@ export class IO {
    */
   progress(): ProgressLine {
     const rowsCannotInterleave = this.isStdoutTTY || this.isStdoutFile;
-    return new ProgressLine(this.isStderrTTY && rowsCannotInterleave && !this.quiet ? this.stderr : undefined);
+    return new ProgressLine(this.isStderrTTY && rowsCannotInterleave && !this.quiet ? this.stderr : undefined, (text) => this.err.dim(text));
   }
 }
 
+/**
+ * The progress line's text cut to one column less than the terminal (a line that fills the
+ * last column leaves the cursor in a state terminals disagree on), ending with "…". The text
+ * is our own ASCII ("250 of ~1000 messages, 50/s, …"), so a character is a column.
+ */
+export function fitProgressText(text: string, columns: number): string {
+  const room = columns - 1;
+  if (room <= 0) return '';
+  return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
+}
+
+type TerminalStream = NodeJS.WritableStream & { columns?: number };
+
+/**
+ * One line redrawn in place on stderr. It never wraps: each drawing is cut to the width of
+ * the moment, and a resize (Node's tty streams emit 'resize' on SIGWINCH) redraws it at once.
+ * A terminal that re-wraps its lines when narrowed (tmux, VTE, kitty, Windows Terminal) then
+ * shows the line on several rows: the erase goes up over all of them before drawing.
+ */
 export class ProgressLine {
-  private shown = false;
-  constructor(private readonly stream: NodeJS.WritableStream | undefined) {}
+  /** The text shown (uncut), and how many columns its drawing took; undefined when none is. */
+  private shown: { text: string; width: number } | undefined;
+  private readonly onResize = (): void => {
+    if (this.shown) this.draw(this.shown.text);
+  };
+
+  constructor(
+    private readonly stream: TerminalStream | undefined,
+    private readonly style: (text: string) => string = (text) => text,
+  ) {}
 
   update(text: string): void {
     if (!this.stream) return;
-    this.stream.write(`\r\x1b[2K${text}`);
-    this.shown = true;
+    if (!this.shown) this.stream.on('resize', this.onResize);
+    this.draw(text);
   }
 
   clear(): void {
     if (!this.stream || !this.shown) return;
-    this.stream.write('\r\x1b[2K');
-    this.shown = false;
+    this.stream.write(this.erase());
+    this.stream.off('resize', this.onResize);
+    this.shown = undefined;
+  }
+
+  private columns(): number {
+    const columns = this.stream?.columns;
+    return columns !== undefined && columns > 0 ? columns : 80;
+  }
+
+  private draw(text: string): void {
+    const fitted = fitProgressText(text, this.columns());
+    this.stream?.write(`${this.erase()}${this.style(fitted)}`);
+    this.shown = { text, width: fitted.length };
+  }
+
+  /**
+   * Erases every row the line takes at today's width, from the last up, and leaves the cursor
+   * at the start of the first. Row by row (erase line, cursor up): an "erase to the end of the
+   * screen" from the top-left corner counts as clearing the screen for tmux, which then
+   * scrolls the screen into its history, progress line and all.
+   */
+  private erase(): string {
+    const rows = this.shown ? Math.max(1, Math.ceil(this.shown.width / this.columns())) : 1;
+    return `\r\x1b[2K${'\x1b[1A\x1b[2K'.repeat(rows - 1)}`;
   }
 }
 

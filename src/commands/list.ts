@@ -138,7 +138,7 @@ async function writePages(
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       const expected = Math.max(Math.min(page.resultSizeEstimate, max ?? Number.POSITIVE_INFINITY), written);
-      progress?.update(io.err.dim(progressText({ written, expected, perSecond: written / seconds, secondsLeft: secondsLeft?.(expected - written) })));
+      progress?.update(progressText({ written, expected, perSecond: written / seconds, secondsLeft: secondsLeft?.(expected - written) }));
     }
     outcome = 'complete';
   } catch (error) {

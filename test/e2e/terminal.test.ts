@@ -216,6 +216,45 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
     expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(MESSAGES);
   });
 
+  // Issue #24: at 40 columns the line with the time left wrapped, and only its last row was
+  // erased: a long `list > file` left a stale row per page. It is cut to the width now, and
+  // a resize redraws it at once (here to 24 columns: tmux re-wraps the 39 columns shown on
+  // two rows, and the redraw erases both).
+  it('in a 40-column pane, under the quota: the progress line stays on one row, follows a resize, and leaves nothing behind', { timeout: 90_000 }, async () => {
+    const out = path.join(sandbox.dir, 'narrow.tsv');
+    // 60 gets a second from a bucket of 20: rate-limited at once, so the pacer learns the limit early.
+    emulator.setQuota({ regime: '2026', timeScale: 12, burstUnits: 400 });
+    await tmux('resize-window', '-t', 'main', '-x', '40', '-y', String(HEIGHT));
+    let width = 40;
+    const tooWide: string[] = [];
+    const progress: string[] = [];
+    let resized = false;
+    try {
+      // Not on the top row: re-wrapping the cursor's line there, tmux scrolls its first row into
+      // the history, out of reach of any escape sequence.
+      const final = await runInPane(`echo; echo narrow; ${cli} list --include-spam-trash > '${out}'`, (text) => {
+        for (const line of text.split('\n').filter((l) => /messages, \d+\/s/.test(l))) {
+          progress.push(line);
+          if ([...line].length > width - 1) tooWide.push(`${width}: ${line}`);
+        }
+        if (!resized && /messages, \d+\/s, ~\d+ (s|min)/.test(text)) {
+          resized = true;
+          void tmux('resize-window', '-t', 'main', '-x', '24', '-y', String(HEIGHT)).then(() => (width = 24));
+        }
+      });
+      expect(exitOf(final)).toBe(0);
+    } finally {
+      emulator.setQuota(undefined);
+      await tmux('resize-window', '-t', 'main', '-x', String(WIDTH), '-y', String(HEIGHT));
+    }
+    expect(progress.length, 'the progress line was never on screen').toBeGreaterThan(0);
+    expect(resized, `the time left was never on screen (the pane was never resized): ${progress.join(' / ')}`).toBe(true);
+    expect(tooWide).toEqual([]);
+    const all = await screen({ history: true });
+    expect(all).not.toMatch(/of ~\d+|messages, \d+\/s|left at|per-user|\d+\/s,/);
+    expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(MESSAGES);
+  });
+
   it('an error on the TTY is red; the same in a pipe of stderr is plain', async () => {
     const final = await runInPane(`${cli} list --format xml`);
     expect(exitOf(final)).toBe(2);
