@@ -4,7 +4,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { fitProgressText, ProgressLine } from '../../src/io.js';
+import { fitProgressText, ProgressLine } from '../../src/basics/io.js';
 import { settle } from './fake-io.js';
 import { progressText } from '../../src/commands/list.js';
 import { METADATA_UNITS_PER_MESSAGE } from '../../src/gmail/listing.js';
