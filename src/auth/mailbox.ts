@@ -11,7 +11,7 @@ import { secureApiRoot } from '../basics/environment.js';
 import { batchGet, type PartReply } from '../gmail/batch.js';
 import { createGmailClient, retryConfigFor, sleep, type GmailClient } from '../gmail/client.js';
 import type { CallGoogle } from '../gmail/listing.js';
-import { pacedAdapter } from '../gmail/paced-transport.js';
+import { pacedAdapter, requestName } from '../gmail/paced-transport.js';
 import { QuotaPacer } from '../gmail/quota-pacer.js';
 import type { FailureKind } from '../gmail/retry.js';
 import { preloadGoogleLibraries } from '../libraries/load.js';
@@ -48,11 +48,11 @@ export async function openMailbox({ env, account, signal, debug, onUnlockPrompt 
   setMaxListeners(0, signal);
   const session = await openSession({ env, account, onUnlockPrompt });
   const apiRoot = secureApiRoot(session.google);
-  const pacer = new QuotaPacer({ now: () => performance.now(), sleep });
+  const pacer = new QuotaPacer({ now: () => performance.now(), sleep }, { onEvent: (event) => debug(`pacer: ${event.text}`) });
   const adapter = pacedAdapter(pacer, signal);
   const retries = {
     signal,
-    onRetry: (kind: FailureKind, delayMs: number, attempt: number) => debug(`retry ${attempt} after ${delayMs} ms (${kind})`),
+    onRetry: (kind: FailureKind, delayMs: number, attempt: number, url: string) => debug(`retry ${attempt} of ${requestName(url)} after ${delayMs} ms (${kind})`),
   };
   const gmail = await createGmailClient(session.client, { apiRoot, adapter, ...retries });
   const retryConfig = retryConfigFor(retries);

@@ -11,6 +11,7 @@ import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
 import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
 import type { ListPage } from '../gmail/listing.js';
+import type { PacerEvent } from '../gmail/quota-pacer.js';
 import type { IO } from '../basics/io.js';
 import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
@@ -91,6 +92,7 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
       progress: format !== 'ids',
       max: flags.max,
       secondsLeft: (messages) => mailbox.pacer.secondsFor(messages * METADATA_UNITS_PER_MESSAGE),
+      pauses: (listener) => mailbox.pacer.observe(listener),
     });
     // The cursor moves only past output that was complete and reached stdout.
     if (flags.sinceLast && outcome === 'complete' && !cache?.store.advanceCursor()) {
@@ -116,15 +118,25 @@ async function writePages(
     progress: showProgress,
     max,
     secondsLeft,
+    pauses,
   }: {
     stop: AbortSignal;
     progress: boolean;
     max: number | undefined;
     /** How long `messages` more will take at Gmail's per-user limit, once it has been learned. */
     secondsLeft?: (messages: number) => number | undefined;
+    /** Tells of the quota pacer's pauses (a spent per-minute quota); answers how to stop listening. */
+    pauses?: (listener: (event: PacerEvent) => void) => () => void;
   },
 ): Promise<Outcome> {
   const progress = showProgress ? io.progress() : undefined;
+  // A long wait for Gmail's quota shows on the progress line, as it begins.
+  const unlisten = progress
+    ? pauses?.((event) => {
+        const text = pauseText(event, Date.now());
+        if (text !== undefined) progress.update(text);
+      })
+    : undefined;
   const started = Date.now();
   let written = 0;
   let leftOut = 0;
@@ -145,6 +157,7 @@ async function writePages(
     // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
     if (!stop.aborted) throw error;
   } finally {
+    unlisten?.();
     progress?.clear();
     await writer.end(stop.aborted ? 'stopped' : outcome);
   }
@@ -161,6 +174,21 @@ async function writePages(
 export function progressText({ written, expected, perSecond, secondsLeft }: { written: number; expected: number; perSecond: number; secondsLeft?: number | undefined }): string {
   const line = `${written} of ~${expected} messages, ${Math.round(perSecond)}/s`;
   return secondsLeft === undefined || expected <= written ? line : `${line}, ~${duration(secondsLeft)} left at Gmail's per-user limit`;
+}
+
+/** A pause of the pacer worth a line: a second or more for Gmail's quota. */
+const TOLD_PAUSE_MS = 1000;
+
+/**
+ * The progress line during a long pause for Gmail's quota: "Gmail's per-minute quota is
+ * spent: waiting 15 s, until 12:01:00"; undefined for the short waits that are the pace.
+ */
+export function pauseText(event: PacerEvent, now: number): string | undefined {
+  if (event.kind !== 'pause' || event.ms < TOLD_PAUSE_MS) return undefined;
+  const until = new Date(now + event.ms);
+  const clock = [until.getHours(), until.getMinutes(), until.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const seconds = Math.ceil(event.ms / 1000);
+  return event.perMinute ? `Gmail's per-minute quota is spent: waiting ${seconds} s, until ${clock}` : `Gmail asked to wait: ${seconds} s, until ${clock}`;
 }
 
 /** "40 s", "3 min", "1 h 5 min": as precise as an estimate deserves. */

@@ -6,7 +6,7 @@ import type { gmail_v1 } from '@googleapis/gmail';
 import type { OAuth2Client } from 'google-auth-library';
 import { failureFacts } from './google-error.js';
 import { loadGoogleLibraries } from '../libraries/load.js';
-import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type FailureKind, type RetryPolicy } from './retry.js';
+import { classifyFailure, DEFAULT_RETRY_POLICY, retryWait, shouldRetryAfter, type FailureKind, type RetryPolicy } from './retry.js';
 
 export type GmailClient = gmail_v1.Gmail;
 /** gaxios's retry settings, as Google's client takes them (gaxios ships CJS and ESM types). */
@@ -18,8 +18,8 @@ export interface GmailClientOptions {
   policy?: RetryPolicy;
   /** Aborts waits between retries (Ctrl-C). */
   signal?: AbortSignal;
-  /** Told of each retry (the --debug line). */
-  onRetry?: (kind: FailureKind, delayMs: number, attempt: number) => void;
+  /** Told of each retry (the --debug line): what failed, how long until it is sent again, which retry it is, and the request's URL. */
+  onRetry?: (kind: FailureKind, delayMs: number, attempt: number, url: string) => void;
   /** The quota pacer's hook around each attempt (src/gmail/paced-transport.ts). */
   adapter?: gmail_v1.Options['adapter'];
 }
@@ -44,18 +44,15 @@ export function retryConfigFor(options: Pick<GmailClientOptions, 'policy' | 'sig
     ],
     shouldRetry: async (error) => {
       if (options.signal?.aborted) return false;
-      const facts = failureFacts(error);
-      if (classifyFailure(facts) === 'final') return false;
-      const asked = parseRetryAfter(facts.retryAfter, Date.now());
-      if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) return false;
-      const attempt = error.config.retryConfig?.currentRetryAttempt ?? 0;
-      return attempt + 1 < policy.maxAttempts;
+      const retryConfig = error.config.retryConfig;
+      const since = Date.now() - (retryConfig?.timeOfFirstRequest ?? Date.now());
+      return shouldRetryAfter(failureFacts(error), retryConfig?.currentRetryAttempt ?? 0, since, policy);
     },
     retryBackoff: async (error) => {
       const facts = failureFacts(error);
       const attempt = error.config.retryConfig?.currentRetryAttempt ?? 1;
-      const delay = retryDelay(attempt, facts.retryAfter, policy);
-      options.onRetry?.(classifyFailure(facts), delay, attempt);
+      const delay = retryWait(facts, attempt, policy);
+      options.onRetry?.(classifyFailure(facts), delay, attempt, String(error.config.url));
       await sleep(delay, options.signal);
     },
   };

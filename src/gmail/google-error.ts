@@ -6,7 +6,7 @@
 import { AuthRequiredError, GmailctlError, GoogleApiError, InterruptedError } from '../basics/errors.js';
 import { header } from './http.js';
 import { toSingleLine } from '../basics/single-line.js';
-import type { FailureFacts } from './retry.js';
+import { msToNextMinute, PER_MINUTE_QUOTA, type FailureFacts } from './retry.js';
 import { formatSeconds } from '../basics/durations.js';
 import { RequestTimeoutError } from './timed-fetch.js';
 
@@ -18,18 +18,28 @@ interface GaxiosLike {
   response?: { status?: number; data?: unknown; headers?: unknown };
 }
 
-/** The facts the retry policy needs, read off a gaxios error. */
-export function failureFacts(error: unknown): FailureFacts {
+/** The facts the retry policy needs, read off a gaxios error (`now`: for the next minute of a per-minute quota). */
+export function failureFacts(error: unknown, now: number = Date.now()): FailureFacts {
   const e = (error ?? {}) as GaxiosLike;
   const status = e.response?.status;
   const data = bodyOf(e.response?.data);
+  const message = googleMessage(data);
+  const perMinute = isPerMinuteQuota(status, message);
   return {
     status,
     reason: googleReason(data),
     code: networkCode(e),
     // Gmail names the retry time in its message only ("… Retry after 2026-…Z"); a header wins.
-    retryAfter: header(e.response?.headers, 'retry-after') ?? retryTimeIn(googleMessage(data)),
+    // A spent per-minute quota names none: it starts afresh at the next minute.
+    retryAfter:
+      header(e.response?.headers, 'retry-after') ?? retryTimeIn(message) ?? (perMinute ? new Date(now + msToNextMinute(now)).toISOString() : null),
+    ...(perMinute ? { perMinute } : {}),
   };
+}
+
+/** Google's answer when a per-minute quota is spent: a 403 (or 429) whose message names a limit "per minute". */
+function isPerMinuteQuota(status: number | undefined, message: string | undefined): boolean {
+  return (status === 403 || status === 429) && message !== undefined && /quota/i.test(message) && PER_MINUTE_QUOTA.test(message);
 }
 
 /** Google's own message in an error answer's body (JSON, or JSON read as text), if it has one. */
@@ -164,6 +174,20 @@ function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, 
       cause: error,
     });
   }
+  if (isPerMinuteQuota(status, message)) {
+    // Waited out minute after minute (src/gmail/retry.ts) and still spent: say so, and when to try again.
+    const next = new Date(Date.now() + msToNextMinute(Date.now()));
+    return new GoogleApiError(
+      `The per-minute quota of this OAuth client's project is exhausted: Google kept refusing while ${context.doing}, minute after minute (${message})`,
+      status,
+      {
+        hint:
+          `Try again after ${clockTime(next)}, once other programs using this OAuth client for the account are done; ` +
+          "or raise 'Queries per minute per user' for the Gmail API in the Google Cloud console (IAM & Admin → Quotas).",
+        cause: error,
+      },
+    );
+  }
   return new GoogleApiError(`Google answered ${status} while ${context.doing}: ${message}`, status, { cause: error });
 }
 
@@ -174,6 +198,11 @@ function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, 
  */
 export function fromGoogle(text: string): string {
   return toSingleLine(text).replace(/\s+/g, ' ').trim();
+}
+
+/** "14:05": the local time of day, to the minute. */
+function clockTime(date: Date): string {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
 function googleMessage(data: unknown): string | undefined {

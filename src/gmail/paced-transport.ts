@@ -37,6 +37,13 @@ export function pacedAdapter(pacer: QuotaPacer, signal?: AbortSignal): Adapter {
   return paced;
 }
 
+/** "messages.list", "a batch": what a request to this URL calls, for the --debug line of its retry. */
+export function requestName(url: string): string {
+  const pathname = URL.canParse(url) ? new URL(url).pathname : '';
+  if (pathname.endsWith(BATCH_PATH_SUFFIX)) return 'a batch';
+  return quotaMethodOf(pathname) ?? (pathname || 'a request');
+}
+
 function urlOf(options: AdapterOptions): URL {
   return options.url instanceof URL ? options.url : new URL(String(options.url));
 }
@@ -88,6 +95,8 @@ function addCall(answer: Answer, method: QuotaMethod, response: { status: number
     return;
   }
   answer.rateLimited += 1;
+  answer.what ??= `${response.status}${facts.reason ? ` ${facts.reason}` : ''}${facts.perMinute ? ' (per-minute quota)' : ''}`;
+  if (facts.perMinute) answer.perMinute = true;
   const retryInMs = parseRetryAfter(facts.retryAfter, Date.now());
   if (retryInMs !== undefined) answer.retryInMs = Math.max(answer.retryInMs ?? 0, retryInMs);
 }

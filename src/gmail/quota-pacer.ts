@@ -74,6 +74,10 @@ export interface Answer {
   failed?: boolean;
   /** In ms from now: the latest retry time Gmail named (Retry-After, or "Retry after <time>"). */
   retryInMs?: number;
+  /** The refusal was the per-minute quota's ("… per minute …"): the wait is until the next minute. */
+  perMinute?: boolean;
+  /** What Gmail answered, for the --debug line ("429 rateLimitExceeded"). */
+  what?: string;
 }
 
 /** A request let through: settle it with its answer. */
@@ -85,6 +89,8 @@ export interface Ticket {
 export interface PacerOptions {
   /** Calls in flight at most (Gmail refuses more for one user). Default MAX_IN_FLIGHT. */
   maxInFlight?: number;
+  /** Told of every pause, long wait and change of pace, as it happens. */
+  onEvent?: (event: PacerEvent) => void;
 }
 
 /** The cap on calls in flight: Gmail does not publish its cap; the strict emulator refuses beyond 25, list calls included. */
@@ -93,14 +99,54 @@ const MAX_IN_FLIGHT = 24;
 const START_PACE = 1000;
 /** While starting, each unit that succeeds adds this much to the pace (units/s): ×2 in about 70 ms. */
 const START_GROWTH = 10;
-/** After the first rate-limit answer, the pace goes on at this share of what succeeded until then. */
+/** Learning starts at this share of what Gmail let through between the first two rate-limit answers. */
 const START_GUESS = 0.5;
 /** While learning, each unit that succeeds adds this much to the pace: ×1.65 a second. */
 const LEARNING_GROWTH = 0.5;
+/**
+ * The slowest quota Gmail publishes: 6,000 units per user per minute (projects created since
+ * May 2026), where a get costs 20: 100 units/s, 5 gets a second, 25 units/s in this pacer's
+ * units (a get = 5), kept just inside it by MARGIN. A pace is never learned below it unless
+ * Google keeps refusing at it for FLOOR_PROOF_MS: a few rate-limit answers close together
+ * (a backend hiccup, another process of the same user spending a moment of the quota) must
+ * not slow a whole run to a crawl.
+ */
+export const FLOOR_PACE = 25 * 0.97;
+/**
+ * How long Google must keep refusing at the floor pace before the pacer goes below it: one
+ * minute, a whole window of the per-minute quotas. A per-minute quota spent by a burst (this
+ * run's start, or another client of the same user) refuses for the rest of its minute at
+ * most; refusals at 5 gets a second that outlast a whole minute mean the quota really is
+ * lower than any Gmail publishes (lowered in the project's Cloud console, or shared with a
+ * client that keeps spending it), and going on at the floor would have most calls refused.
+ */
+const FLOOR_PROOF_MS = 60_000;
+/**
+ * After a rate-limit answer (once its wait is over) this many calls may be in flight, and one
+ * more for each that succeeds (twice as many each round trip): if Gmail's quota really is spent, only these few meet its
+ * refusal again (and prove it); if the answer was a stray one, the full number is back after
+ * a few round trips, at the pace before.
+ */
+const PROBE_IN_FLIGHT = 1;
+/**
+ * Rate-limit answers in a row, each right after the wait of the one before, that prove the
+ * quota is spent: two stray answers close together (a 403 on a list call, the next call
+ * refused a moment later) must not pass for Gmail's wall; three in a row are not chance. A
+ * part of a batch refused while the batch's other parts were answered does not count:
+ * Gmail refuses a batch whole when its quota cannot pay for all of it.
+ */
+const PROOF_STRIKES = 3;
+/**
+ * Once a pace has been measured, a rate-limit answer this soon after the one before is the
+ * quota too (the pace is over Gmail's), without waiting for the calls after it to prove it.
+ */
+const REPEAT_WINDOW_MS = 5_000;
 /** A rate-limit answer too soon to learn from, while learning: over Gmail's pace, slow down. */
 const LEARNING_BACKOFF = 0.85;
 /** The shortest span a pace is learned from: over it, one call's cost is a few % of the units. */
 const MIN_LEARNING_SPAN_MS = 600;
+/** Or over this many units (20 gets): one call's cost is 5 % of them. */
+const MIN_LEARNING_UNITS = 20 * 5;
 /** The learned pace is kept at this share of it: just inside Gmail's. */
 const MARGIN = 0.97;
 /** A rate-limit answer once paced (someone else spends the quota too): the pace drops this much. */
@@ -131,6 +177,26 @@ const LEARNING_BATCH_CALLS = 2;
 
 type Phase = 'start' | 'learning' | 'paced';
 
+/** A moment, and the units that had succeeded by then. */
+interface Mark {
+  at: number;
+  units: number;
+}
+
+/** Why the pacer holds requests back, told as it happens (the --debug lines, the progress line). */
+export interface PacerEvent {
+  kind: 'pause' | 'wait' | 'pace';
+  /** How long requests wait (pause, wait); for 'pace', 0. */
+  ms: number;
+  /** One phrase: what the pacer does and why. */
+  text: string;
+  /** A pause for a spent per-minute quota: until the next minute. */
+  perMinute?: boolean;
+}
+
+/** A request waiting this long on the pacer's own bucket is told (shorter waits are the pace at work, told when it changes). */
+const TOLD_WAIT_MS = 100;
+
 export class QuotaPacer {
   private phase: Phase = 'start';
   /** Units per second. */
@@ -144,8 +210,7 @@ export class QuotaPacer {
   private pausedUntil = 0;
   /** When the last episode of rate-limit answers began (its first answer). */
   private episodeAt = Number.NEGATIVE_INFINITY;
-  /** The span a pace is learned over: from a rate-limit answer, and the units that succeeded since. */
-  private spanStart: number;
+  /** Units that succeeded before the first rate-limit answer proven to be the quota (the start's proof). */
   private unitsInSpan = 0;
   /** Batches whose units and calls `reserve()` took ahead, by cost ("units/calls" → how many). */
   private readonly promised = new Map<string, number>();
@@ -155,19 +220,46 @@ export class QuotaPacer {
   private failedInARow = 0;
   private failedAt = Number.NEGATIVE_INFINITY;
   private retriesWaiting = 0;
+  /** Units that succeeded in the whole run. */
+  private unitsTotal = 0;
+  /** The last moment Gmail's bucket was known to be empty: a rate-limit answer proven to be the quota. */
+  private wall: Mark | undefined;
+  /** A rate-limit answer not yet known to be the quota: the calls after its wait probe whether it was. */
+  private suspect: Mark | undefined;
+  /** While probing, the calls allowed in flight (one more for each that succeeds). */
+  private probeCap: number | undefined;
+  /** When Google began refusing at the floor pace (FLOOR_PROOF_MS). */
+  private floorRefusedSince: number | undefined;
+  private lastWallAt = Number.NEGATIVE_INFINITY;
+  private lastEpisodeAt = Number.NEGATIVE_INFINITY;
+  /** Rate-limit answers in a row, each while probing after the one before. */
+  private strikes = 0;
+  private readonly onEvent: (event: PacerEvent) => void;
+  private readonly listeners = new Set<(event: PacerEvent) => void>();
 
   constructor(
     private readonly world: PacerWorld,
     options: PacerOptions = {},
   ) {
+    this.onEvent = options.onEvent ?? (() => undefined);
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
     this.refilledAt = world.now();
-    this.spanStart = world.now();
   }
 
   /** The pace the pacer keeps, in units per second, once it has learned one (Gmail's per-user limit). */
   get unitsPerSecond(): number | undefined {
     return this.phase === 'paced' ? this.pace : undefined;
+  }
+
+  /** The pace kept now, in units per second, learned or not. */
+  get currentPace(): number {
+    return this.pace;
+  }
+
+  /** Also tells `listener` of every pause, long wait and change of pace; answers how to stop. */
+  observe(listener: (event: PacerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Calls Gmail refused for the quota so far. */
@@ -245,7 +337,7 @@ export class QuotaPacer {
     const now = this.world.now();
     this.inFlight = Math.max(0, this.inFlight - ticket.cost.calls);
     this.inFlightUnits = Math.max(0, this.inFlightUnits - ticket.cost.units);
-    if (answer.spentUnits > 0) this.succeeded(answer.spentUnits);
+    if (answer.spentUnits > 0) this.succeeded(ticket, answer);
     if (answer.concurrent > 0) this.maxInFlight = Math.max(1, Math.min(this.maxInFlight, this.inFlight + ticket.cost.calls - answer.concurrent) - 1);
     if (answer.rateLimited > 0) this.rateLimited(ticket, answer, now);
     if (answer.failed) {
@@ -254,7 +346,9 @@ export class QuotaPacer {
       if (ticket.sentAt >= this.failedAt) {
         this.failedInARow += 1;
         this.failedAt = now;
-        this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(SERVER_PAUSE_MS * 2 ** (this.failedInARow - 1), MAX_SERVER_PAUSE_MS));
+        const pause = Math.min(SERVER_PAUSE_MS * 2 ** (this.failedInARow - 1), MAX_SERVER_PAUSE_MS);
+        this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+        this.tell({ kind: 'pause', ms: pause, text: `every request waits ${pause} ms: Google failed to answer (${this.failedInARow} in a row), the retries go first` });
       }
     } else if (answer.spentUnits > 0) {
       this.failedInARow = 0;
@@ -262,44 +356,110 @@ export class QuotaPacer {
     this.wake();
   }
 
-  private succeeded(units: number): void {
+  private succeeded(ticket: Ticket, answer: Answer): void {
+    const units = answer.spentUnits;
     this.unitsInSpan += units;
+    this.unitsTotal += units;
+    if (this.probeCap !== undefined && this.suspect !== undefined && ticket.sentAt >= this.suspect.at) {
+      // Calls sent after the rate-limit answer succeed: one more may be in flight for each.
+      this.probeCap += Math.max(1, ticket.cost.calls - answer.rateLimited - answer.concurrent);
+      if (this.probeCap >= this.maxInFlight) {
+        this.tell({ kind: 'pace', ms: 0, text: `the rate-limit answer was not the quota running out (the calls after it succeed): the pace stays ${paceText(this.pace)}` });
+        this.probeCap = undefined;
+        this.suspect = undefined;
+      }
+      return;
+    }
+    if (this.probeCap !== undefined) return;
     if (this.phase !== 'paced') this.pace += (this.phase === 'start' ? START_GROWTH : LEARNING_GROWTH) * units;
   }
 
   private rateLimited(ticket: Ticket, answer: Answer, now: number): void {
     this.limitedCalls += answer.rateLimited;
+    const pause = answer.retryInMs === undefined ? DEFAULT_PAUSE_MS : Math.min(Math.max(answer.retryInMs, 0), MAX_PAUSE_MS);
     // A call sent before the last episode began is part of it: nothing new to learn.
     if (ticket.sentAt >= this.episodeAt) {
       this.episodeAt = now;
-      this.newEpisode(now);
+      const what = answer.what ?? 'a rate limit';
+      const why = answer.perMinute ? `Gmail answered ${what}: the per-minute quota is spent, until the next minute` : `Gmail answered ${what}${answer.retryInMs === undefined ? '' : ` naming a ${pause} ms wait`}`;
+      this.tell({ kind: 'pause', ms: pause, text: `every request waits ${pause} ms: ${why}`, ...(answer.perMinute ? { perMinute: true } : {}) });
+      const previous = this.lastEpisodeAt;
+      this.lastEpisodeAt = now;
+      // A batch whose other parts Gmail answered could be paid for: its refused part is no wall.
+      const partial = answer.spentUnits > 0;
+      if (answer.perMinute) {
+        // A per-minute quota starts afresh at the next minute: nothing to learn about a refill.
+      } else if (this.probeCap !== undefined && this.suspect !== undefined && partial) {
+        // Probing goes on.
+      } else if (this.probeCap !== undefined && this.suspect !== undefined && (this.strikes += 1) >= PROOF_STRIKES) {
+        // Refused again right after its wait: the quota is spent, not a stray answer.
+        this.provenWall(now);
+      } else if (this.probeCap !== undefined && this.suspect !== undefined) {
+        // Refused again while probing: one more round of probing, from a few calls in flight.
+        this.probeCap = PROBE_IN_FLIGHT;
+      } else if (this.phase !== 'start' && !partial && now - previous <= REPEAT_WINDOW_MS) {
+        // At a measured pace, refused again soon: this pace is over Gmail's.
+        this.suspect = { at: now, units: this.unitsTotal };
+        this.provenWall(now);
+      } else {
+        // One answer alone may not be the quota (a backend hiccup, another process): wait what
+        // it names, then go on at the pace before with a few calls in flight, growing back.
+        this.suspect = { at: now, units: this.unitsTotal };
+        this.probeCap = PROBE_IN_FLIGHT;
+        this.strikes = 1;
+      }
       // Gmail's bucket is empty now, and the calls still in flight will spend from it.
       this.refill(now);
       this.tokens = Math.min(this.tokens, 0) - this.inFlightUnits;
     }
-    const pause = answer.retryInMs === undefined ? DEFAULT_PAUSE_MS : Math.min(Math.max(answer.retryInMs, 0), MAX_PAUSE_MS);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
   }
 
-  private newEpisode(now: number): void {
-    const span = now - this.spanStart;
+  /** A rate-limit answer, then another right after its wait: Gmail's bucket was empty at both. */
+  private provenWall(now: number): void {
+    const suspect = this.suspect!;
+    this.suspect = undefined;
+    this.probeCap = undefined;
     if (this.phase === 'start') {
-      // What succeeded so far is at most the pace plus what the bucket held: start well below it.
-      this.pace = Math.max(((this.unitsInSpan / Math.max(span, 100)) * 1000) * START_GUESS, 1);
+      // What succeeded between the two answers is what Gmail refilled in between (within a
+      // call's cost): learning starts there and climbs until Gmail refuses again.
+      // Over so short a span, one call more or less is much: start at half, and climb.
+      const measured = ((this.unitsTotal - suspect.units) / Math.max(now - suspect.at, 1)) * 1000;
+      this.setPace(measured * START_GUESS, now, `Gmail refused again after its wait: learning its pace from half of ${Math.round(this.unitsTotal - suspect.units)} units in ${Math.round(now - suspect.at)} ms`);
       this.phase = 'learning';
-      this.startSpan(now);
-    } else if (this.phase === 'learning' && span >= MIN_LEARNING_SPAN_MS && this.unitsInSpan > 0) {
-      // Gmail's bucket was empty at both ends: what it let through is what it refilled.
-      this.pace = (this.unitsInSpan / span) * 1000 * MARGIN;
-      this.phase = 'paced';
     } else {
-      this.pace *= this.phase === 'learning' ? LEARNING_BACKOFF : BACKOFF;
+      const wall = this.wall;
+      const span = wall === undefined ? 0 : suspect.at - wall.at;
+      const units = wall === undefined ? 0 : suspect.units - wall.units;
+      if (this.phase === 'learning' && (span >= MIN_LEARNING_SPAN_MS || units >= MIN_LEARNING_UNITS) && units > 0) {
+        // Gmail's bucket was empty at both ends: what it let through is what it refilled.
+        this.setPace((units / span) * 1000 * MARGIN, now, `learned: ${Math.round(units)} units in ${Math.round(span)} ms between two walls of Gmail's quota, less ${Math.round((1 - MARGIN) * 100)} %`);
+        this.phase = 'paced';
+      } else {
+        const factor = this.phase === 'learning' ? LEARNING_BACKOFF : BACKOFF;
+        this.setPace(this.pace * factor, now, 'Gmail keeps refusing at this pace (someone else spends the same quota, or it is lower than learned)');
+      }
     }
+    this.wall = { at: now, units: this.unitsTotal };
+    this.lastWallAt = now;
   }
 
-  private startSpan(now: number): void {
-    this.spanStart = now;
-    this.unitsInSpan = 0;
+  /**
+   * The pace becomes `pace`, but not below the floor (the slowest quota Gmail publishes)
+   * unless Google has kept refusing at the floor for FLOOR_PROOF_MS.
+   */
+  private setPace(pace: number, now: number, why: string): void {
+    let next = pace;
+    if (pace < FLOOR_PACE) {
+      // Refusing at the floor since when: a stretch without a wall starts the count anew.
+      if (this.floorRefusedSince === undefined || now - this.lastWallAt > FLOOR_PROOF_MS) this.floorRefusedSince = now;
+      if (now - this.floorRefusedSince < FLOOR_PROOF_MS) next = Math.max(pace, Math.min(this.pace, FLOOR_PACE));
+    } else {
+      this.floorRefusedSince = undefined;
+    }
+    const floored = next !== pace ? ` (not below ${paceText(FLOOR_PACE)}, the slowest quota Gmail publishes, until Google has refused at it for ${FLOOR_PROOF_MS / 1000} s)` : '';
+    this.tell({ kind: 'pace', ms: 0, text: `pace ${paceText(this.pace)} → ${paceText(next)}: ${why}${floored}` });
+    this.pace = next;
   }
 
   /**
@@ -308,7 +468,8 @@ export class QuotaPacer {
    */
   private inFlightCap(): number {
     const early = this.phase === 'start' && this.unitsInSpan < START_PROOF_UNITS;
-    return early ? Math.min(START_IN_FLIGHT, this.maxInFlight) : this.maxInFlight;
+    const cap = early ? Math.min(START_IN_FLIGHT, this.maxInFlight) : this.maxInFlight;
+    return this.probeCap === undefined ? cap : Math.min(cap, this.probeCap);
   }
 
   /** Batches grow as calls succeed before the first rate-limit answer: small while an empty quota may be near. */
@@ -351,6 +512,8 @@ export class QuotaPacer {
   /** Sleeps `ms`, or until a call in flight is answered when `ms` is infinite. */
   private async pause(ms: number, signal?: AbortSignal): Promise<void> {
     if (Number.isFinite(ms)) {
+      // A pause was told when it began; a long wait for the pacer's own units is told here.
+      if (ms >= TOLD_WAIT_MS && this.world.now() >= this.pausedUntil) this.tell({ kind: 'wait', ms, text: `a request waits ${ms} ms for quota units at ${paceText(this.pace)}` });
       await this.world.sleep(ms, signal);
       return;
     }
@@ -365,10 +528,21 @@ export class QuotaPacer {
     });
   }
 
+  private tell(event: PacerEvent): void {
+    this.onEvent(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
   private wake(): void {
     // Each woken waiter checks again; the ones that do not fit wait anew.
     for (const resolve of [...this.waiting]) resolve();
   }
+}
+
+/** "250 units/s (50 gets/s)": the pace in both the pacer's units and gets. */
+export function paceText(unitsPerSecond: number): string {
+  const gets = unitsPerSecond / UNIT_COSTS['messages.get'];
+  return `${Math.round(unitsPerSecond)} units/s (${gets < 10 ? gets.toFixed(1) : Math.round(gets)} gets/s)`;
 }
 
 function costKey(cost: Cost): string {

@@ -32,6 +32,11 @@ export interface FailureFacts {
   /** A network error code (ECONNRESET, …) when there was no response. */
   code?: string;
   retryAfter?: string | null;
+  /**
+   * Google's per-minute quota is spent ("Quota exceeded for quota metric 'Queries' and limit
+   * 'Queries per minute per user' …"): waited out until the next minute, over several minutes.
+   */
+  perMinute?: boolean;
 }
 
 export function classifyFailure(facts: FailureFacts): FailureKind {
@@ -53,6 +58,48 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 
 /** A server that asks us to wait longer than this is not retried: we report it instead. */
 export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Google's words when a per-minute quota is spent ("… limit 'Queries per minute per user' …"). */
+export const PER_MINUTE_QUOTA = /\bper minute\b/i;
+
+/** Until the next whole minute of the clock: when a per-minute quota starts afresh (at most 60 s). */
+export function msToNextMinute(now: number): number {
+  return 60_000 - (((now % 60_000) + 60_000) % 60_000);
+}
+
+/**
+ * A per-minute quota that stays spent is waited out minute after minute for this long
+ * (counted from the request's first attempt) before the run gives up: long enough for a
+ * burst of another program on the same quota to pass, short enough for a cron job to end.
+ */
+export const PER_MINUTE_GIVE_UP_MS = 5 * 60_000;
+/** …and for at most this many attempts (a Retry-After of 0 must not spin for five minutes). */
+export const PER_MINUTE_MAX_ATTEMPTS = 12;
+
+/**
+ * Whether a request that failed so, after `retries` retries, `sinceFirstMs` after its first
+ * attempt, is tried again: not a final failure, not a wait longer than a minute, and within
+ * the policy's attempts (a spent per-minute quota: within several minutes).
+ */
+export function shouldRetryAfter(facts: FailureFacts, retries: number, sinceFirstMs: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY, now: number = Date.now()): boolean {
+  if (classifyFailure(facts) === 'final') return false;
+  const asked = parseRetryAfter(facts.retryAfter, now);
+  if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) return false;
+  if (facts.perMinute) return retries + 1 < PER_MINUTE_MAX_ATTEMPTS && sinceFirstMs < PER_MINUTE_GIVE_UP_MS;
+  return retries + 1 < policy.maxAttempts;
+}
+
+/**
+ * How long to wait before retry number `attempt` (from 1): a rate-limit answer that names
+ * its time (Retry-After, "Retry after <time>", the next minute of a per-minute quota) is
+ * waited exactly that long — the quota pacer holds every other request as long, so the
+ * retry is the first to go —; anything else backs off with jitter (retryDelay).
+ */
+export function retryWait(facts: FailureFacts, attempt: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random, now: number = Date.now()): number {
+  const asked = parseRetryAfter(facts.retryAfter, now);
+  if (asked !== undefined && classifyFailure(facts) === 'rate-limited') return asked;
+  return retryDelay(attempt, facts.retryAfter, policy, random, now);
+}
 
 /**
  * Exponential backoff with "equal jitter" (between half and all of the exponential step),

@@ -27,6 +27,10 @@ export type Fault =
 /** A pathname prefix ('/token', '/gmail/v1/users/me/messages/'), a RegExp on the pathname, or either with a method. */
 export type RequestMatch = string | RegExp | { method?: string; path: string | RegExp };
 
+/** Real Gmail's message for a spent per-minute quota (the project number is the emulator's). */
+export const PER_MINUTE_QUOTA_MESSAGE =
+  "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'gmail.googleapis.com' for consumer 'project_number:1234'.";
+
 export const faults = {
   rateLimited: (retryAfter?: string): Fault => ({ type: 'status', status: 429, reason: 'rateLimitExceeded', ...(retryAfter === undefined ? {} : { retryAfter }) }),
   /** Gmail's own form: no Retry-After header, "Retry after <ISO time>" in the message only. */
@@ -35,6 +39,19 @@ export const faults = {
   frontEndError: (status: 502 | 503 = 502): Fault => ({ type: 'front-end', status }),
   userRateLimited: (): Fault => ({ type: 'status', status: 403, reason: 'userRateLimitExceeded' }),
   rateLimitExceeded403: (): Fault => ({ type: 'status', status: 403, reason: 'rateLimitExceeded' }),
+  /**
+   * Google's answer when the project's per-minute quota for the user is spent: a 403
+   * rateLimitExceeded in domain usageLimits, its message naming the quota and the project
+   * (as real Gmail words it; GAM-team/got-your-back#333). Real Gmail sends no Retry-After
+   * with it; `retryAfter` adds one, so that tests need not wait for the next minute.
+   */
+  perMinuteQuota: (retryAfter?: string): Fault => ({
+    type: 'status',
+    status: 403,
+    reason: 'rateLimitExceeded',
+    message: PER_MINUTE_QUOTA_MESSAGE,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  }),
   insufficientPermissions: (): Fault => ({ type: 'status', status: 403, reason: 'insufficientPermissions' }),
   serverError: (status = 503): Fault => ({ type: 'status', status }),
   reset: (): Fault => ({ type: 'reset' }),

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fitProgressText, ProgressLine } from '../../src/basics/io.js';
 import { settle } from './fake-io.js';
-import { progressText } from '../../src/commands/list.js';
+import { pauseText, progressText } from '../../src/commands/list.js';
 import { METADATA_UNITS_PER_MESSAGE } from '../../src/gmail/listing.js';
 import { QuotaPacer } from '../../src/gmail/quota-pacer.js';
 
@@ -26,8 +26,11 @@ describe('the progress line', () => {
     let now = 0;
     const pacer = new QuotaPacer({ now: () => now, sleep: async () => undefined });
     const answer = (spentUnits: number, rateLimited: number): void => pacer.settle({ cost: { units: 0, calls: 0 }, sentAt: now }, { spentUnits, rateLimited, concurrent: 0 });
-    // Counted in the classic units (a get 5): Gmail lets 5 gets a second through between two refusals.
-    answer(0, 1);
+    // Counted in the classic units (a get 5): Gmail refuses three times in a row (its bucket is empty), then lets 5 gets a second through until it refuses again.
+    for (let i = 0; i < 3; i++) {
+      now += i === 0 ? 0 : 200;
+      answer(0, 1);
+    }
     for (let i = 0; i < 20; i++) {
       now += 200;
       answer(5, 0);
@@ -36,6 +39,15 @@ describe('the progress line', () => {
     const seconds = pacer.secondsFor(1000 * METADATA_UNITS_PER_MESSAGE)!;
     expect(seconds / 60).toBeGreaterThan(3.3);
     expect(progressText({ written: 0, expected: 1000, perSecond: 5, secondsLeft: seconds })).toMatch(/, ~3 min left at Gmail's per-user limit$/);
+  });
+
+  it("says when Gmail's per-minute quota is spent: how long the wait is, and until when", () => {
+    const now = new Date(2026, 2, 14, 12, 0, 45, 300).getTime();
+    expect(pauseText({ kind: 'pause', ms: 14_700, text: '', perMinute: true }, now)).toBe("Gmail's per-minute quota is spent: waiting 15 s, until 12:01:00");
+    expect(pauseText({ kind: 'pause', ms: 2000, text: '' }, now)).toBe('Gmail asked to wait: 2 s, until 12:00:47');
+    // Short waits are the pace at work: the line keeps counting messages.
+    expect(pauseText({ kind: 'pause', ms: 400, text: '' }, now)).toBeUndefined();
+    expect(pauseText({ kind: 'wait', ms: 3000, text: '' }, now)).toBeUndefined();
   });
 });
 

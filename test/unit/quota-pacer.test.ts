@@ -54,7 +54,16 @@ interface Outcome {
   concurrent: number;
   /** Messages per second ÷ what the regime allows (units per message: a get and a hundredth of a list call). */
   ceilingShare: number;
-  learnedSeconds?: number;
+  /** Simulated seconds from the empty bucket to the last message. */
+  seconds: number;
+  /** The pace the pacer keeps at the end (units/s), learned or not. */
+  pace: number;
+}
+
+/** A rate-limit answer that is not the quota (a backend hiccup, another process): Gmail refuses call number `atCall` and charges nothing. */
+interface Stray {
+  atCall: number;
+  retryInMs: number;
 }
 
 /**
@@ -64,13 +73,20 @@ interface Outcome {
  * retried whole after the retry policy's wait; parts refused for concurrency are fetched
  * again. Time counts from the empty bucket.
  */
-async function simulate(regime: Regime, messages = 1000, { latencyMs = 30, startupMs = 300 } = {}): Promise<Outcome> {
+async function simulate(
+  regime: Regime,
+  messages = 1000,
+  { latencyMs = 30, startupMs = 300, stray, full = false }: { latencyMs?: number; startupMs?: number; stray?: Stray; full?: boolean } = {},
+): Promise<Outcome> {
   const world = simulatedWorld();
-  const pacer = new QuotaPacer(world);
-  let bucket = (regime.unitsPerSecond * startupMs) / 1000;
+  // PACER_SIM_TRACE=1: every pause, change of pace and refusal on the simulated clock, to see what the pacer did.
+  const trace = process.env.PACER_SIM_TRACE ? (event: { text: string }) => console.log(`${world.now().toFixed(0)} ms: ${event.text}`) : undefined;
+  const pacer = new QuotaPacer(world, trace ? { onEvent: trace } : {});
+  // Full: the first run of the day, Gmail's whole bucket to spend before its refill paces the rest.
+  let bucket = full ? regime.capacity : (regime.unitsPerSecond * startupMs) / 1000;
   let updatedAt = 0;
   let inFlight = 0;
-  const outcome: Outcome = { messages: 0, calls: 0, rateLimited: 0, concurrent: 0, ceilingShare: 0 };
+  const outcome: Outcome = { messages: 0, calls: 0, rateLimited: 0, concurrent: 0, ceilingShare: 0, seconds: 0, pace: 0 };
   const started = world.sleep(startupMs);
   await world.run(() => world.now() >= startupMs);
   await started;
@@ -99,11 +115,19 @@ async function simulate(regime: Regime, messages = 1000, { latencyMs = 30, start
       statuses = costs.map(() => 'quota');
       retryInMs = ((charged - bucket) / regime.unitsPerSecond) * 1000;
     }
+    // The stray answer: this one call refused (a part of a batch, or a call alone), nothing charged for it.
+    const strayAt = stray === undefined ? -1 : stray.atCall - outcome.calls - 1;
+    if (strayAt >= 0 && strayAt < costs.length && statuses[strayAt] === 200) {
+      statuses[strayAt] = 'quota';
+      bucket += costs[strayAt]!;
+      retryInMs = Math.max(retryInMs ?? 0, stray!.retryInMs + (latencyMs * 2) / 3);
+    }
     inFlight += admitted;
     await world.sleep((latencyMs * 2) / 3);
     inFlight -= admitted;
     outcome.calls += costs.length;
     outcome.rateLimited += statuses.filter((s) => s === 'quota').length;
+    if (trace && statuses.includes('quota')) trace({ text: `Gmail refused ${statuses.filter((s) => s === 'quota').length} of ${costs.length} (${batch ? 'batch' : 'alone'}), bucket ${bucket.toFixed(0)}` });
     outcome.concurrent += statuses.filter((s) => s === 'concurrent').length;
     return { statuses, ...(retryInMs === undefined ? {} : { retryInMs: retryInMs - (latencyMs * 2) / 3 }) };
   };
@@ -168,7 +192,10 @@ async function simulate(regime: Regime, messages = 1000, { latencyMs = 30, start
   await Promise.all([lister, fetcher, ...batches]);
   const seconds = (world.now() - 0) / 1000;
   const unitsPerMessage = regime.getCost + regime.listCost / 100;
-  outcome.ceilingShare = messages / seconds / (regime.unitsPerSecond / unitsPerMessage);
+  // With a full bucket, the ideal spends it at once and the rest at the refill.
+  outcome.ceilingShare = full ? (messages * unitsPerMessage - regime.capacity) / regime.unitsPerSecond / seconds : messages / seconds / (regime.unitsPerSecond / unitsPerMessage);
+  outcome.seconds = seconds;
+  outcome.pace = pacer.currentPace;
   return outcome;
 }
 
@@ -185,6 +212,40 @@ describe('QuotaPacer', () => {
     expect(result.concurrent).toBe(0);
     expect(result.rateLimited / result.calls).toBeLessThanOrEqual(0.03);
     expect(result.ceilingShare).toBeGreaterThanOrEqual(0.9);
+  });
+
+  describe('a cold run: the first run of the day meets a full bucket, then the wall', () => {
+    /** Enough messages for the wall to come: the bucket's worth and as much again. */
+    const COLD: Array<[string, Regime, number]> = [
+      ['legacy', REGIMES[0]![1], 1000],
+      ['per minute', REGIMES[1]![1], 4000],
+    ];
+    it.each(COLD)('%s: at most 2 in 100 calls rate-limited, at least 0.90 of the ceiling', { timeout: 60_000 }, async (_name, regime, messages) => {
+      const result = await simulate(regime, messages, { full: true });
+      expect(result.messages).toBe(messages);
+      expect(result.concurrent).toBe(0);
+      expect(result.rateLimited / result.calls).toBeLessThanOrEqual(0.02);
+      expect(result.ceilingShare).toBeGreaterThanOrEqual(0.9);
+    });
+  });
+
+  describe('one stray rate-limit answer (not the quota) costs the wait it names, and the pace before it resumes', () => {
+    const NO_QUOTA: Regime = { unitsPerSecond: 1e12, capacity: 1e12, getCost: 5, listCost: 5 };
+    it.each([['no quota', NO_QUOTA] as [string, Regime], ...REGIMES])('%s: on the first call, and in the middle of the run', { timeout: 60_000 }, async (_name, regime) => {
+      const messages = regime === NO_QUOTA ? 300 : 1000;
+      const clean = await simulate(regime, messages);
+      for (const atCall of [1, Math.round(messages / 2)]) {
+        const noisy = await simulate(regime, messages, { stray: { atCall, retryInMs: 1000 } });
+        expect(noisy.messages).toBe(messages);
+        // The second it names, and at most half a second more (the issue's target: 1.5 s in all).
+        expect(noisy.seconds - clean.seconds).toBeLessThanOrEqual(1.5);
+        // The stray answer's own call, and at worst one more wall's worth of calls in flight: its wait refills
+        // Gmail's bucket a little, and the start then meets the wall later, with more calls under way.
+        expect(noisy.rateLimited - clean.rateLimited).toBeLessThanOrEqual(25);
+        // The pace was not learned from the stray answer.
+        expect(noisy.pace).toBeGreaterThanOrEqual(clean.pace * 0.8);
+      }
+    });
   });
 
   it('knows what each Gmail method costs', () => {
@@ -240,7 +301,11 @@ describe('QuotaPacer', () => {
     const pacer = new QuotaPacer({ now: () => now, sleep: async () => undefined });
     const answer = (spentUnits: number, rateLimited: number): void =>
       pacer.settle({ cost: { units: 0, calls: 0 }, sentAt: now }, { spentUnits, rateLimited, concurrent: 0 });
-    answer(0, 1);
+    // Refused three times in a row, each right after the wait before: Gmail's bucket is empty (one answer alone proves nothing).
+    for (let i = 0; i < 3; i++) {
+      now += i === 0 ? 0 : 200;
+      answer(0, 1);
+    }
     expect(pacer.secondsFor(500)).toBeUndefined();
     // 200 units get through in the second that follows, then Gmail refuses again: 200 units/s.
     for (let i = 0; i < 40; i++) {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, type RetryPolicy } from '../../src/gmail/retry.js';
+import { failureFacts } from '../../src/gmail/google-error.js';
+import { classifyFailure, DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDelay, retryWait, shouldRetryAfter, type RetryPolicy } from '../../src/gmail/retry.js';
 
 describe('classifyFailure', () => {
   it('retries 429 as a rate limit, whatever the reason', () => {
@@ -160,5 +161,33 @@ describe('retryDelay', () => {
         expect(retryDelay(attempt, String(seconds), DEFAULT_RETRY_POLICY, () => draw)).toBe(Math.max(backoff, seconds * 1000));
       }),
     );
+  });
+});
+
+describe("the per-minute quota's 403, as Google words it", () => {
+  const message = "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'gmail.googleapis.com' for consumer 'project_number:1234'.";
+  const perMinute = (headers: Record<string, string> = {}) => ({
+    response: { status: 403, headers, data: { error: { code: 403, message, errors: [{ message, domain: 'usageLimits', reason: 'rateLimitExceeded' }] } } },
+  });
+
+  it('is waited out until the next minute (at most 60 s), exactly', () => {
+    const now = Date.parse('2026-03-14T12:00:45.300Z');
+    const facts = failureFacts(perMinute(), now);
+    expect(facts.perMinute).toBe(true);
+    expect(classifyFailure(facts)).toBe('rate-limited');
+    expect(retryWait(facts, 1, DEFAULT_RETRY_POLICY, () => 1, now)).toBe(14_700);
+    expect(retryWait(failureFacts(perMinute(), Date.parse('2026-03-14T12:00:00.000Z')), 3, DEFAULT_RETRY_POLICY, () => 1, Date.parse('2026-03-14T12:00:00.000Z'))).toBe(60_000);
+  });
+
+  it('a Retry-After header wins, and is waited exactly (no backoff on top)', () => {
+    const now = Date.parse('2026-03-14T12:00:45.300Z');
+    expect(retryWait(failureFacts(perMinute({ 'retry-after': '2' }), now), 4, DEFAULT_RETRY_POLICY, () => 1, now)).toBe(2000);
+  });
+
+  it('is retried across several minutes, not given up after the usual few attempts', () => {
+    const facts = failureFacts(perMinute());
+    expect(shouldRetryAfter(facts, 6, 60_000)).toBe(true);
+    expect(shouldRetryAfter(facts, 3, 6 * 60_000)).toBe(false);
+    expect(shouldRetryAfter({ status: 429, reason: 'rateLimitExceeded' }, DEFAULT_RETRY_POLICY.maxAttempts - 1, 1000)).toBe(false);
   });
 });
