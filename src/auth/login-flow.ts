@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Credentials, OAuth2Client } from 'google-auth-library';
-import { checkConfigDirWritable, updateSettings, withLogin, type TokenStoreKind } from '../basics/config.js';
+import { checkConfigDirWritable, sameAddress, updateSettings, withLogin, type TokenStoreKind } from '../basics/config.js';
 import { secureApiRoot, type GoogleSettings } from '../basics/environment.js';
 import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '../basics/errors.js';
 import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
@@ -223,7 +223,7 @@ async function loginToStore(tokens: Credentials & { access_token: string }, acco
  * left live at Google.
  */
 async function refuseAnotherAccount(asked: string | undefined, account: string, revoke: () => Promise<string>): Promise<void> {
-  if (!asked || asked.toLowerCase() === account.toLowerCase()) return;
+  if (!asked || sameAddress(asked, account)) return;
   const revoked = await revoke();
   throw new LoginError(`You asked to log in as ${asked}, but the consent came from ${account}. Nothing was stored or changed; ${revoked}.`, {
     hint:
@@ -242,7 +242,7 @@ const REVOKE_UNWANTED_MS = 5_000;
  */
 async function revokeUnwanted(client: OAuth2Client, tokens: Credentials & { access_token: string }, account: string, options: LoginOptions): Promise<string> {
   const known = options.workspace.settings.accounts ?? [];
-  if (known.some((k) => k.toLowerCase() === account.toLowerCase())) return `the tokens for ${account} were not revoked, since it has a stored login here`;
+  if (known.some((k) => sameAddress(k, account))) return `the tokens for ${account} were not revoked, since it has a stored login here`;
   const token = tokens.refresh_token ?? tokens.access_token;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([

@@ -4,7 +4,7 @@
  */
 import { clearCaches } from '../cache/manage.js';
 import { checkConfigDirWritable, updateSettings, withoutLogin } from '../basics/config.js';
-import { googleSettings } from '../basics/environment.js';
+import type { GoogleSettings } from '../basics/environment.js';
 import { AuthRequiredError, TokenStoreError } from '../basics/errors.js';
 import type { StoredLogin } from '../store/token-store.js';
 import { oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
@@ -47,6 +47,7 @@ export async function logout(
   workspace: Workspace,
   accounts: string[],
   env: NodeJS.ProcessEnv,
+  google: Pick<GoogleSettings, 'requestTimeoutMs'>,
   credentialsFile?: string,
 ): Promise<LogoutResult[]> {
   const logins: Array<{ account: string; stored?: StoredLogin; dangling?: string }> = [];
@@ -61,7 +62,7 @@ export async function logout(
   let revoke: ((token: string) => Promise<void>) | string;
   try {
     const credentials = await loadClientCredentials(credentialsPath(credentialsFile, env, workspace.configDir));
-    const client = await createOAuthClient(credentials, { timeoutMs: googleSettings(env).requestTimeoutMs });
+    const client = await createOAuthClient(credentials, { timeoutMs: google.requestTimeoutMs });
     revoke = (token) => revokeToken(client, credentials.revokeUri, token);
   } catch (error) {
     revoke = `the OAuth client file is unusable: ${(error as Error).message}`;

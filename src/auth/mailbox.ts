@@ -6,7 +6,7 @@
  * hands it to the listing as ListDeps, and reads the learned quota for its progress line).
  */
 import { setMaxListeners } from 'node:events';
-import { openSession, type Session } from './session.js';
+import type { Session } from './session.js';
 import { secureApiRoot } from '../basics/environment.js';
 import { batchGet, type PartReply } from '../gmail/batch.js';
 import { createGmailClient, retryConfigFor, sleep, type GmailClient } from '../gmail/client.js';
@@ -14,18 +14,14 @@ import type { CallGoogle } from '../gmail/listing.js';
 import { pacedAdapter, requestName } from '../gmail/paced-transport.js';
 import { QuotaPacer } from '../gmail/quota-pacer.js';
 import type { FailureKind } from '../gmail/retry.js';
-import { preloadGoogleLibraries } from '../libraries/load.js';
 
 export interface MailboxOptions {
-  env: NodeJS.ProcessEnv;
-  /** --account; else GMAILCTL_ACCOUNT or the default account. */
-  account?: string;
+  /** The login whose mail is read (the command context opens it). */
+  session: Session;
   /** Stops every request and every wait between retries (Ctrl-C, a closed stdout). */
   signal: AbortSignal;
   /** Where each retry is told (the command's --debug line). */
   debug: (line: string) => void;
-  /** Told when a locked keychain shows its unlock prompt. */
-  onUnlockPrompt?: (waitMs: number) => void;
 }
 
 export interface Mailbox {
@@ -42,11 +38,9 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-export async function openMailbox({ env, account, signal, debug, onUnlockPrompt }: MailboxOptions): Promise<Mailbox> {
-  preloadGoogleLibraries();
+export async function openMailbox({ session, signal, debug }: MailboxOptions): Promise<Mailbox> {
   // Every request in flight listens to the signal: dozens at once is expected, not a leak.
   setMaxListeners(0, signal);
-  const session = await openSession({ env, account, onUnlockPrompt });
   const apiRoot = secureApiRoot(session.google);
   const pacer = new QuotaPacer({ now: () => performance.now(), sleep }, { onEvent: (event) => debug(`pacer: ${event.text}`) });
   const adapter = pacedAdapter(pacer, signal);

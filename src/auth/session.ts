@@ -5,15 +5,15 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount, resolveConfigDir, type Settings } from '../basics/config.js';
-import { googleSettings, secureApiRoot, type GoogleSettings } from '../basics/environment.js';
+import { chooseAccount, resolveConfigDir, sameAddress, type Settings } from '../basics/config.js';
+import { secureApiRoot, type GoogleSettings } from '../basics/environment.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../basics/errors.js';
 import { failureFacts, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../basics/redact.js';
 import { insecureEndpoint } from '../basics/secure-endpoint.js';
 import type { StoredLogin } from '../store/token-store.js';
-import { openWorkspace } from '../store/workspace.js';
+import type { Workspace } from '../store/workspace.js';
 import { credentialsPath, GOOGLE_ENDPOINTS, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { createOAuthClient } from './oauth-client.js';
 
@@ -41,10 +41,15 @@ export interface Session {
 
 export interface SessionOptions {
   env: NodeJS.ProcessEnv;
+  /** The settings from the environment, parsed once for the run. */
+  google: GoogleSettings;
+  /** --account (else GMAILCTL_ACCOUNT, else the default account). */
   account?: string;
   credentialsFile?: string;
-  /** Told when a locked keychain shows its unlock prompt. */
-  onUnlockPrompt?: (waitMs: number) => void;
+  /** The login that GMAILCTL_* variables make, if they do (environmentLogin): it wins over the store. */
+  fromEnvironment: EnvironmentLogin | undefined;
+  /** config.json and the token store, opened when a stored login is needed. */
+  workspace: () => Promise<Workspace>;
 }
 
 /**
@@ -52,8 +57,7 @@ export interface SessionOptions {
  * GMAILCTL_ACCESS_TOKEN is set (CI, containers: no store, no files), else from the store.
  */
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const google = googleSettings(options.env);
-  const fromEnvironment = environmentLogin(options.env);
+  const { google, fromEnvironment } = options;
   if (fromEnvironment) {
     const session = await sessionFor(fromEnvironment.account, fromEnvironment.stored, fromEnvironment.credentials, google, {
       reloginHint: 'Set a fresh token in the environment (GMAILCTL_REFRESH_TOKEN, or GMAILCTL_ACCESS_TOKEN), or unset them to use the stored login.',
@@ -65,7 +69,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   // The OAuth client file is read while config.json and the stored login are: its path needs
   // neither. Its errors still come after theirs, as if it were read last.
   const credentialsRead = settled(loadClientCredentials(credentialsPath(options.credentialsFile, options.env, resolveConfigDir(options.env))));
-  const workspace = await openWorkspace(options.env, undefined, options.onUnlockPrompt);
+  const workspace = await options.workspace();
   const account = chooseAccount(options.account, options.env, workspace.settings);
   if (!account) throw new AuthRequiredError('You are not logged in to any account.');
   const stored = await workspace.store.get(account);
@@ -85,7 +89,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
  */
 async function insistOnAccount(session: Session, login: EnvironmentLogin, wanted: string): Promise<void> {
   const address = await session.profileAddress();
-  if (address.toLowerCase() === wanted.toLowerCase()) return;
+  if (sameAddress(address, wanted)) return;
   throw new UsageError(`--account ${wanted} is not the login in the environment (${login.variables} is ${address}).`, {
     hint: `Drop --account to use ${address}, or unset ${login.variables} to use the stored login for ${wanted}.`,
   });
@@ -105,7 +109,7 @@ export interface EnvironmentLogin {
  * GMAILCTL_CLIENT_ID + GMAILCTL_CLIENT_SECRET + GMAILCTL_REFRESH_TOKEN make a complete
  * login; GMAILCTL_ACCESS_TOKEN alone works until it expires. Nothing is written anywhere.
  */
-export function environmentLogin(env: NodeJS.ProcessEnv): EnvironmentLogin | undefined {
+export function environmentLogin(env: NodeJS.ProcessEnv, google: Pick<GoogleSettings, 'tokenUri'>): EnvironmentLogin | undefined {
   const refreshToken = env.GMAILCTL_REFRESH_TOKEN || undefined;
   const accessToken = env.GMAILCTL_ACCESS_TOKEN || undefined;
   if (!refreshToken && !accessToken) return undefined;
@@ -120,7 +124,7 @@ export function environmentLogin(env: NodeJS.ProcessEnv): EnvironmentLogin | und
       });
     }
   }
-  const tokenUri = googleSettings(env).tokenUri ?? GOOGLE_ENDPOINTS.tokenUri;
+  const tokenUri = google.tokenUri ?? GOOGLE_ENDPOINTS.tokenUri;
   const insecure = insecureEndpoint(tokenUri, 'GMAILCTL_TOKEN_URI');
   if (insecure) throw new UsageError(`${insecure}.`, { hint: 'Unset GMAILCTL_TOKEN_URI to use Google\'s token endpoint.' });
   const credentials: ClientCredentials = {

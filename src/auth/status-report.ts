@@ -6,6 +6,7 @@
  * something is wrong.
  */
 import { describeCache, type CacheSummary } from '../cache/manage.js';
+import { chooseAccount, sameAddress } from '../basics/config.js';
 import { AuthRequiredError, GmailctlError, GoogleApiError } from '../basics/errors.js';
 import { credentialsPath, loadClientCredentials, type ClientCredentials } from './credentials.js';
 import { EAGER_REFRESH_MS, GMAIL_READONLY_SCOPE } from './oauth-client.js';
@@ -95,7 +96,7 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     storeProblem = error instanceof GmailctlError && error.hint ? `${error.message} ${error.hint}` : (error as Error).message;
   }
 
-  const defaultAccount = env.GMAILCTL_ACCOUNT || workspace.settings.defaultAccount;
+  const defaultAccount = chooseAccount(undefined, env, workspace.settings);
   const accounts: AccountStatus[] = [];
   const known = [...(workspace.settings.accounts ?? [])];
   if (defaultAccount && !known.some((k) => sameAddress(k, defaultAccount))) known.push(defaultAccount);
@@ -120,11 +121,6 @@ export async function collectStatus(workspace: Workspace, env: NodeJS.ProcessEnv
     ...(defaultAccount ? { defaultAccount } : {}),
     accounts,
   };
-}
-
-/** Email addresses are compared without regard to case, as Google does. */
-export function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
 }
 
 /**

@@ -167,7 +167,11 @@ export function chooseTokenStore(env: NodeJS.ProcessEnv, settings: Settings): To
   return settings.tokenStore ?? 'keychain';
 }
 
-/** --account, then GMAILCTL_ACCOUNT, then the default account from config.json. */
+/**
+ * The one choice of the account a command acts on: --account, then GMAILCTL_ACCOUNT, then
+ * the default account from config.json; spelled as stored. (Whether the login comes from the
+ * environment instead is the command context's question: src/commands/context.ts.)
+ */
 export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, settings: Settings): string | undefined {
   const wanted = flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
   return wanted === undefined ? undefined : storedSpelling(settings, wanted);
@@ -176,7 +180,17 @@ export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, 
 /** Addresses are case-insensitive: `A@Example.com` finds the login stored as `a@example.com`. */
 export function storedSpelling(settings: Settings, address: string): string {
   const known = [...(settings.accounts ?? []), ...(settings.defaultAccount ? [settings.defaultAccount] : [])];
-  return known.find((k) => k.toLowerCase() === address.toLowerCase()) ?? address;
+  return known.find((k) => sameAddress(k, address)) ?? address;
+}
+
+/** Email addresses are compared without regard to case, as Google does: the one place that folds them. */
+export function sameAddress(a: string, b: string): boolean {
+  return addressKey(a) === addressKey(b);
+}
+
+/** An address as a key (a cache file's name, its owner), the same for every spelling. */
+export function addressKey(address: string): string {
+  return address.toLowerCase();
 }
 
 /** Records a login: the account joins the list and becomes the default. */

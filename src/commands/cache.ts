@@ -1,6 +1,5 @@
 /** `gmailctl cache clear`: delete an account's message cache (or every one). */
 import { Command } from '@commander-js/extra-typings';
-import { chooseAccount, loadSettings, resolveConfigDir } from '../basics/config.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 
@@ -17,12 +16,12 @@ export function cacheCommand(context: ContextSource) {
 }
 
 /** The default account's cache unless told otherwise. */
-export async function runCacheClear({ io, env }: CommandContext, flags: CacheClearFlags): Promise<void> {
+export async function runCacheClear({ io, env, account: chooseAccount }: CommandContext, flags: CacheClearFlags): Promise<void> {
   const { clearAllCaches, clearCaches } = await import('../cache/manage.js');
   let cleared;
   if (flags.all) cleared = clearAllCaches(env);
   else {
-    const account = chooseAccount(flags.account, env, await loadSettings(resolveConfigDir(env)));
+    const account = await chooseAccount(flags.account);
     if (!account) {
       io.info('No account given and no default account: nothing to clear. (--all clears every cache file.)');
       return;

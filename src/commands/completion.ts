@@ -5,7 +5,6 @@
  * access, so it is instant and never prompts).
  */
 import { Argument, Command, type CommandUnknownOpts, type Option } from '@commander-js/extra-typings';
-import { loadSettings, resolveConfigDir } from '../basics/config.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 
@@ -169,8 +168,8 @@ function fishScript(spec: ReturnType<typeof describeProgram>): string {
 const COMPLETABLE_ADDRESS = /^[A-Za-z0-9._%+=-]+@[A-Za-z0-9.-]+$/;
 
 /** The hidden `__accounts`: stored addresses from config.json, one per line (those safe to offer). */
-export async function runAccounts({ io, env }: CommandContext): Promise<void> {
-  const settings = await loadSettings(resolveConfigDir(env)).catch(() => ({ accounts: [] as string[] }));
+export async function runAccounts({ io, config }: CommandContext): Promise<void> {
+  const { settings } = await config().catch(() => ({ settings: { accounts: [] as string[] } }));
   const accounts = (settings.accounts ?? []).filter((account) => COMPLETABLE_ADDRESS.test(account));
   if (accounts.length > 0) await io.write(`${accounts.join('\n')}\n`);
 }

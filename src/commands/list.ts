@@ -5,7 +5,6 @@
  * the format, the progress, the writer loop and when a --since-last cursor moves.
  */
 import { Option } from '@commander-js/extra-typings';
-import { environmentLogin } from '../auth/session.js';
 import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
@@ -15,7 +14,7 @@ import type { PacerEvent } from '../gmail/quota-pacer.js';
 import type { IO } from '../basics/io.js';
 import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parseCursorName, parseLabel, parseMax } from './options.js';
 
@@ -50,16 +49,16 @@ function collectLabel(value: string, previous: string[]): string[] {
   return [...previous, parseLabel(value)];
 }
 
-export async function runList({ io, env, signal }: CommandContext, flags: ListFlags): Promise<void> {
-  const [{ openMailbox }, { listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }] = await Promise.all([
-    import('../auth/mailbox.js'),
+export async function runList(context: CommandContext, flags: ListFlags): Promise<void> {
+  const { io, signal } = context;
+  const [{ listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }] = await Promise.all([
     import('../gmail/listing.js'),
     import('../gmail/labels.js'),
   ]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
-  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line), onUnlockPrompt: unlockPromptNotice(io) });
+  const mailbox = await context.mailbox(flags.account);
   const labelIds = flags.label.length > 0 ? await resolveLabelIds(mailbox, flags.label).catch(async (error: unknown) => {
     await mailbox.close();
     throw error;
@@ -73,7 +72,7 @@ export async function runList({ io, env, signal }: CommandContext, flags: ListFl
   let cache: OpenCache | undefined;
   let pages: AsyncIterable<ListPage>;
   try {
-    cache = await openCache({ io, env, signal }, flags, format, mailbox);
+    cache = await openCache(context, flags, format, mailbox);
     if (cache?.messages) await cache.store.sync();
     const only = flags.sinceLast && cache ? await cache.store.addedSince(flags.sinceLast) : undefined;
     const deps = cache?.messages ? { ...mailbox, known: cache.store.known } : mailbox;
@@ -208,8 +207,8 @@ interface OpenCache {
  * The account's cache for this run: its messages (unless turned off, or the format needs
  * ids only) and the --since-last cursors. A login from the environment (CI) uses no files.
  */
-async function openCache({ io, env }: CommandContext, flags: ListFlags, format: OutputFormat, mailbox: Mailbox): Promise<OpenCache | undefined> {
-  if (environmentLogin(env) !== undefined) {
+async function openCache({ io, env, environmentLogin }: CommandContext, flags: ListFlags, format: OutputFormat, mailbox: Mailbox): Promise<OpenCache | undefined> {
+  if ((await environmentLogin()) !== undefined) {
     if (flags.sinceLast) throw new UsageError('--since-last keeps its cursor in the cache directory, which a login from the environment (GMAILCTL_REFRESH_TOKEN, GMAILCTL_ACCESS_TOKEN) does not use.');
     return undefined;
   }

@@ -1,7 +1,6 @@
 /** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
-import { googleSettings } from '../basics/environment.js';
 import type { IO } from '../basics/io.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parsePort, parseTimeout } from './options.js';
 
@@ -26,23 +25,22 @@ export function loginCommand(context: ContextSource) {
   return defineLogin().action((flags) => runLogin(context(), flags));
 }
 
-export async function runLogin({ io, env, signal }: CommandContext, flags: LoginFlags): Promise<void> {
-  const refusals = collapsedWarnings(io);
+export async function runLogin(context: CommandContext, flags: LoginFlags): Promise<void> {
+  const refusals = collapsedWarnings(context.io);
   try {
-    await loginAndReport({ io, env, signal }, flags, refusals.warn);
+    await loginAndReport(context, flags, refusals.warn);
   } finally {
     refusals.summarize();
   }
 }
 
-async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginFlags, refused: (line: string) => void): Promise<void> {
-  const [{ openWorkspace }, { credentialsPath, loadClientCredentials }, { login }, { openInBrowser }] = await Promise.all([
-    import('../store/workspace.js'),
+async function loginAndReport({ io, env, signal, google, workspace: openWorkspace }: CommandContext, flags: LoginFlags, refused: (line: string) => void): Promise<void> {
+  const [{ credentialsPath, loadClientCredentials }, { login }, { openInBrowser }] = await Promise.all([
     import('../auth/credentials.js'),
     import('../auth/login-flow.js'),
     import('../auth/browser.js'),
   ]);
-  const workspace = await openWorkspace(env, flags.insecureStorage ? 'file' : undefined, unlockPromptNotice(io));
+  const workspace = await openWorkspace(flags.insecureStorage ? { forceStore: 'file' } : {});
   const credentials = await loadClientCredentials(credentialsPath(flags.credentials, env, workspace.configDir));
   if (credentials.kind === 'web') {
     io.warn('The OAuth client file holds a "web" client; Google only allows loopback redirects for "Desktop app" clients.');
@@ -51,7 +49,7 @@ async function loginAndReport({ io, env, signal }: CommandContext, flags: LoginF
   const { account } = await login({
     workspace,
     credentials,
-    google: googleSettings(env),
+    google: google(),
     accountHint: flags.account,
     port: flags.port,
     timeoutSeconds: flags.timeout,

@@ -1,7 +1,6 @@
 /** `gmailctl logout`: revoke the login at Google, then forget it here. */
-import { chooseAccount } from '../basics/config.js';
-import { AuthRequiredError, UsageError } from '../basics/errors.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import { AuthRequiredError } from '../basics/errors.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 
 function defineLogout() {
@@ -14,31 +13,26 @@ export function logoutCommand(context: ContextSource) {
   return defineLogout().action((flags) => runLogout(context(), flags));
 }
 
-export async function runLogout({ io, env }: CommandContext, flags: LogoutFlags): Promise<void> {
-  const [{ environmentLogin }, { openWorkspace }, { logout }] = await Promise.all([
-    import('../auth/session.js'),
-    import('../store/workspace.js'),
-    import('../auth/logout-flow.js'),
-  ]);
-  const fromEnvironment = environmentLogin(env);
-  if (fromEnvironment) {
-    // Like `gh auth logout` with GH_TOKEN set: the environment's login is not ours to end,
-    // and the stored logins are not what the user is using now.
-    throw new UsageError(`The login comes from the environment (${fromEnvironment.variables}): logout did nothing, no stored login was touched.`, {
-      hint: `Unset ${fromEnvironment.variables} to use (or log out of) the stored logins; to end that login for good, remove gmailctl at https://myaccount.google.com/permissions`,
-    });
-  }
-  const workspace = await openWorkspace(env, undefined, unlockPromptNotice(io));
+export async function runLogout(context: CommandContext, flags: LogoutFlags): Promise<void> {
+  const { io, env } = context;
+  const { logout } = await import('../auth/logout-flow.js');
+  // Like `gh auth logout` with GH_TOKEN set: the environment's login is not ours to end,
+  // and the stored logins are not what the user is using now.
+  await context.refuseEnvironmentLogin(
+    'logout did nothing, no stored login was touched.',
+    (variables) => `Unset ${variables} to use (or log out of) the stored logins; to end that login for good, remove gmailctl at https://myaccount.google.com/permissions`,
+  );
+  const workspace = await context.workspace();
   let accounts: string[];
   if (flags.all) {
     accounts = workspace.settings.accounts ?? [];
     if (accounts.length === 0) throw new AuthRequiredError('There are no stored logins.', undefined, { hint: 'Nothing to log out of.' });
   } else {
-    const account = chooseAccount(flags.account, env, workspace.settings);
+    const account = await context.account(flags.account);
     if (!account) throw new AuthRequiredError('You are not logged in to any account.', undefined, { hint: 'Nothing to log out of.' });
     accounts = [account];
   }
-  for (const result of await logout(workspace, accounts, env)) {
+  for (const result of await logout(workspace, accounts, env, context.google())) {
     if (result.dangling) {
       io.info(`Removed ${result.account} from the stored logins: ${result.dangling} (nothing to revoke).`);
       continue;

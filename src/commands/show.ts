@@ -10,7 +10,7 @@ import type { GmailAttachmentRef } from '../gmail/messages.js';
 import type { IO } from '../basics/io.js';
 import type { Outcome } from '../output/index.js';
 import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -77,17 +77,16 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function runShow({ io, env, signal }: CommandContext, args: readonly string[], flags: ShowFlags): Promise<void> {
+export async function runShow({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ShowFlags): Promise<void> {
   const ids = await collectIds(io, args, flags.stdin ?? false);
   const format: ShowFormat = flags.format ?? (flags.json ? 'json' : 'text');
-  const [{ openMailbox }, messages, { createShowWriter, needsParsing }] = await Promise.all([
-    import('../auth/mailbox.js'),
+  const [messages, { createShowWriter, needsParsing }] = await Promise.all([
     import('../gmail/messages.js'),
     import('../output/show.js'),
   ]);
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
-  const mailbox = await openMailbox({ env, account: flags.account, signal: stop, debug: (line) => io.debug(line), onUnlockPrompt: unlockPromptNotice(io) });
+  const mailbox = await openMailbox(flags.account);
   const writer = createShowWriter(format, io, new Set(ids).size);
   const saver = flags.saveAttachments === undefined ? undefined : await attachmentSaver(io, flags.saveAttachments, flags.force ?? false);
   const missing: string[] = [];

@@ -1,11 +1,10 @@
 /** `gmailctl status`: the stored logins, the default one, and whether Google still accepts each. */
 import type { StatusReport } from '../auth/status-report.js';
-import { googleSettings } from '../basics/environment.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
 import { toSingleLine } from '../basics/single-line.js';
 import { formatBytes } from './cache.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 
 function defineStatus() {
@@ -25,18 +24,14 @@ export function statusCommand(context: ContextSource) {
   return defineStatus().action((flags) => runStatus(context(), flags));
 }
 
-export async function runStatus({ io, env }: CommandContext, flags: StatusFlags): Promise<void> {
-  const [{ environmentLogin }, { collectEnvironmentStatus, collectStatus }, { openWorkspace }] = await Promise.all([
-    import('../auth/session.js'),
-    import('../auth/status-report.js'),
-    import('../store/workspace.js'),
-  ]);
-  const options = { google: googleSettings(env), offline: flags.offline ?? false };
-  const fromEnvironment = environmentLogin(env);
+export async function runStatus({ io, env, google, environmentLogin, workspace }: CommandContext, flags: StatusFlags): Promise<void> {
+  const { collectEnvironmentStatus, collectStatus } = await import('../auth/status-report.js');
+  const options = { google: google(), offline: flags.offline ?? false };
+  const fromEnvironment = await environmentLogin();
   // A login from the environment is the only one any command uses: report it alone, open nothing.
   const report = fromEnvironment
     ? await collectEnvironmentStatus(fromEnvironment, options)
-    : await collectStatus(await openWorkspace(env, undefined, unlockPromptNotice(io)), env, options);
+    : await collectStatus(await workspace(), env, options);
   if (flags.json) await io.write(`${JSON.stringify(report, null, 2)}\n`);
   else await io.write(renderStatus(report, io));
 

@@ -1,6 +1,6 @@
 /** `gmailctl switch [ACCOUNT]`: make another stored login the default, as `gh auth switch` does. */
 import { AuthRequiredError, UsageError } from '../basics/errors.js';
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -15,23 +15,15 @@ export function switchCommand(context: ContextSource) {
   return defineSwitch().action((account) => runSwitch(context(), account));
 }
 
-export async function runSwitch({ io, env }: CommandContext, wanted: string | undefined): Promise<void> {
-  const [{ environmentLogin }, { openWorkspace }, { storedSpelling, updateSettings }] = await Promise.all([
-    import('../auth/session.js'),
-    import('../store/workspace.js'),
-    import('../basics/config.js'),
-  ]);
-  const fromEnvironment = environmentLogin(env);
-  if (fromEnvironment) {
-    throw new UsageError(`The login comes from the environment (${fromEnvironment.variables}): there is no default to switch.`, {
-      hint: `Unset ${fromEnvironment.variables} to use the stored logins.`,
-    });
-  }
-  const workspace = await openWorkspace(env, undefined, unlockPromptNotice(io));
+export async function runSwitch(context: CommandContext, wanted: string | undefined): Promise<void> {
+  const { io, env } = context;
+  const { sameAddress, updateSettings } = await import('../basics/config.js');
+  await context.refuseEnvironmentLogin('there is no default to switch.', (variables) => `Unset ${variables} to use the stored logins.`);
+  const workspace = await context.workspace();
   const accounts = workspace.settings.accounts ?? [];
   const current = workspace.settings.defaultAccount;
   let account: string;
-  if (wanted !== undefined) account = storedSpelling(workspace.settings, wanted);
+  if (wanted !== undefined) account = (await context.account(wanted))!;
   else if (accounts.length === 2) account = accounts.find((a) => a !== current) ?? accounts[0]!;
   else {
     throw new UsageError(accounts.length < 2 ? 'There is no other stored login to switch to.' : 'Which account? Name it.', {
@@ -41,7 +33,7 @@ export async function runSwitch({ io, env }: CommandContext, wanted: string | un
   if (!accounts.includes(account) || !(await workspace.store.get(account))) {
     throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   }
-  if (env.GMAILCTL_ACCOUNT && env.GMAILCTL_ACCOUNT.toLowerCase() !== account.toLowerCase()) {
+  if (env.GMAILCTL_ACCOUNT && !sameAddress(env.GMAILCTL_ACCOUNT, account)) {
     io.warn(`GMAILCTL_ACCOUNT is set to ${env.GMAILCTL_ACCOUNT}: commands use it while it is set.`);
   }
   await updateSettings(workspace.configDir, (settings) => ({ ...settings, defaultAccount: account }));

@@ -1,5 +1,5 @@
 /** `gmailctl token`: a valid access token on stdout, for curl and other tools. */
-import { unlockPromptNotice, type CommandContext, type ContextSource } from './context.js';
+import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
 
@@ -16,9 +16,8 @@ export function tokenCommand(context: ContextSource) {
   return defineToken().action((flags) => runToken(context(), flags));
 }
 
-export async function runToken({ io, env, signal }: CommandContext, flags: TokenFlags): Promise<void> {
-  const { openSession } = await import('../auth/session.js');
-  const session = await openSession({ env, account: flags.account, onUnlockPrompt: unlockPromptNotice(io) });
+export async function runToken({ io, signal, session: openSession }: CommandContext, flags: TokenFlags): Promise<void> {
+  const session = await openSession(flags.account);
   try {
     const token = await session.accessToken();
     if (!session.canRefresh) {

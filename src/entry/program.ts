@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { cacheCommand } from '../commands/cache.js';
 import { completionCommand, accountsCommand } from '../commands/completion.js';
-import type { CommandContext, ContextSource } from '../commands/context.js';
+import { createContext, type CommandContext, type ContextSource } from '../commands/context.js';
 import { listCommand } from '../commands/list.js';
 import { loginCommand } from '../commands/login.js';
 import { showCommand } from '../commands/show.js';
@@ -99,7 +99,8 @@ export async function main(argv: string[], io: IO = new IO()): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const program = buildProgram(() => ({ io, env: io.env, signal: interrupt.signal }));
+  const context = createContext({ io, env: io.env, signal: interrupt.signal });
+  const program = buildProgram(() => context);
   try {
     let code: number;
     try {

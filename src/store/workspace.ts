@@ -1,9 +1,9 @@
 /**
- * The workspace every command starts from: the config dir, config.json and the chosen
- * token store.
+ * The workspace every command that touches logins starts from: the config dir, config.json
+ * and the chosen token store. Built once per run by the command context (src/commands/context.ts).
  */
-import { chooseTokenStore, loadSettings, resolveConfigDir, type Settings } from '../basics/config.js';
-import { googleSettings } from '../basics/environment.js';
+import { chooseTokenStore, type Settings } from '../basics/config.js';
+import type { GoogleSettings } from '../basics/environment.js';
 import { openTokenStore } from './index.js';
 import type { TokenStore } from './token-store.js';
 
@@ -13,14 +13,21 @@ export interface Workspace {
   store: TokenStore;
 }
 
-/**
- * `forceStore` is login's --insecure-storage: the file store whatever the settings say.
- * `onUnlockPrompt` is told when a locked keychain shows its unlock prompt (the command says so).
- */
-export async function openWorkspace(env: NodeJS.ProcessEnv, forceStore?: 'file', onUnlockPrompt?: (waitMs: number) => void): Promise<Workspace> {
-  const configDir = resolveConfigDir(env);
-  const settings = await loadSettings(configDir);
-  const { keychainTimeoutMs, keychainUnlockTimeoutMs } = googleSettings(env);
+export interface WorkspaceOptions {
+  /** login's --insecure-storage: the file store whatever the settings say. */
+  forceStore?: 'file';
+  /** Told when a locked keychain shows its unlock prompt (the command says so). */
+  onUnlockPrompt?: (waitMs: number) => void;
+}
+
+/** The token store that GMAILCTL_TOKEN_STORE or config.json chooses, beside the config read. */
+export function openWorkspace(
+  config: { configDir: string; settings: Settings },
+  env: NodeJS.ProcessEnv,
+  { keychainTimeoutMs, keychainUnlockTimeoutMs }: Pick<GoogleSettings, 'keychainTimeoutMs' | 'keychainUnlockTimeoutMs'>,
+  { forceStore, onUnlockPrompt }: WorkspaceOptions = {},
+): Workspace {
+  const { configDir, settings } = config;
   const store = openTokenStore(forceStore ?? chooseTokenStore(env, settings), configDir, { env, keychainTimeoutMs, keychainUnlockTimeoutMs, onUnlockPrompt });
   return { configDir, settings, store };
 }

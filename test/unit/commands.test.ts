@@ -10,7 +10,7 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCacheClear } from '../../src/commands/cache.js';
 import { runAccounts, runCompletion } from '../../src/commands/completion.js';
-import type { CommandContext } from '../../src/commands/context.js';
+import { createContext, type CommandContext } from '../../src/commands/context.js';
 import { runList, type ListFlags } from '../../src/commands/list.js';
 import { runLogin, type LoginFlags } from '../../src/commands/login.js';
 import { runLogout } from '../../src/commands/logout.js';
@@ -52,7 +52,7 @@ async function ran(env: NodeJS.ProcessEnv, command: (context: CommandContext, te
   let error: unknown;
   let code = 0;
   try {
-    await command({ io: terminal.io, env, signal }, terminal);
+    await command(createContext({ io: terminal.io, env, signal }), terminal);
   } catch (thrown) {
     error = thrown;
     code = report(thrown, terminal.io, signal, []);
