@@ -58,7 +58,7 @@ function inMemoryMailbox(messages: readonly Stored[], pageSize = 2) {
     gmail,
     call: <T>(_doing: string, request: () => Promise<T>) => request(),
     signal: controller.signal,
-    pacer: { secondsFor: () => undefined, reserve: async (_units: number, wanted: number) => wanted },
+    pacer: { secondsFor: () => undefined, reserve: async (_units: number, wanted: number) => wanted, observe: () => () => undefined },
     batch: undefined,
     close: async () => void (calls.closed += 1),
   } as unknown as Mailbox;
