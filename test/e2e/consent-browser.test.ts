@@ -73,7 +73,8 @@ describe.runIf(hasChromium || process.env.CI === 'true')('the consent page in he
     const s = await createSandbox(emulator);
     try {
       const { run, page } = await consentPage(s, ['--account', 'grace@example.com']);
-      await expect(page.locator('body')).toBeDefined();
+      // The consent page, with its Allow button, is what the browser shows (not an error page).
+      expect(await page.locator('#allow').isVisible()).toBe(true);
       expect(await page.content()).toContain('grace@example.com');
       expect(await page.content()).toMatch(/gmail\.readonly|Read your email/i);
       await Promise.all([page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\//), page.click('#allow')]);
