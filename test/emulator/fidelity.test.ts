@@ -276,6 +276,7 @@ describe('@googleapis/gmail on the hard cases', () => {
   async function leaves(id: string, part: gmail_v1.Schema$MessagePart): Promise<Array<{ part: gmail_v1.Schema$MessagePart; bytes: Buffer }>> {
     if (part.parts) return (await Promise.all(part.parts.map((child) => leaves(id, child)))).flat();
     if (part.body?.data) return [{ part, bytes: Buffer.from(part.body.data, 'base64url') }];
+    if (!part.body?.attachmentId) return [{ part, bytes: Buffer.alloc(0) }]; // an empty part
     const { data } = await client.users.messages.attachments.get({ userId: 'me', messageId: id, id: part.body!.attachmentId! });
     expect(data.size).toBe(part.body!.size);
     return [{ part, bytes: Buffer.from(data.data!, 'base64url') }];
@@ -385,6 +386,21 @@ describe('@googleapis/gmail on the hard cases', () => {
     expect(header(image.part, 'Content-ID')).toBe('<logo@amazon.example>');
     expect(image.bytes.subarray(1, 4).toString()).toBe('PNG');
     expect(parsed.attachments[0]).toMatchObject({ mimeType: 'image/png', disposition: 'inline', contentId: '<logo@amazon.example>' });
+  });
+
+  it('attachments without a name are inlined in body.data, an empty one has neither data nor an attachmentId', async () => {
+    const { full, parsed } = await both('small-attachments');
+    const sizes = leavesOf(hardCase('small-attachments').body).map((leaf) => leaf.content.length);
+    const bodies = full.payload!.parts!.map((p) => [p.partId, p.filename, p.body!.size, p.body!.data !== undefined, p.body!.attachmentId !== undefined]);
+    expect(bodies).toEqual([
+      ['0', '', sizes[0], true, false],
+      ['1', '', sizes[1], true, false],
+      ['2', 'receipt.pdf', sizes[2], false, true],
+      ['3', 'empty.log', 0, false, false],
+      ['4', '', sizes[4], true, false],
+      ['5', 'notes.txt', sizes[5], false, true],
+    ]);
+    expect(parsed.attachments).toHaveLength(5);
   });
 
   it('answers 400 for an attachment id of another message, 404 for an unknown message', async () => {

@@ -17,6 +17,7 @@ export const HARD_CASES = [
   'large-body',
   'inline-image',
   'unknown-charset',
+  'small-attachments',
 ] as const;
 export type HardCaseName = (typeof HARD_CASES)[number];
 
@@ -63,6 +64,9 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 const SHIFT_JIS_TEXT = '日本語のメールです。明日の会議は十時からです。';
 const SHIFT_JIS_BYTES = Buffer.from('93fa967b8cea82cc8381815b838b82c582b7814296be93fa82cc89ef8b6382cd8f5c8e9e82a982e782c582b78142', 'hex');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
+
+/** A meeting invitation, as calendars attach one (often without a file name). */
+const INVITE = crlf('BEGIN:VCALENDAR\nVERSION:2.0\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:Budget review\nDTSTART:20261210T100000Z\nEND:VEVENT\nEND:VCALENDAR\n');
 
 const LARGE_END = 'END OF THE LARGE BODY: nothing was cut.';
 
@@ -216,6 +220,23 @@ const CASES: Record<HardCaseName, () => HardCase> = {
       encoding: '8bit',
       params: { charset: 'x-no-such-charset' },
     }),
+  }),
+  // Gmail keeps a part apart (attachmentId) when it has a file name and bytes; a part without
+  // a name is inlined in body.data however it is disposed, and an empty one has neither.
+  'small-attachments': () => ({
+    from: 'Office Desk <desk@office.example>',
+    to: 'alex.smith@example.com',
+    subject: 'Five files, three without an attachment id',
+    text: 'The invite, the receipt, an empty log, the floor plan and the notes.',
+    links: [],
+    body: multipart('mixed', 'mixed-small', [
+      leaf('text/plain', crlf('The invite, the receipt, an empty log, the floor plan and the notes.\n')),
+      leaf('text/calendar', INVITE, { params: { charset: 'UTF-8', method: 'REQUEST' }, disposition: 'attachment' }),
+      leaf('application/pdf', PDF, { encoding: 'base64', disposition: 'attachment', filename: 'receipt.pdf' }),
+      leaf('text/plain', Buffer.alloc(0), { encoding: '7bit', disposition: 'attachment', filename: 'empty.log' }),
+      leaf('image/png', PNG, { encoding: 'base64', disposition: 'inline', contentId: 'plan@office.example' }),
+      leaf('text/plain', crlf('Bring the receipt.\nRoom 4.\n'), { disposition: 'attachment', filename: 'notes.txt' }),
+    ]),
   }),
 };
 

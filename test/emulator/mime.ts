@@ -154,7 +154,9 @@ export function leafByPartId(node: MimeNode, partId: string, path = ''): MimeLea
 
 /**
  * Gmail's format=full payload. `attachmentId(partId)` names a part served by
- * attachments.get: every part with a file name, and any part over INLINE_DATA_LIMIT.
+ * attachments.get: every part with a file name and bytes, and any part over
+ * INLINE_DATA_LIMIT. A part without a name is inlined in body.data, whatever its
+ * disposition (an attachment too); an empty part has neither data nor an attachmentId.
  */
 export function fullPayload(message: MimeMessage, attachmentId: (partId: string) => string): FullPart {
   const render = (node: MimeNode, partId: string, headers: MimeHeader[]): FullPart => {
@@ -169,14 +171,10 @@ export function fullPayload(message: MimeMessage, attachmentId: (partId: string)
         parts: node.parts.map((part, index) => render(part, partId === '' ? String(index) : `${partId}.${index}`, partHeaders(part))),
       };
     }
-    const external = node.filename !== undefined || node.content.length > INLINE_DATA_LIMIT;
-    return {
-      partId,
-      mimeType: node.type,
-      filename: node.filename ?? '',
-      headers: shown,
-      body: external ? { attachmentId: attachmentId(partId), size: node.content.length } : { size: node.content.length, data: node.content.toString('base64url') },
-    };
+    const size = node.content.length;
+    const external = size > 0 && ((node.filename ?? '') !== '' || size > INLINE_DATA_LIMIT);
+    const body = external ? { attachmentId: attachmentId(partId), size } : size === 0 ? { size } : { size, data: node.content.toString('base64url') };
+    return { partId, mimeType: node.type, filename: node.filename ?? '', headers: shown, body };
   };
   return render(message.body, '', [...message.headers, ...partHeaders(message.body)]);
 }
