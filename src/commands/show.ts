@@ -1,15 +1,15 @@
 /**
  * `gmailctl show ID…`: whole messages by id, as text for a person, the raw message (an
- * mbox for several), or JSON; optionally their attachments saved. The mailbox
- * (src/auth/mailbox.ts) fetches; the MIME parser and the HTML converter load only when a
- * message needs them.
+ * mbox for several), or JSON; optionally their attachments saved. Per message: one
+ * format=raw get (gmail/messages.ts), read into what is shown (mail/read-message.ts: the
+ * MIME split, the text, the attachments), then written (output/whole-messages.ts).
  */
 import { Option } from '@commander-js/extra-typings';
 import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../basics/errors.js';
-import type { GmailAttachmentRef } from '../gmail/messages.js';
 import type { IO } from '../basics/io.js';
+import type { MessageRead } from '../mail/read-message.js';
 import type { Outcome } from '../output/index.js';
-import { SHOW_FORMATS, type ShowFormat, type ShowItem } from '../output/show.js';
+import { WHOLE_MESSAGE_FORMATS, type WholeMessageFormat, type WholeMessage } from '../output/whole-messages.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount } from './options.js';
@@ -25,7 +25,7 @@ function defineShow() {
   ])
     .argument('[ids...]', 'message ids, as `list --format ids` prints them; - reads them from stdin, one a line')
     .option('--stdin', 'read message ids from stdin, one a line (same as -)')
-    .addOption(new Option('--format <format>', 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson').choices(SHOW_FORMATS))
+    .addOption(new Option('--format <format>', 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson').choices(WHOLE_MESSAGE_FORMATS))
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--save-attachments <dir>', 'also write each attachment into this directory (mode 0600, safe names)')
     .option('--force', 'with --save-attachments: replace files that exist')
@@ -79,15 +79,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 export async function runShow({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ShowFlags): Promise<void> {
   const ids = await collectIds(io, args, flags.stdin ?? false);
-  const format: ShowFormat = flags.format ?? (flags.json ? 'json' : 'text');
-  const [messages, { createShowWriter, needsParsing }] = await Promise.all([
+  const format: WholeMessageFormat = flags.format ?? (flags.json ? 'json' : 'text');
+  const [messages, { createWholeMessageWriter, needsReading }] = await Promise.all([
     import('../gmail/messages.js'),
-    import('../output/show.js'),
+    import('../output/whole-messages.js'),
   ]);
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await openMailbox(flags.account);
-  const writer = createShowWriter(format, io, new Set(ids).size);
+  const writer = createWholeMessageWriter(format, io, new Set(ids).size);
   const saver = flags.saveAttachments === undefined ? undefined : await attachmentSaver(io, flags.saveAttachments, flags.force ?? false);
   const missing: string[] = [];
   let outcome: Outcome = 'failed';
@@ -97,17 +97,15 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
         missing.push(fetched.id);
         continue;
       }
-      const item: ShowItem = { id: fetched.id, raw: fetched.raw, internalDate: Number(fetched.message.internalDate), shown: undefined };
-      if (needsParsing(format) || saver) {
-        const [{ parseMail }, { readableBody }, { toShownMessage }] = await Promise.all([import('../mail/parse.js'), import('../mail/readable.js'), import('../mail/shown.js')]);
-        const mail = await parseMail(fetched.raw);
-        for (const label of mail.unknownCharsets) {
+      const item: WholeMessage = { id: fetched.id, raw: fetched.raw, internalDate: Number(fetched.message.internalDate), shown: undefined };
+      if (needsReading(format) || saver) {
+        const { readMessage } = await import('../mail/read-message.js');
+        const read = await readMessage({ message: fetched.message, raw: fetched.raw });
+        for (const label of read.unknownCharsets) {
           io.warn(`message ${fetched.id} declares the charset "${label}", which gmailctl cannot decode: its text is read as UTF-8, with \ufffd for what could not be read.`);
         }
-        const wantsRefs = mail.attachments.length > 0 && (format === 'json' || format === 'ndjson' || saver !== undefined);
-        const refs = wantsRefs ? await messages.getAttachmentRefs(mailbox, fetched.id) : [];
-        item.shown = toShownMessage(fetched.message, mail, await readableBody(mail), refs);
-        await saver?.save(fetched.id, refs, (ref) => messages.getAttachmentBytes(mailbox, fetched.id, ref));
+        item.shown = read.shown;
+        await saver?.save(fetched.id, read.files);
       }
       await writer.write(item);
       if (stop.aborted) break;
@@ -130,22 +128,18 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
   }
 }
 
-/**
- * Saves attachments as they come, with the bytes Gmail decodes (attachments.get: exact,
- * whatever the transfer encoding); says on stderr what went where; refuses to overwrite.
- */
+/** Saves attachments as they come (their bytes decoded from the message); says on stderr what went where; refuses to overwrite. */
 async function attachmentSaver(io: IO, dir: string, force: boolean) {
   const { NameAllocator, safeFileName, saveAttachment } = await import('../mail/save-attachments.js');
   const names = new NameAllocator();
   const refused: string[] = [];
   return {
-    async save(messageId: string, refs: readonly GmailAttachmentRef[], bytesOf: (ref: GmailAttachmentRef) => Promise<Buffer>): Promise<void> {
-      for (const [index, ref] of refs.entries()) {
-        const name = names.allocate(safeFileName(ref.filename, { messageId, index, mimeType: ref.mimeType }));
-        const content = await bytesOf(ref);
+    async save(messageId: string, files: MessageRead['files']): Promise<void> {
+      for (const [index, { attachment, content }] of files.entries()) {
+        const name = names.allocate(safeFileName(attachment.filename, { messageId, index, mimeType: attachment.mimeType }));
         let outcome;
         try {
-          outcome = await saveAttachment(dir, name, { messageId, filename: ref.filename, mimeType: ref.mimeType, content }, force);
+          outcome = await saveAttachment(dir, name, { messageId, filename: attachment.filename, mimeType: attachment.mimeType, content: await content() }, force);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code ?? 'error';
           throw new GmailctlError(`Could not save an attachment of message ${messageId} in ${dir}: ${code}.`, { cause: error });

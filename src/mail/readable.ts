@@ -3,15 +3,14 @@
  * turned into text with every link kept as `text <url>`. html-to-text is loaded only when a
  * message needs it.
  */
-import type { ParsedMail } from './parse.js';
-
 export interface ReadableBody {
   text: string;
   /** Where the text came from. */
   source: 'text/plain' | 'text/html' | 'none';
 }
 
-export async function readableBody(mail: Pick<ParsedMail, 'text' | 'html'>): Promise<ReadableBody> {
+/** `text`: the text/plain bodies, `html`: the text/html ones; undefined when the message has none. */
+export async function readableBody(mail: { text: string | undefined; html: string | undefined }): Promise<ReadableBody> {
   const plain = mail.text === undefined ? undefined : normalizeLines(mail.text);
   if (mail.html === undefined || mail.html.trim() === '') {
     return plain === undefined ? { text: '', source: 'none' } : { text: plain, source: 'text/plain' };

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HARD_CASES, hardCase, LARGE_BODY_END, SHIFT_JIS_TEXT, type HardCaseName } from '../emulator/hard-cases.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import type { MimeLeaf, MimeNode } from '../emulator/mime.js';
+import type { FullPart, MimeLeaf, MimeNode } from '../emulator/mime.js';
 import { gmailGet } from '../emulator/test-helpers.js';
 import { createSandbox, runInProcess, type Sandbox } from '../helpers/sandbox.js';
-import type { ShownMessage } from '../../src/output/shown-message.js';
+import type { ShownMessage } from '../../src/output/whole-messages.js';
 
 let emulator: Emulator;
 let s: Sandbox;
@@ -22,6 +22,7 @@ let token: string;
 const MESSAGES_PATH = '/gmail/v1/users/me/messages/';
 const getCalls = () => emulator.requests.filter((r) => r.path.startsWith(MESSAGES_PATH) && !r.path.includes('/attachments/'));
 const leavesOf = (node: MimeNode): MimeLeaf[] => (node.kind === 'leaf' ? [node] : node.parts.flatMap(leavesOf));
+const partsOf = (part: FullPart): FullPart[] => [part, ...(part.parts ?? []).flatMap(partsOf)];
 const idOf = (name: HardCaseName): string => emulator.mailbox().find((m) => m.hardCase === name)!.id;
 
 beforeAll(async () => {
@@ -131,7 +132,7 @@ describe('text (the default)', () => {
     const tail = nested.stdout.slice(nested.stdout.indexOf('Attachments (5):'));
     expect(tail.split('\n').slice(1, 6)).toEqual([
       '  Q3 report.pdf  application/pdf, 77 B',
-      '  data.csv  text/csv, 49 B',
+      '  data.csv  text/csv, 52 B', // the bytes as sent (CRLF line ends), as saved and as Gmail counts them
       '  résumé.txt  text/plain, 12 B',
       '  ../../evil.sh  application/x-sh, 23 B',
       '  Q3 report.pdf  application/pdf, 77 B',
@@ -210,24 +211,32 @@ describe('--format json and ndjson', () => {
     for (const link of found.links) expect(message!.text, link).toContain(link);
   });
 
-  it('attachments carry Gmail’s attachmentId, which attachments.get answers with the same size', async () => {
-    emulator.clearRequests();
-    const result = await s.run(['show', idOf('nested-attachments'), '--json']);
-    const [message] = JSON.parse(result.stdout) as ShownMessage[];
-    expect(message!.attachments.map((a) => [a.filename, a.mimeType, a.size])).toEqual([
-      ['Q3 report.pdf', 'application/pdf', 77],
-      ['data.csv', 'text/csv', 52], // Gmail's count: the CRLF line ends as sent
-      ['résumé.txt', 'text/plain', 12],
-      ['../../evil.sh', 'application/x-sh', 23],
-      ['Q3 report.pdf', 'application/pdf', 77],
-    ]);
-    expect(new Set(message!.attachments.map((a) => a.attachmentId)).size).toBe(5);
-    for (const attachment of message!.attachments) {
-      const response = await gmailGet(emulator, `messages/${message!.id}/attachments/${attachment.attachmentId}`, token);
-      expect(((await response.json()) as { size: number }).size).toBe(attachment.size);
+  it('attachments: filename, type, decoded size, disposition, contentId and partId as Gmail numbers the parts; no attachmentId', async () => {
+    for (const name of ['nested-attachments', 'inline-image', 'small-attachments'] as const) {
+      const result = await s.run(['show', idOf(name), '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const [message] = JSON.parse(result.stdout) as ShownMessage[];
+      // Gmail's own tree of the same message (format=full) is the reference for partId and size.
+      const full = (await (await gmailGet(emulator, `messages/${idOf(name)}?format=full`, token)).json()) as { payload: FullPart };
+      const parts = new Map(partsOf(full.payload).map((part) => [part.partId, part]));
+      for (const attachment of message!.attachments) {
+        expect(Object.keys(attachment)).toEqual(['filename', 'mimeType', 'size', 'disposition', 'contentId', 'partId']);
+        const part = parts.get(attachment.partId);
+        expect(part, `${name} ${attachment.partId}`).toBeDefined();
+        expect([attachment.filename, attachment.mimeType, attachment.size]).toEqual([part!.filename, part!.mimeType, part!.body.size]);
+      }
+      expect(message!.attachments).toHaveLength(leavesOf(hardCase(name).body).filter((leaf) => leaf.filename !== undefined || leaf.disposition !== undefined).length);
     }
-    // One raw get, and one full get for the attachment ids.
-    expect(getCalls().map((r) => r.query.get('format'))).toEqual(['raw', 'full']);
+    const [nested] = JSON.parse((await s.run(['show', idOf('nested-attachments'), '--json'])).stdout) as ShownMessage[];
+    expect(nested!.attachments.map((a) => [a.filename, a.mimeType, a.size, a.disposition, a.contentId, a.partId])).toEqual([
+      ['Q3 report.pdf', 'application/pdf', 77, 'attachment', '', '1.0'],
+      ['data.csv', 'text/csv', 52, 'attachment', '', '1.1'], // the bytes as sent: CRLF line ends
+      ['résumé.txt', 'text/plain', 12, 'attachment', '', '2'],
+      ['../../evil.sh', 'application/x-sh', 23, 'attachment', '', '3'],
+      ['Q3 report.pdf', 'application/pdf', 77, 'attachment', '', '4'],
+    ]);
+    const [inline] = JSON.parse((await s.run(['show', idOf('inline-image'), '--json'])).stdout) as ShownMessage[];
+    expect(inline!.attachments).toEqual([{ filename: 'logo.png', mimeType: 'image/png', size: 69, disposition: 'inline', contentId: 'logo@amazon.example', partId: '1' }]);
   });
 
   it('cc, bcc, replyTo, messageId, text and html as the message has them', async () => {
@@ -244,6 +253,26 @@ describe('--format json and ndjson', () => {
     const [htmlOnly] = JSON.parse((await s.run(['show', idOf('html-only'), '--json'])).stdout) as ShownMessage[];
     expect(htmlOnly).toMatchObject({ textSource: 'text/html', text: expect.stringContaining('View it on GitHub <https://github.example/repo/issues/7>') });
   });
+});
+
+describe('one request per message', () => {
+  const gmailRequests = () => emulator.requests.filter((r) => r.path.startsWith('/gmail/v1/'));
+  const withFiles = ['nested-attachments', 'inline-image', 'small-attachments'] as const;
+
+  it.each([['text', ''], ['raw', ''], ['mbox', ''], ['json', ''], ['ndjson', ''], ['json', '--save-attachments'], ['text', '--save-attachments']])(
+    '--format %s %s: exactly one messages.get (format=raw) per message, and no other Gmail request',
+    async (format, save) => {
+      const ids = withFiles.map(idOf);
+      const dir = await mkdtemp(path.join(tmpdir(), 'gmailctl-one-get-'));
+      emulator.clearRequests();
+      const result = await runBytes(['show', ...ids, '--format', format, ...(save ? [save, dir] : [])]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const requests = gmailRequests();
+      expect(requests.map((r) => r.path)).toEqual(ids.map((id) => `${MESSAGES_PATH}${id}`));
+      expect(requests.map((r) => r.query.get('format'))).toEqual(ids.map(() => 'raw'));
+      if (save) expect(await readdir(dir)).toHaveLength(5 + 1 + 5);
+    },
+  );
 });
 
 describe('ids from stdin, bad input, missing messages', () => {
@@ -302,6 +331,22 @@ describe('--save-attachments', () => {
     const forced = await s.run(['show', idOf('nested-attachments'), '--save-attachments', dir, '--force']);
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'evil.sh'), 'utf8')).toContain('echo pwned');
+  });
+
+  it('saves every attachment: those Gmail inlines in body.data, those without a name, the empty one', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'gmailctl-att-')), 'files');
+    const id = idOf('small-attachments');
+    const result = await s.run(['show', id, '--save-attachments', dir]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/warning/);
+    const leaves = leavesOf(hardCase('small-attachments').body).slice(1);
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual([`attachment-${id}-1.bin`, `attachment-${id}-4.png`, 'empty.log', 'notes.txt', 'receipt.pdf'].sort());
+    expect(await readFile(path.join(dir, `attachment-${id}-1.bin`))).toEqual(leaves[0]!.content);
+    expect(await readFile(path.join(dir, 'receipt.pdf'))).toEqual(leaves[1]!.content);
+    expect((await readFile(path.join(dir, 'empty.log'))).length).toBe(0);
+    expect(await readFile(path.join(dir, `attachment-${id}-4.png`))).toEqual(leaves[3]!.content);
+    expect(await readFile(path.join(dir, 'notes.txt'))).toEqual(leaves[4]!.content);
   });
 
   it('does not follow a symlink planted in DIR', async () => {

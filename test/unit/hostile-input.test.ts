@@ -14,7 +14,7 @@ import { browserEnvironment } from '../../src/auth/browser.js';
 import { toGmailctlError } from '../../src/gmail/google-error.js';
 import { htmlToText } from '../../src/mail/readable.js';
 import { createMessageWriter } from '../../src/output/formats.js';
-import { createShowWriter } from '../../src/output/show.js';
+import { createWholeMessageWriter } from '../../src/output/whole-messages.js';
 import { redact, registerSecret } from '../../src/basics/redact.js';
 import { writePrivateFile } from '../../src/basics/shared-file.js';
 import { fakeTerminal, settle } from './fake-io.js';

@@ -1,18 +1,53 @@
 /**
- * The writers behind `show --format`: text for people, the raw message or an mbox for mail
- * tools, JSON for scripts. Each message is written as soon as it is its turn; nothing is
- * held back but the message being written.
+ * Writers of whole messages (`show --format`): text for people, the raw message or an mbox
+ * for mail tools, JSON for scripts — and the JSON objects they print. Each message is
+ * written as soon as it is its turn; nothing is held back but the message being written.
  */
 import type { IO } from '../basics/io.js';
 import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
-import type { ShownMessage } from './shown-message.js';
+import type { MessageSummary } from '../gmail/message.js';
 import { toSafeLines, toSingleLine } from '../basics/single-line.js';
 
-export const SHOW_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
-export type ShowFormat = (typeof SHOW_FORMATS)[number];
+export const WHOLE_MESSAGE_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
+export type WholeMessageFormat = (typeof WHOLE_MESSAGE_FORMATS)[number];
+
+/** One attachment of a message (the JSON formats print exactly this). */
+export interface AttachmentSummary {
+  /** As the message names it (decoded); "" when it names none. */
+  filename: string;
+  /** Lowercased, without parameters. */
+  mimeType: string;
+  /** Decoded size in bytes (the bytes saved by --save-attachments). */
+  size: number;
+  /** "inline" when the part says so (an image the HTML shows), else "attachment". */
+  disposition: 'attachment' | 'inline';
+  /** The Content-ID without its angle brackets; "" when the part has none. */
+  contentId: string;
+  /** Gmail's number for the part ("1", "1.2"): the same in format=full, stable across calls. */
+  partId: string;
+}
+
+/**
+ * A whole message as `show --format json|ndjson` prints it: the list's message object plus
+ * the headers and bodies a reader needs. Absent headers and bodies are "".
+ */
+export interface ShownMessage extends MessageSummary {
+  cc: string;
+  bcc: string;
+  replyTo: string;
+  /** The Message-ID header, angle brackets included. */
+  messageId: string;
+  /** The body as text: the text/plain part when it is a real one, else the HTML as text. */
+  text: string;
+  /** Where `text` came from. */
+  textSource: 'text/plain' | 'text/html' | 'none';
+  /** The text/html part (every one, in order), in its line ends as sent. */
+  html: string;
+  attachments: AttachmentSummary[];
+}
 
 /** What a writer gets for each message. */
-export interface ShowItem {
+export interface WholeMessage {
   id: string;
   /** The RFC 822 message exactly as Gmail returned it (format=raw), decoded from base64url. */
   raw: Buffer;
@@ -22,18 +57,18 @@ export interface ShowItem {
   shown: ShownMessage | undefined;
 }
 
-export interface ShowWriter {
-  write(item: ShowItem): Promise<void>;
+export interface WholeMessageWriter {
+  write(item: WholeMessage): Promise<void>;
   end(outcome: Outcome): Promise<void>;
 }
 
-/** Whether the format prints the parsed message (and so needs the MIME parser). */
-export function needsParsing(format: ShowFormat): boolean {
+/** Whether the format prints the message read (mail/read-message.ts), not only its raw bytes. */
+export function needsReading(format: WholeMessageFormat): boolean {
   return format === 'text' || format === 'json' || format === 'ndjson';
 }
 
 /** `count` is how many messages were asked for: raw becomes an mbox when it is more than one. */
-export function createShowWriter(format: ShowFormat, io: IO, count: number): ShowWriter {
+export function createWholeMessageWriter(format: WholeMessageFormat, io: IO, count: number): WholeMessageWriter {
   switch (format) {
     case 'text':
       return textWriter(io, count > 1);
@@ -48,7 +83,7 @@ export function createShowWriter(format: ShowFormat, io: IO, count: number): Sho
   }
 }
 
-function shownWriter(writer: ReturnType<typeof jsonArrayWriter<ShownMessage>>): ShowWriter {
+function shownWriter(writer: ReturnType<typeof jsonArrayWriter<ShownMessage>>): WholeMessageWriter {
   return {
     write: (item) => writer.writePage(item.shown ? [item.shown] : []),
     end: (outcome) => writer.end(outcome),
@@ -56,7 +91,7 @@ function shownWriter(writer: ReturnType<typeof jsonArrayWriter<ShownMessage>>): 
 }
 
 /** The message exactly as Gmail returned it: for `> message.eml`. */
-function rawWriter(io: IO): ShowWriter {
+function rawWriter(io: IO): WholeMessageWriter {
   return {
     write: (item) => io.write(item.raw),
     async end() {},
@@ -69,7 +104,7 @@ function rawWriter(io: IO): ShowWriter {
  * cannot start a message, and a blank line after it. Python's mailbox, mutt and
  * Thunderbird read it back, unquoting.
  */
-function mboxWriter(io: IO): ShowWriter {
+function mboxWriter(io: IO): WholeMessageWriter {
   return {
     write: (item) => io.write(toMboxEntry(item.raw, item.internalDate)),
     async end() {},
@@ -108,7 +143,7 @@ export function asctime(ms: number): string {
  * (as `head` and `tail` mark files) after a blank line. Everything from the mail goes
  * through the terminal cleaner.
  */
-function textWriter(io: IO, several: boolean): ShowWriter {
+function textWriter(io: IO, several: boolean): WholeMessageWriter {
   const c = io.out;
   let written = 0;
   return {
