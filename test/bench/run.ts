@@ -6,11 +6,12 @@
  * See test/bench/README.md for what each figure measures.
  */
 import os from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gmailMethodOf } from '../emulator/gmail.js';
 import { BATCH_PATH, methodCost, quotaCeiling, type QuotaOptions, type RecordedRequest } from '../emulator/index.js';
+import type { QuotaRegime } from '../emulator/quota.js';
 import {
   BARE_CLIENT,
   CLI,
@@ -334,11 +335,11 @@ async function metadataWithoutQuota(): Promise<Figure> {
 
 // ---------------------------------------------------------------------------------------
 
-/** The quota units these requests cost under the 2026 regime (refused ones cost nothing). */
-function unitsSpent(requests: readonly RecordedRequest[]): number {
+/** The quota units these requests cost under a regime, 2026 unless said (refused ones cost nothing). */
+function unitsSpent(requests: readonly RecordedRequest[], regime: QuotaRegime = '2026'): number {
   return requests.reduce((sum, request) => {
     const method = request.status === 429 ? undefined : gmailMethodOf(request.path);
-    return sum + (method ? methodCost('2026', method) : 0);
+    return sum + (method ? methodCost(regime, method) : 0);
   }, 0);
 }
 
@@ -389,6 +390,44 @@ async function repeatRuns(): Promise<Figure[]> {
     ];
   } finally {
     await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * What `show` costs: the quota units of `show --format json` for the hard case with five
+ * attachments (nested-attachments), alone and with --save-attachments, under the 2026 and
+ * legacy regimes. Target: one messages.get and nothing else (20 units in 2026, 5 legacy).
+ */
+async function showCost(): Promise<Figure[]> {
+  const bench = await benchWithLogin({ messages: 40 });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gmailctl-bench-show-'));
+  try {
+    const message = bench.emulator.mailbox().find((m) => m.hardCase === 'nested-attachments');
+    if (!message) throw new Error('the emulator seeded no nested-attachments message');
+    const figuresOf = async (label: string, extra: string[]): Promise<Figure> => {
+      bench.emulator.clearRequests();
+      const result = checkRun(label, await gmailctl(bench.sandbox, ['show', message.id, '--format', 'json', ...extra]));
+      const attachments = (JSON.parse(result.stdout) as Array<{ attachments: unknown[] }>)[0]?.attachments.length ?? 0;
+      if (attachments !== 5) problem(`${label} printed ${attachments} attachments, not 5`);
+      const requests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      const [units2026, unitsLegacy] = [unitsSpent(requests, '2026'), unitsSpent(requests, 'legacy')];
+      const calls = requests.map((r) => `${gmailMethodOf(r.path) ?? r.path}${r.query.get('format') ? ` ${r.query.get('format')}` : ''}`);
+      say(`${label}: ${requests.length} requests (${calls.join(', ')}): ${units2026} units under the 2026 quota, ${unitsLegacy} legacy`);
+      const get2026 = methodCost('2026', 'messages.get');
+      const getLegacy = methodCost('legacy', 'messages.get');
+      return {
+        name: `show units: ${label}`,
+        measured: `${units2026} (2026) / ${unitsLegacy} (legacy), ${requests.length} request${requests.length === 1 ? '' : 's'}`,
+        target: `one get: ${get2026} / ${getLegacy}`,
+        met: units2026 === get2026 && unitsLegacy === getLegacy && requests.length === 1,
+      };
+    };
+    return [await figuresOf('--format json, 5 attachments', []), await figuresOf('… with --save-attachments', ['--save-attachments', dir])];
+  } finally {
+    await bench.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -486,6 +525,7 @@ async function main(): Promise<void> {
   await figure('memory', 'memory: peak RSS of list --format ids over 100,000 messages', memory);
   await figure('cache', 'message cache: list --format ndjson, 500 matches, 2026 quota (time ×12), 30 ms latency, bucket drained before each run', repeatRuns);
   await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
+  await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
 
   section('summary');
   const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];
