@@ -2,11 +2,12 @@
  * Where gmailctl keeps its files, and config.json: the default account and the chosen
  * token store. config.json never holds a secret.
  */
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { ConfigError, UsageError } from './errors.js';
+import { makeDirectory } from './make-directory.js';
 import { checkPrivatePath, type PathRule } from './private-path.js';
 import { withFileLock, writePrivateFile } from './shared-file.js';
 
@@ -70,7 +71,7 @@ export function settingsPath(configDir: string): string {
  */
 export async function ensureConfigDir(configDir: string): Promise<void> {
   try {
-    await mkdir(configDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(configDir);
   } catch (error) {
     throw new ConfigError(`Cannot create the config directory ${configDir}: ${(error as Error).message}`, {
       hint: 'Set GMAILCTL_CONFIG_DIR to a directory you can write to.',

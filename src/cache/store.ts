@@ -14,11 +14,12 @@
  *   rebuilt, with a notice.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
+import { makeDirectorySync } from '../basics/make-directory.js';
 import { inspectPathSync } from '../basics/private-path.js';
 import { cacheFileSet, removeCacheFile } from './paths.js';
 
@@ -107,7 +108,7 @@ export async function openMessageCache(options: OpenOptions): Promise<MessageCac
 function prepareFile(file: string): { reason: string; fix?: string } | undefined {
   const dir = path.dirname(file);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectorySync(dir);
   } catch (error) {
     return { reason: `cannot create ${dir}: ${(error as Error).message}`, fix: 'Set GMAILCTL_CACHE_DIR to a directory you can write to.' };
   }

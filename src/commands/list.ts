@@ -29,10 +29,15 @@ function defineList() {
     `gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
   ])
     .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
-    .option('--label <label>', 'only messages with this label, by id or name (repeatable)', collectLabel, [] as string[])
+    .addOption(new Option('--label <label>', 'only messages with this label, by id or name (repeatable)').argParser(collectLabel).default([] as string[], 'none'))
     .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
     .option('--include-spam-trash', 'include messages in SPAM and TRASH')
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format (default: table on a terminal, tsv otherwise). The table fits the terminal: it leaves DATE out below 58 columns and FROM below 40 columns, and never cuts the id',
+      ).choices(OUTPUT_FORMATS),
+    )
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)

@@ -1,4 +1,5 @@
 /** `gmailctl login`: the loopback OAuth flow in the browser (or pasted), into the token store. */
+import { Option } from '@commander-js/extra-typings';
 import type { IO } from '../basics/io.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -14,7 +15,7 @@ function defineLogin() {
     .option('--credentials <file>', 'OAuth client JSON file (default: $GMAILCTL_CREDENTIALS or <config dir>/credentials.json)')
     .option('--account <email>', 'suggest this account on the consent page (login_hint)', parseAccount)
     .option('--no-browser', 'do not open a browser; paste the redirected URL on stdin instead')
-    .option('--port <n>', 'port of the local redirect listener (default: any free port)', parsePort, 0)
+    .addOption(new Option('--port <n>', 'port of the local redirect listener').argParser(parsePort).default(0, 'any free port'))
     .option('--timeout <seconds>', 'give up after this many seconds', parseTimeout, 300)
     .option('--insecure-storage', 'store tokens in a 0600 file instead of the OS keychain');
 }

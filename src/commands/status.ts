@@ -73,8 +73,9 @@ function renderStatus(report: StatusReport, io: IO): string {
     const mark = account.ok ? c.green('✓') : c.red('✗');
     const address = clean(account.account);
     const name = account.isDefault ? `${c.bold(address)} (default)` : address;
-    const age = account.loginAgeDays !== undefined ? `, logged in ${account.loginAgeDays === 0 ? 'today' : `${account.loginAgeDays} days ago`}` : '';
-    lines.push(`${mark} ${name}: ${clean(account.detail)}${age}`);
+    const age = account.loginAgeDays !== undefined ? `, logged in ${account.loginAgeDays === 0 ? 'today' : `${count(account.loginAgeDays, 'day')} ago`}` : '';
+    // A detail may be a sentence of its own (Google's, a network error's): no "., " before the age.
+    lines.push(`${mark} ${name}: ${clean(account.detail).replace(/\.+$/, '')}${age}`);
     if (account.missingScopes.length > 0) lines.push(warn(`granted scopes lack ${clean(account.missingScopes.join(', '))}`));
     if (account.warning) lines.push(warn(clean(account.warning)));
     if (account.fix) lines.push(`  Run: ${clean(account.fix)}`);
@@ -85,13 +86,18 @@ function renderStatus(report: StatusReport, io: IO): string {
 
 function describeCacheLine(cache: NonNullable<StatusReport['accounts'][number]['cache']>): string {
   const synced = cache.lastSync ? `synced ${ago(Date.parse(cache.lastSync))}` : 'never synced';
-  return `cache: ${cache.messages} messages, ${formatBytes(cache.bytes)}, ${synced}`;
+  return `cache: ${count(cache.messages, 'message')}, ${formatBytes(cache.bytes)}, ${synced}`;
+}
+
+/** "1 message", "2 messages". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function ago(then: number, now = Date.now()): string {
   const minutes = Math.round((now - then) / 60_000);
   if (minutes < 1) return 'just now';
-  if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
+  if (minutes < 120) return `${count(minutes, 'minute')} ago`;
   const hours = Math.round(minutes / 60);
   return hours < 48 ? `${hours} hours ago` : `${Math.round(hours / 24)} days ago`;
 }

@@ -15,10 +15,11 @@
  * script's text alone.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
+import { makeDirectory } from '../basics/make-directory.js';
 
 const FORMAT = 'gmailctl-code-cache/2';
 /** The header's length in bytes, padded: the SHA-256 of the cached data, then the data, follow. */
@@ -98,25 +99,6 @@ async function save({ script, file, header }: Pending): Promise<void> {
     await rename(temporary, file);
   } catch {
     await rm(temporary, { force: true }).catch(() => undefined);
-  }
-}
-
-/**
- * mkdir -p with mode 0700. Not Node's { recursive: true }: on Node 20 that never returns for a
- * path under /proc, and a cache must never hang the command it was meant to speed up.
- */
-async function makeDirectory(dir: string, depth = 0): Promise<void> {
-  try {
-    await mkdir(dir, { mode: 0o700 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    const parent = path.dirname(dir);
-    if (code !== 'ENOENT' || parent === dir || depth >= 32) throw error;
-    await makeDirectory(parent, depth + 1);
-    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
-      if (again.code !== 'EEXIST') throw again;
-    });
   }
 }
 

@@ -79,15 +79,25 @@ ${environmentHelp()}`,
     return ctx;
   };
   // A prepared command inherits nothing by itself: help flag, exit override, output routing.
-  const adopt = <C extends { copyInheritedSettings(from: typeof program): unknown; readonly commands: readonly { copyInheritedSettings(from: typeof program): unknown }[] }>(command: C): C => {
-    command.copyInheritedSettings(program);
-    for (const sub of command.commands) sub.copyInheritedSettings(program); // `cache clear`
+  // A usage error remembers the command it arose in, so that its hint names that command's help.
+  const adopt = <C extends Command<any, any, any>>(command: C): C => {
+    for (const each of [command, ...command.commands]) {
+      each.copyInheritedSettings(program); // `cache clear` too
+      const name = [command.name(), ...(each === command ? [] : [each.name()])].join(' ');
+      each.exitOverride((error) => {
+        usageErrorIn.set(error, name);
+        throw error;
+      });
+    }
     return command;
   };
   for (const command of COMMANDS) program.addCommand(adopt(command(withContext)));
   for (const command of HIDDEN_COMMANDS) program.addCommand(adopt(command(withContext)), { hidden: true });
   return program;
 }
+
+/** The command a commander error arose in ("list", "cache clear"); absent: the program itself. */
+const usageErrorIn = new WeakMap<Error, string>();
 
 /** Runs the CLI and resolves to the exit code; never throws. */
 export async function main(argv: string[], io: IO = new IO()): Promise<number> {
@@ -157,7 +167,8 @@ export function report(error: unknown, io: IO, interrupted: AbortSignal, argv: r
     if (error.code === 'commander.help') return argv[0] === 'help' ? ExitCode.ok : ExitCode.usage;
     const message = error.message.replace(/^error:\s*/i, '');
     io.stderr.write(`${io.err.red('error:')} ${toSafeLines(message)}\n`);
-    io.stderr.write(`Run 'gmailctl --help' for usage.\n`);
+    const command = usageErrorIn.get(error);
+    io.stderr.write(`Run 'gmailctl ${command ? `${command} ` : ''}--help' for usage.\n`);
     return ExitCode.usage;
   }
   if (interrupted.aborted && !(error instanceof GmailctlError)) error = interrupted.reason;

@@ -39,6 +39,16 @@ describe('the table', () => {
     expect(tableLayout(200).fromWidth + tableLayout(200).subjectWidth).toBe(200 - 16 - 16 - 6);
   });
 
+  it('DATE is left out below 58 columns and FROM below 40, as list --help and the README say (test/e2e/texts.test.ts)', () => {
+    const narrowest = (has: (width: number) => boolean): number => {
+      let width = 200;
+      while (width > 0 && has(width - 1)) width -= 1;
+      return width;
+    };
+    expect(narrowest((w) => tableLayout(w).date)).toBe(58);
+    expect(narrowest((w) => tableLayout(w).fromWidth > 0)).toBe(40);
+  });
+
   it('the id column is never cut, however narrow the terminal', async () => {
     for (const columns of [10, 20, 30, 40]) {
       const stdout = Object.assign(new PassThrough(), { isTTY: true, columns });
