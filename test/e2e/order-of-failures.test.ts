@@ -5,23 +5,20 @@
  * tests run as root, who ignores mode bits) must stop logout before the revocation and login
  * before the consent URL.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Emulator } from '../emulator/index.js';
 import type { Sandbox } from '../helpers/sandbox.js';
 import { useEmulator } from '../helpers/use-emulator.js';
-import { makeReadOnly, runReadOnlyTests } from '../helpers/read-only.js';
+import { readOnlyMounts, runReadOnlyTests } from '../helpers/read-only.js';
 
 const ADA = 'ada@example.com';
 const AUTH_PATH = '/o/oauth2/v2/auth';
 
 let emulator: Emulator;
 const newSandbox = useEmulator({ accounts: [ADA], messages: 5 }, (started) => (emulator = started), { runner: 'in-process' });
-const undo: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const step of undo.splice(0).reverse()) await step();
-});
+const readOnly = readOnlyMounts();
 
 async function loggedIn(): Promise<Sandbox> {
   const s = await newSandbox();
@@ -30,14 +27,10 @@ async function loggedIn(): Promise<Sandbox> {
   return s;
 }
 
-async function readOnly(dir: string): Promise<void> {
-  undo.push(await makeReadOnly(dir));
-}
-
 describe.runIf(runReadOnlyTests)('a read-only config directory', () => {
   it('logout stops before revoking: exit 1 naming the directory, the login still works at Google and here', async () => {
     const s = await loggedIn();
-    await readOnly(s.configDir);
+    const writable = await readOnly(s.configDir);
     emulator.clearRequests();
     const result = await s.run(['logout', '--account', ADA]);
     expect(result.exitCode, result.stderr).toBe(1);
@@ -45,7 +38,7 @@ describe.runIf(runReadOnlyTests)('a read-only config directory', () => {
     expect(result.stderr).toMatch(/read-only/);
     expect(result.stderr).toMatch(/nothing was revoked/i);
     expect(emulator.requests.map((r) => r.path)).not.toContain('/revoke');
-    await undo.pop()!();
+    await writable();
     const status = await s.run(['status']);
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/✓ ada@example\.com/);

@@ -6,20 +6,17 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
 import { ROOT, type Sandbox } from '../helpers/sandbox.js';
-import { makeReadOnly, runReadOnlyTests } from '../helpers/read-only.js';
+import { readOnlyMounts, runReadOnlyTests } from '../helpers/read-only.js';
 import { useEmulator } from '../helpers/use-emulator.js';
 
 const ADA = 'ada@example.com';
 
 let emulator: Emulator;
 const newSandbox = useEmulator({ accounts: [ADA], messages: 12 }, (started) => (emulator = started), { runner: 'in-process' });
-const undo: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const step of undo.splice(0).reverse()) await step();
-});
+const readOnlyDuringTest = readOnlyMounts();
 
 async function loggedIn(options: { cache?: boolean } = {}): Promise<Sandbox> {
   const s = await newSandbox(options);
@@ -107,7 +104,7 @@ describe.runIf(runReadOnlyTests)('a cache directory that cannot be created on a 
     const s = await loggedIn();
     const parent = path.join(s.dir, 'ro');
     await mkdir(parent);
-    undo.push(await makeReadOnly(parent));
+    await readOnlyDuringTest(parent);
     const result = await s.run(['list', '--format', 'tsv'], { env: { GMAILCTL_NO_CACHE: undefined, GMAILCTL_CACHE_DIR: path.join(parent, 'cache') } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/read-only/);

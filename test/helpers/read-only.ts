@@ -5,6 +5,7 @@
  * and on CI (CI=true) they fail instead.
  */
 import { execa } from 'execa';
+import { afterEach } from 'vitest';
 
 const inCI = process.env.CI === 'true';
 
@@ -35,4 +36,22 @@ export async function makeReadOnly(dir: string): Promise<() => Promise<void>> {
     throw error;
   }
   return undo;
+}
+
+/**
+ * Registers an afterEach that undoes, after each test, the mounts it made; answers the
+ * function a test makes a directory read-only with (its answer undoes it sooner). Call it
+ * after useEmulator(): hooks run in reverse order, so the mounts go before the sandboxes'
+ * directories are removed.
+ */
+export function readOnlyMounts(): (dir: string) => Promise<() => Promise<void>> {
+  const made: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const undo of made.splice(0).reverse()) await undo();
+  });
+  return async (dir) => {
+    const undo = await makeReadOnly(dir);
+    made.push(undo);
+    return undo;
+  };
 }
