@@ -144,37 +144,47 @@ export function asctime(ms: number): string {
  * through the terminal cleaner.
  */
 function textWriter(io: IO, several: boolean): WholeMessageWriter {
-  const c = io.out;
   let written = 0;
   return {
     async write(item) {
       const m = item.shown;
       if (!m) return;
       const lines: string[] = [];
-      if (several) lines.push(...(written > 0 ? [''] : []), c.bold(`==> ${m.id} <==`));
-      const header = (name: string, value: string): void => {
-        if (value !== '' || name === 'Subject') lines.push(`${c.bold(`${name}:`.padEnd(9))}${toSingleLine(value)}`);
-      };
-      header('Date', io.isStdoutTTY ? localDate(m.date) : m.date);
-      header('From', m.from);
-      header('To', m.to);
-      header('Cc', m.cc);
-      header('Subject', m.subject);
-      lines.push('');
-      if (m.text !== '') lines.push(toSafeLines(m.text));
-      else lines.push(c.dim(m.textSource === 'none' ? '(no text in this message)' : '(the message body is empty)'));
-      if (m.attachments.length > 0) {
-        lines.push('', c.bold(`Attachments (${m.attachments.length}):`));
-        for (const a of m.attachments) {
-          const name = a.filename === '' ? '(no name)' : toSingleLine(a.filename);
-          lines.push(`  ${name}  ${c.dim(`${toSingleLine(a.mimeType)}, ${formatSize(a.size)}${a.disposition === 'inline' ? ', inline' : ''}`)}`);
-        }
-      }
+      if (several) lines.push(...(written > 0 ? [''] : []), io.out.bold(`==> ${m.id} <==`));
+      lines.push(...messageAsText(m, io));
       written += 1;
       await io.write(`${lines.join('\n')}\n`);
     },
     async end() {},
   };
+}
+
+/**
+ * One message as the text format prints it, as lines: the header block, a blank line, the
+ * body, the attachments (`thread` prints each message of a conversation this way too).
+ */
+export function messageAsText(m: ShownMessage, io: IO): string[] {
+  const c = io.out;
+  const lines: string[] = [];
+  const header = (name: string, value: string): void => {
+    if (value !== '' || name === 'Subject') lines.push(`${c.bold(`${name}:`.padEnd(9))}${toSingleLine(value)}`);
+  };
+  header('Date', io.isStdoutTTY ? localDate(m.date) : m.date);
+  header('From', m.from);
+  header('To', m.to);
+  header('Cc', m.cc);
+  header('Subject', m.subject);
+  lines.push('');
+  if (m.text !== '') lines.push(toSafeLines(m.text));
+  else lines.push(c.dim(m.textSource === 'none' ? '(no text in this message)' : '(the message body is empty)'));
+  if (m.attachments.length > 0) {
+    lines.push('', c.bold(`Attachments (${m.attachments.length}):`));
+    for (const a of m.attachments) {
+      const name = a.filename === '' ? '(no name)' : toSingleLine(a.filename);
+      lines.push(`  ${name}  ${c.dim(`${toSingleLine(a.mimeType)}, ${formatSize(a.size)}${a.disposition === 'inline' ? ', inline' : ''}`)}`);
+    }
+  }
+  return lines;
 }
 
 /** "812 B", "1.2 KB", "3.4 MB": sizes in 1024s, one decimal below 10. */
