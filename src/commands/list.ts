@@ -9,14 +9,15 @@ import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
 import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
-import type { ListPage } from '../gmail/listing.js';
+import type { ListDeps, ListPage } from '../gmail/listing.js';
 import type { PacerEvent } from '../gmail/quota-pacer.js';
 import type { IO } from '../basics/io.js';
 import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
-import { parseAccount, parseCursorName, parseLabel, parseMax } from './options.js';
+import { checkFollowFlags, DEFAULT_INTERVAL_SECONDS, rememberingWriter, writeFollowing } from './list-follow.js';
+import { parseAccount, parseCursorName, parseInterval, parseLabel, parseMax } from './options.js';
 
 function defineList() {
   return newCommand('list', 'list the messages that match a Gmail search', [
@@ -24,6 +25,7 @@ function defineList() {
     'gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail',
     `gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20`,
     'gmailctl list -q is:unread --format ids | wc -l',
+    `gmailctl list -q 'is:unread' -n 5 --follow --format ndjson   # the newest 5, then new mail as it comes`,
     `gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'`,
     `gmailctl list --label Receipts               # a label's name works too`,
     `gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
@@ -41,7 +43,9 @@ function defineList() {
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
-    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)");
+    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
+    .option('--follow', 'after the listing, keep running and print each new matching message as it arrives (not with --format json)')
+    .option('--interval <seconds>', `with --follow: how often to ask Gmail for new mail (default ${DEFAULT_INTERVAL_SECONDS}, at least 5)`, parseInterval);
 }
 
 export type ListFlags = ReturnType<ReturnType<typeof defineList>['opts']>;
@@ -56,11 +60,14 @@ function collectLabel(value: string, previous: string[]): string[] {
 
 export async function runList(context: CommandContext, flags: ListFlags): Promise<void> {
   const { io, signal } = context;
-  const [{ listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }] = await Promise.all([
+  const [{ listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }, { currentHistoryId }] = await Promise.all([
     import('../gmail/listing.js'),
     import('../gmail/labels.js'),
+    import('../gmail/history.js'),
   ]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
+  checkFollowFlags(flags, format);
+  if (flags.follow && flags.sinceLast) throw new UsageError('--follow with --since-last is not available yet.');
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await context.mailbox(flags.account);
@@ -76,11 +83,15 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   };
   let cache: OpenCache | undefined;
   let pages: AsyncIterable<ListPage>;
+  let followFrom: string | undefined;
+  let deps: ListDeps = mailbox;
   try {
     cache = await openCache(context, flags, format, mailbox);
     if (cache?.messages) await cache.store.sync();
+    // Following starts from where the mailbox was when the listing began: nothing in between is missed.
+    if (flags.follow) followFrom = await currentHistoryId(mailbox);
     const only = flags.sinceLast && cache ? await cache.store.addedSince(flags.sinceLast) : undefined;
-    const deps = cache?.messages ? { ...mailbox, known: cache.store.known } : mailbox;
+    deps = cache?.messages ? { ...mailbox, known: cache.store.known } : mailbox;
     const listing = only ? { ...query, only } : query;
     pages = format === 'ids' ? listMessageIds(deps, listing) : listMessageSummaries(deps, listing);
   } catch (error) {
@@ -89,7 +100,8 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
     throw error;
   }
 
-  const writer = await createMessageWriter(format, io);
+  const listed = rememberingWriter(await createMessageWriter(format, io));
+  const writer = listed.writer;
   try {
     const outcome = await writePages(io, pages, writer, {
       stop,
@@ -101,6 +113,16 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
     // The cursor moves only past output that was complete and reached stdout.
     if (flags.sinceLast && outcome === 'complete' && !cache?.store.advanceCursor()) {
       io.warn(`--since-last ${flags.sinceLast}: the cursor could not be saved; the next run lists these messages again.`);
+    }
+    if (followFrom !== undefined && outcome === 'complete') {
+      await writeFollowing(io, deps, writer, {
+        query: { query: query.query, labelIds, includeSpamTrash: query.includeSpamTrash },
+        from: followFrom,
+        intervalSeconds: flags.interval ?? DEFAULT_INTERVAL_SECONDS,
+        printed: listed.printed,
+        newestSeen: listed.newestSeen(),
+        stop,
+      });
     }
   } finally {
     cache?.store.close();

@@ -30,6 +30,13 @@ export function parseTimeout(value: string): number {
   return n;
 }
 
+/** --interval (list --follow): whole seconds, at least 5 (Gmail is asked once per interval), at most a day. */
+export function parseInterval(value: string): number {
+  const n = wholeNumber(value);
+  if (n === undefined || n < 5 || n > 86_400) throw new InvalidArgumentError('Expected a whole number of seconds from 5 to 86400.');
+  return n;
+}
+
 /** --since-last: a cursor name, as a script would write it. */
 export function parseCursorName(value: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {

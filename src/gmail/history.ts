@@ -27,8 +27,10 @@ export interface HistoryDeps {
 export interface MailboxChanges {
   /** Label changes and deletions, in Gmail's order. */
   changes: HistoryChange[];
-  /** Ids of the messages added since the start (and not deleted since). */
+  /** Ids of the messages added since the start (and not deleted since), in Gmail's order. */
   added: Set<string>;
+  /** For each id in `added`: the id of the history record that added it (a position to resume after). */
+  addedAt: Map<string, string>;
   /** The mailbox's historyId when the last page was answered: where the next read starts. */
   historyId: string;
 }
@@ -38,7 +40,7 @@ const HISTORY_PAGE_SIZE = 500;
 
 /** Every change of the given types after `startHistoryId`, all pages; 'expired' when Gmail no longer has them. */
 export async function readHistory(deps: HistoryDeps, startHistoryId: string, types: readonly HistoryType[]): Promise<MailboxChanges | 'expired'> {
-  const result: MailboxChanges = { changes: [], added: new Set(), historyId: startHistoryId };
+  const result: MailboxChanges = { changes: [], added: new Set(), addedAt: new Map(), historyId: startHistoryId };
   let pageToken: string | undefined;
   do {
     const token = pageToken;
@@ -69,10 +71,15 @@ export async function readHistory(deps: HistoryDeps, startHistoryId: string, typ
 }
 
 function collect(record: gmail_v1.Schema$History, into: MailboxChanges): void {
-  for (const { message } of record.messagesAdded ?? []) if (message?.id) into.added.add(message.id);
+  for (const { message } of record.messagesAdded ?? []) {
+    if (!message?.id) continue;
+    into.added.add(message.id);
+    if (record.id) into.addedAt.set(message.id, record.id);
+  }
   for (const { message } of record.messagesDeleted ?? []) {
     if (!message?.id) continue;
     into.added.delete(message.id);
+    into.addedAt.delete(message.id);
     into.changes.push({ kind: 'deleted', id: message.id });
   }
   for (const { message, labelIds } of record.labelsAdded ?? []) {

@@ -200,10 +200,21 @@ function settlesNow(promise: Promise<unknown>): Promise<boolean> {
 }
 
 /** A message's metadata, or undefined when it no longer exists (deleted since the list). */
-type Fetched = gmail_v1.Schema$Message | undefined;
+export type Fetched = gmail_v1.Schema$Message | undefined;
 
 async function fetchSummaries(deps: ListDeps, page: IdPage): Promise<ListPage> {
   const ids = page.ids.map((ref) => ref.id as string);
+  const fetched = await fetchMetadata(deps, ids);
+  const messages = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
+  return { messages: messages.map(toSummary), resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
+}
+
+/**
+ * Each id's metadata: what the cache knows, the rest fetched (in batches sized to the quota
+ * left, one by one for what a batch could not answer) and told to the cache; undefined for
+ * an id that Gmail answers 404 (deleted, or not readable yet).
+ */
+export async function fetchMetadata(deps: ListDeps, ids: readonly string[]): Promise<Map<string, Fetched>> {
   const known = deps.known?.lookup(ids) ?? new Map<string, gmail_v1.Schema$Message>();
   const fetched = new Map<string, Fetched>(known);
   const missing = ids.filter((id) => !known.has(id));
@@ -230,9 +241,9 @@ async function fetchSummaries(deps: ListDeps, page: IdPage): Promise<ListPage> {
     await Promise.all(batches);
   }
   await Promise.all(oneByOne.map(async (id) => fetched.set(id, await fetchOne(deps, id))));
-  const messages = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
-  deps.known?.remember(messages.filter((m) => !known.has(m.id as string)));
-  return { messages: messages.map(toSummary), resultSizeEstimate: page.resultSizeEstimate, leftOut: ids.length - messages.length };
+  const found = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
+  deps.known?.remember(found.filter((m) => !known.has(m.id as string)));
+  return fetched;
 }
 
 /** One users.messages.get, with the client's retries and the session's refresh on 401. */

@@ -108,13 +108,14 @@ describe.runIf(hasBash)('bash', () => {
     expect((await complete('l')).sort()).toEqual(['list', 'login', 'logout']);
   });
 
-  it('gmailctl list --fo<TAB> → --format', async () => {
-    expect(await complete('list', '--fo')).toEqual(['--format']);
+  it('gmailctl list --for<TAB> → --format; --fo<TAB> → --follow and --format', async () => {
+    expect(await complete('list', '--for')).toEqual(['--format']);
+    expect((await complete('list', '--fo')).sort()).toEqual(['--follow', '--format']);
   });
 
   it('gmailctl list --<TAB> offers the list flags only', async () => {
     const words = await complete('list', '--');
-    for (const flag of ['--query', '--label', '--max', '--format', '--json', '--account', '--include-spam-trash']) expect(words).toContain(flag);
+    for (const flag of ['--query', '--label', '--max', '--format', '--json', '--account', '--include-spam-trash', '--follow', '--interval']) expect(words).toContain(flag);
     expect(words).not.toContain('--no-browser');
     expect(words).not.toContain('--all');
   });

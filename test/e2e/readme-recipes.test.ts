@@ -102,6 +102,69 @@ describe('README: Recipes for shell scripts', () => {
     expect(await readFile(path.join(s.dir, '.local/share/bash-completion/completions/gmailctl'), 'utf8')).toMatch(/complete -F _gmailctl/);
   });
 
+  describe('list --follow', () => {
+    /** The follow recipes, as written but for one more change: --interval 5 (the default 30 s would make the test slow). */
+    async function followRecipes() {
+      const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+      const recipes = (await recipesOf('Recipes for shell scripts')).flat().filter((r) => r.includes('--follow'));
+      const unit = /```ini\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('\n## Recipes for shell scripts\n')))?.[1] ?? '';
+      const faster = (recipe: string) => recipe.replace('--follow', '--follow --interval 5');
+      return { loop: faster(recipes.find((r) => !r.startsWith('#!')) ?? ''), script: faster(recipes.find((r) => r.startsWith('#!/bin/bash')) ?? ''), unit };
+    }
+
+    /** notify-send that writes "summary|body" lines to a file instead. */
+    async function fakeNotifier(): Promise<() => Promise<string[]>> {
+      const file = path.join(s.dir, 'notified');
+      await writeFile(file, '');
+      await writeFile(path.join(bin, 'notify-send'), `#!/bin/sh\nprintf '%s|%s\\n' "$1" "$2" >> "${file}"\n`);
+      await chmod(path.join(bin, 'notify-send'), 0o755);
+      return async () => (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    }
+
+    async function until(check: () => Promise<boolean>): Promise<void> {
+      for (const deadline = Date.now() + 30_000; !(await check()); ) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+
+    it('the notifier loop notifies each new unread message as it arrives', async () => {
+      const { loop } = await followRecipes();
+      expect(loop).toMatch(/while IFS=.*read -r id date from subject/);
+      const notified = await fakeNotifier();
+      // Its own process group: the loop's processes end together, as a terminal's Ctrl-C ends them.
+      const run = execa('bash', ['-c', loop], { env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}` }, extendEnv: false, reject: false, cwd: s.dir, detached: true });
+      try {
+        await until(async () => (await notified()).length === 1);
+        const [added] = emulator.addMessages(1, { subject: 'Your build is green' });
+        await until(async () => (await notified()).length === 2);
+        expect((await notified())[1]).toBe(`${added!.from}|Your build is green`);
+      } finally {
+        process.kill(-run.pid!, 'SIGTERM');
+        await run;
+      }
+    }, 60_000);
+
+    it('the systemd service restarts on failure, and its script fails when gmailctl does (a revoked login)', async () => {
+      const { script, unit } = await followRecipes();
+      expect(unit).toMatch(/^ExecStart=%h\/\.local\/bin\/gmail-notify$/m);
+      expect(unit).toMatch(/^Restart=on-failure$/m);
+      expect(script).toMatch(/^# ~\/\.local\/bin\/gmail-notify/m);
+      await mkdir(path.join(s.dir, '.local/bin'), { recursive: true });
+      const file = path.join(s.dir, '.local/bin/gmail-notify');
+      await writeFile(file, `${script}\n`);
+      await chmod(file, 0o755);
+      const notified = await fakeNotifier();
+      const run = execa(file, [], { env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}` }, extendEnv: false, reject: false, cwd: s.dir, timeout: 60_000 });
+      await until(async () => (await notified()).length === 1);
+      emulator.revokeAll();
+      const result = await run;
+      expect(result.exitCode).toBe(4);
+      expect(String(result.stderr)).toMatch(/gmailctl login/);
+      expect((await s.login()).exitCode).toBe(0);
+    }, 60_000);
+  });
+
   // Last: it revokes every login the emulator issued.
   it('"Exit codes in scripts" reaches its login branch when the login is gone', async () => {
     const [first] = await recipesOf('Recipes for shell scripts');

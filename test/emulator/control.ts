@@ -10,8 +10,15 @@
  *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), strict?, concurrentCallsPerUser?,
  *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
  *   POST   /__emulator/mailbox/labels        {ids, add?, remove?, account?}   change labels (history records)
- *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, threadId?, account?} → {ids} new mail
- *                                             (with threadId: replies in that thread)
+        const { count, labelIds, subject, threadId, servedAfterMs, account } = parseJson(request.body);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new ControlInputError('count must be a whole number >= 1');
+        if (servedAfterMs !== undefined && (typeof servedAfterMs !== 'number' || servedAfterMs < 0)) throw new ControlInputError('servedAfterMs must be a number >= 0');
+        const thread = optionalString(threadId, 'threadId');
+        const options = {
+          ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}),
+          ...(typeof subject === 'string' ? { subject } : {}),
+          ...(thread !== undefined ? { threadId: thread } : {}),
+          ...(servedAfterMs !== undefined ? { servedAfterMs: servedAfterMs as number } : {}),
  *   POST   /__emulator/mailbox/delete        {ids, account?}                  delete for good
  *   POST   /__emulator/mailbox/expire-history {account?}                     older starts answer 404
  * Bad input answers 400 with {"error": "..."}.
@@ -155,13 +162,15 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
         return jsonReply(200, {});
       }
       case 'POST /__emulator/mailbox/messages': {
-        const { count, labelIds, subject, threadId, account } = parseJson(request.body);
+        const { count, labelIds, subject, threadId, servedAfterMs, account } = parseJson(request.body);
         if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new ControlInputError('count must be a whole number >= 1');
+        if (servedAfterMs !== undefined && (typeof servedAfterMs !== 'number' || servedAfterMs < 0)) throw new ControlInputError('servedAfterMs must be a number >= 0');
         const thread = optionalString(threadId, 'threadId');
         const options = {
           ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}),
           ...(typeof subject === 'string' ? { subject } : {}),
           ...(thread !== undefined ? { threadId: thread } : {}),
+          ...(servedAfterMs !== undefined ? { servedAfterMs: servedAfterMs as number } : {}),
         };
         const added = emulator.addMessages(count, options, optionalString(account, 'account'));
         return jsonReply(200, { ids: added.map((message) => message.id) });

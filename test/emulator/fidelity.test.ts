@@ -90,6 +90,20 @@ describe('@googleapis/gmail', () => {
       expect(BigInt(message.historyId!)).toBeLessThanOrEqual(BigInt(profile.historyId!));
     });
 
+    it('servedAfterMs: history reports a new message at once, get answers 404 and list leaves it out until then (gog#379)', async () => {
+      const { data: start } = await client.users.getProfile({ userId: 'me' });
+      const [late] = emulator.addMessages(1, { servedAfterMs: 400 });
+      const { data: history } = await client.users.history.list({ userId: 'me', startHistoryId: start.historyId!, historyTypes: ['messageAdded'] });
+      expect(history.history!.map((record) => record.messagesAdded![0]!.message!.id)).toEqual([late!.id]);
+      await expect(client.users.messages.get({ userId: 'me', id: late!.id, format: 'metadata' })).rejects.toMatchObject({ status: 404 });
+      const { data: before } = await client.users.messages.list({ userId: 'me', maxResults: 1 });
+      expect(before.messages![0]!.id).not.toBe(late!.id);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      expect((await client.users.messages.get({ userId: 'me', id: late!.id, format: 'metadata' })).data.id).toBe(late!.id);
+      const { data: after } = await client.users.messages.list({ userId: 'me', maxResults: 1 });
+      expect(after.messages![0]!.id).toBe(late!.id);
+    });
+
     it('reports the four kinds of change in order, filters by historyTypes, pages, and moves the message historyId', async () => {
       const { data: start } = await client.users.getProfile({ userId: 'me' });
       const [first, second] = emulator.mailbox().filter((m) => m.labelIds.includes('INBOX')).map((m) => m.id);

@@ -25,6 +25,11 @@ export interface NewMessageOptions {
   subject?: string;
   /** A reply in this thread (default: each message starts a thread of its own). */
   threadId?: string;
+  /**
+   * gog#379: history reports the new message at once, but messages.get answers 404 and
+   * messages.list leaves it out for this long (ms), as Gmail's storage can lag its history.
+   */
+  servedAfterMs?: number;
 }
 
 /** A label's counts, as users.labels.get answers them. */
@@ -53,6 +58,8 @@ export class AccountMailbox {
   /** The history record that last touched a thread without leaving a message behind (a deletion). */
   private readonly threadTouched = new Map<string, number>();
   private readonly labelList: GmailLabel[];
+  /** New messages that history reports but get and list do not serve yet: id → when they will. */
+  private readonly notServedUntil = new Map<string, number>();
 
   /** `extraLabels`: user labels beyond the seeded ones (Label_4 "Project 004"…), for mailboxes with many labels. */
   constructor(
@@ -178,6 +185,7 @@ export class AccountMailbox {
     });
     this.all = [...[...created].reverse(), ...this.all];
     for (const message of created) this.byId.set(message.id, message);
+    if (options.servedAfterMs !== undefined) for (const message of created) this.notServedUntil.set(message.id, Date.now() + options.servedAfterMs);
     this.changed();
     return created;
   }
@@ -208,7 +216,16 @@ export class AccountMailbox {
   }
 
   get(id: string): MailboxMessage | undefined {
-    return this.byId.get(id);
+    return this.served(id) ? this.byId.get(id) : undefined;
+  }
+
+  /** False while a new message is reported by history but not served yet (servedAfterMs). */
+  private served(id: string): boolean {
+    const until = this.notServedUntil.get(id);
+    if (until === undefined) return true;
+    if (Date.now() < until) return false;
+    this.notServedUntil.delete(id);
+    return true;
   }
 
   /** Distinct thread ids, for the profile's threadsTotal. */
@@ -223,6 +240,11 @@ export class AccountMailbox {
 
   /** The matching messages, newest first. Throws QuerySyntaxError for a malformed query. */
   list(filter: ListFilter): readonly MailboxMessage[] {
+    const listing = this.listAll(filter);
+    return this.notServedUntil.size === 0 ? listing : listing.filter((message) => this.served(message.id));
+  }
+
+  private listAll(filter: ListFilter): readonly MailboxMessage[] {
     const key = AccountMailbox.filterKey(filter);
     const cached = this.listings.get(key);
     if (cached) return cached;

@@ -1,0 +1,227 @@
+/**
+ * `gmailctl list --follow` end to end: the built CLI keeps running while the test adds,
+ * relabels and deletes messages in the emulator, breaks Google (503s, resets) and mends it,
+ * and drops Gmail's history; each case checks what reached stdout (each new match once),
+ * stderr (one line per outage and recovery) and what it cost (one history call a poll).
+ */
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { faults, startEmulator, type Emulator } from '../emulator/index.js';
+import { startCli, type BackgroundRun } from '../helpers/background.js';
+import { CLI, createSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+const ACCOUNT = 'ada@example.com';
+/** Each test its own subject, so that one test's mail is not another's listing. */
+let SUBJECT = '';
+let QUERY: string[] = [];
+let tests = 0;
+const INTERVAL = ['--interval', '5'];
+const HISTORY_PATH = '/gmail/v1/users/me/history';
+const LIST_PATH = '/gmail/v1/users/me/messages';
+/** Long enough for a poll (5 s) and a retried one; every wait below is bounded by it. */
+const WAIT_MS = 20_000;
+
+let emulator: Emulator;
+let s: Sandbox;
+const running: BackgroundRun[] = [];
+
+beforeAll(async () => {
+  emulator = await startEmulator({ accounts: [ACCOUNT], messages: 200, seed: 11 });
+  s = await createSandbox(emulator);
+  const login = await s.login();
+  expect(login.exitCode, login.stderr).toBe(0);
+});
+afterAll(async () => {
+  await s.cleanup();
+  await emulator.close();
+});
+beforeEach(() => {
+  tests += 1;
+  SUBJECT = `Build ${['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'][tests % 10]} finished`;
+  QUERY = ['-q', `subject:"${SUBJECT.toLowerCase()}"`];
+});
+afterEach(async () => {
+  for (const run of running.splice(0)) {
+    run.child.kill('SIGKILL');
+    await run.child;
+  }
+  emulator.clearFaults();
+  emulator.clearRequests();
+});
+
+function follow(args: string[], env: Record<string, string> = s.env): BackgroundRun {
+  const run = startCli(['list', ...args, '--follow'], env);
+  running.push(run);
+  return run;
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
+const firstFields = (text: string): string[] => lines(text).map((line) => line.split('\t')[0]!);
+const historyCalls = () => emulator.requests.filter((r) => r.path === HISTORY_PATH);
+const listCalls = () => emulator.requests.filter((r) => r.path === LIST_PATH);
+
+/** Resolves once `check` holds, polling; fails with `what` after WAIT_MS. */
+async function until(what: string, check: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Following has begun: its first history call has been answered. */
+const following = (): Promise<void> => until('the first history call', () => historyCalls().length > 0);
+const newMail = (count: number, options: { subject?: string; labelIds?: string[]; servedAfterMs?: number } = {}): string[] =>
+  emulator.addMessages(count, { subject: SUBJECT, ...options }).map((m) => m.id);
+
+describe('list --follow', { timeout: 90_000 }, () => {
+  it('prints the listing, then each new match once as it arrives; relabels, deletions and other mail print nothing', async () => {
+    const before = newMail(2);
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'tsv']);
+    await until('the listing', () => lines(run.stdout()).length === 2);
+    expect(firstFields(run.stdout())).toEqual([...before].reverse());
+    await following();
+
+    const first = newMail(2);
+    newMail(1, { subject: 'Lunch?' }); // does not match the query
+    newMail(1, { labelIds: ['SPAM'] }); // matches, but in spam
+    await until('the two new matches', () => lines(run.stdout()).length === 4);
+
+    // Relabelling and deleting printed ones is no news; a later arrival is.
+    emulator.changeLabels([first[0]!, before[0]!], { add: ['STARRED'], remove: ['UNREAD'] });
+    emulator.deleteMessages([first[1]!]);
+    const later = newMail(1);
+    await until('the later match', () => lines(run.stdout()).length === 5);
+    const polls = historyCalls().length;
+    await until('another poll', () => historyCalls().length > polls + 1);
+
+    expect(firstFields(run.stdout())).toEqual([...before].reverse().concat(first, later));
+    expect(lines(run.stdout())[4]).toContain(`\t${SUBJECT}`);
+    expect(run.stderr()).toBe('');
+    run.child.kill('SIGINT');
+    expect((await run.child).exitCode).toBe(130);
+  });
+
+  it('costs one history call per interval when idle, and one list call for several new messages', async () => {
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'ids']);
+    await following();
+    emulator.clearRequests();
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    const idle = emulator.requests.map((r) => r.path);
+    // 11 s at one poll per 5 s: two or three polls, and nothing else.
+    expect(idle.length).toBeGreaterThanOrEqual(2);
+    expect(idle.length).toBeLessThanOrEqual(3);
+    expect(new Set(idle)).toEqual(new Set([HISTORY_PATH]));
+    expect(historyCalls().every((r) => r.query.getAll('historyTypes').includes('messageAdded'))).toBe(true);
+
+    emulator.clearRequests();
+    const added = newMail(4);
+    newMail(2, { subject: 'Lunch?' });
+    await until('four ids', () => lines(run.stdout()).length === 4);
+    expect(lines(run.stdout())).toEqual(added);
+    expect(listCalls()).toHaveLength(1);
+    expect(listCalls()[0]!.query.get('q')).toMatch(/^\(subject:"build \w+ finished"\) after:\d+$/);
+    run.child.kill('SIGTERM');
+    expect((await run.child).exitCode).toBe(143);
+  });
+
+  it('asks again for a message that history reports before Gmail serves it (gog#379), and prints it once', async () => {
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'ids']);
+    await following();
+    const [late] = newMail(1, { servedAfterMs: 2_500 });
+    await until('the late message', () => lines(run.stdout()).length === 1, 30_000);
+    expect(lines(run.stdout())).toEqual([late]);
+    const gets = emulator.requests.filter((r) => r.path.endsWith(`/messages/${late}`) || r.body.includes(`/messages/${late}`));
+    expect(gets.length).toBeGreaterThan(1);
+    expect(run.stderr()).toBe('');
+  });
+
+  it('says once that Google cannot be reached and once that it is back, and misses nothing of the outage', async () => {
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'ids']);
+    await following();
+    emulator.enqueue({ path: '/gmail/' }, faults.serverError(503), 1000);
+    await run.waitForStderr(/cannot be reached/, WAIT_MS);
+    const during = newMail(1);
+    // Connection resets as well, for a few more polls.
+    emulator.clearFaults();
+    emulator.enqueue({ path: '/gmail/' }, faults.reset(), 1000);
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    emulator.clearFaults();
+    await run.waitForStderr(/can be reached again/, WAIT_MS);
+    await until('the message sent during the outage', () => lines(run.stdout()).length === 1);
+    expect(lines(run.stdout())).toEqual(during);
+    expect(run.stderr().match(/cannot be reached/g)).toHaveLength(1);
+    expect(run.stderr().match(/can be reached again/g)).toHaveLength(1);
+    expect(run.child.exitCode).toBeNull();
+  });
+
+  it('resyncs with a warning when Gmail no longer has the history, printing nothing twice', async () => {
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'tsv']);
+    await following();
+    const seen = newMail(2);
+    await until('two matches', () => lines(run.stdout()).length === 2);
+    // Mail arrives, and Gmail forgets the history that told of it: a gap.
+    const afterGap = newMail(2);
+    emulator.expireHistory();
+    await run.waitForStderr(/no longer has the mailbox's history/, WAIT_MS);
+    await until('the matches after the gap', () => lines(run.stdout()).length >= 4);
+    const polls = historyCalls().length;
+    await until('another poll', () => historyCalls().length > polls);
+    expect(firstFields(run.stdout())).toEqual([...seen, ...afterGap]);
+  });
+
+  it('exits 4 when the login is revoked while it runs', async () => {
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'ids']);
+    await following();
+    emulator.revokeAll();
+    const result = await run.child;
+    expect(result.exitCode).toBe(4);
+    expect(run.stderr()).toMatch(/gmailctl login/);
+    // A fresh login for the tests after this one.
+    expect((await s.login()).exitCode).toBe(0);
+  });
+
+  it('refreshes an access token that expires during a long run', async () => {
+    emulator.setAccessTokenLifetime(4);
+    try {
+      expect((await s.login()).exitCode).toBe(0);
+      const run = follow([...QUERY, ...INTERVAL, '--format', 'ids']);
+      await following();
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const added = newMail(1);
+      await until('the new match', () => lines(run.stdout()).length === 1);
+      expect(lines(run.stdout())).toEqual(added);
+      expect(emulator.requests.filter((r) => r.path === '/token').length).toBeGreaterThan(1);
+      expect(run.stderr()).toBe('');
+    } finally {
+      emulator.setAccessTokenLifetime(3599);
+    }
+  });
+
+  it('exits 0 once the reader of stdout is gone', async () => {
+    const shell = execa('bash', ['-c', `"${process.execPath}" "${CLI}" list ${QUERY.map((a) => `'${a}'`).join(' ')} --interval 5 --follow --format ids | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
+      env: s.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    let err = '';
+    shell.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await following();
+    const [first] = newMail(1);
+    // head has its line and is gone; the next message's line finds no reader.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    newMail(1);
+    const result = await shell;
+    expect(String(result.stdout).trim()).toBe(first);
+    expect(err).toMatch(/status 0/);
+  });
+
+  it('refuses --format json, an interval under 5 s, and --interval without --follow (exit 2)', async () => {
+    const json = await s.run(['list', '--follow', '--json']);
+    expect(json.exitCode).toBe(2);
+    expect(json.stderr).toMatch(/ndjson/);
+    expect((await s.run(['list', '--follow', '--interval', '4'])).exitCode).toBe(2);
+    expect((await s.run(['list', '--interval', '10'])).exitCode).toBe(2);
+  });
+});
