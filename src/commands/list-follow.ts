@@ -91,7 +91,7 @@ export async function writeFollowing(io: IO, deps: ListDeps, writer: MessageWrit
       if (event.kind !== 'checked') idle.clear();
       await tell(io, writer, event, run);
       if (run.stop.aborted) break;
-      if (event.kind === 'checked') idle.update(io.err.dim(idleText(event.at, run.intervalSeconds)));
+      if (event.kind === 'checked') idle.update(idleText(event.at, run.intervalSeconds));
     }
   } catch (error) {
     // Ctrl-C or a closed stdout makes the request in flight fail with an abort: a normal end.
