@@ -101,9 +101,7 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
       if (needsReading(format) || saver) {
         const { readMessage } = await import('../mail/read-message.js');
         const read = await readMessage({ message: fetched.message, raw: fetched.raw });
-        for (const label of read.unknownCharsets) {
-          io.warn(`message ${fetched.id} declares the charset "${label}", which gmailctl cannot decode: its text is read as UTF-8, with \ufffd for what could not be read.`);
-        }
+        for (const warning of read.warnings) io.warn(warning);
         item.shown = read.shown;
         await saver?.save(fetched.id, read.files);
       }

@@ -4,7 +4,7 @@
  * its parsed part tree (format=full, as users.threads.get returns each message). Both go
  * through the same tree (mime-parts.ts), so the same message reads the same either way.
  * A use case: it fetches nothing itself but what the caller lets it (a body Gmail keeps
- * apart) and prints nothing (unknown charsets come back for the caller to warn about).
+ * apart) and prints nothing (warnings come back for the caller to print).
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import { addressParser, decodeWords, type Address } from 'postal-mime';
@@ -27,8 +27,11 @@ export interface MessageRead {
   shown: ShownMessage;
   /** The attachments' bytes, in the order of `shown.attachments`. */
   files: Array<{ attachment: AttachmentSummary; content: () => Promise<Uint8Array> }>;
-  /** Charset labels the message declares that no decoder knows: their text was read as UTF-8. */
-  unknownCharsets: string[];
+  /**
+   * What a person should know about how the message was read, one sentence each, naming the
+   * message (a charset no decoder knows: its text read as UTF-8). The caller warns with them.
+   */
+  warnings: string[];
 }
 
 export async function readMessage(source: MessageSource): Promise<MessageRead> {
@@ -71,7 +74,10 @@ export async function readMessage(source: MessageSource): Promise<MessageRead> {
     html: htmlText ?? '',
     attachments: files.map((file) => file.attachment),
   };
-  return { shown, files, unknownCharsets: [...unknown] };
+  const warnings = [...unknown].map(
+    (label) => `message ${shown.id} declares the charset "${label}", which gmailctl cannot decode: its text is read as UTF-8, with \ufffd for what could not be read.`,
+  );
+  return { shown, files, warnings };
 }
 
 /**
