@@ -61,6 +61,23 @@ const SETTINGS_RULE: PathRule = {
   replaceHint: 'Move it away (gmailctl writes a new one at the next login); gmailctl never follows links or changes owners.',
 };
 
+/**
+ * The config directory holds config.json, its lock and (with the file store) tokens.json,
+ * all replaced by renames there: a directory that another user owns or can write lets them
+ * plant links, swap config.json between our check and our read, or break our locks. Others
+ * may read and enter it (config.json holds no secret); the file store asks for 0700 on top.
+ */
+const CONFIG_DIR_RULE: PathRule = {
+  kind: 'directory',
+  othersMayRead: true,
+  replaceHint: 'Use a directory of your own that only you can write (GMAILCTL_CONFIG_DIR, or the default ~/.config/gmailctl).',
+};
+
+/** Throws when the config directory exists but is a link, another user's, or writable by others. */
+export async function checkConfigDir(configDir: string): Promise<void> {
+  await checkPrivatePath(configDir, CONFIG_DIR_RULE, (message, hint) => new ConfigError(message, { hint }));
+}
+
 export function settingsPath(configDir: string): string {
   return path.join(configDir, 'config.json');
 }
@@ -78,6 +95,7 @@ export async function ensureConfigDir(configDir: string): Promise<void> {
       cause: error,
     });
   }
+  await checkConfigDir(configDir);
 }
 
 /**
@@ -111,6 +129,7 @@ export async function checkConfigDirWritable(configDir: string, doing: string, s
 
 export async function loadSettings(configDir: string): Promise<Settings> {
   const file = settingsPath(configDir);
+  await checkConfigDir(configDir);
   // It chooses the token store and the default account: refused if anyone else could have written it.
   if (!(await checkPrivatePath(file, SETTINGS_RULE, (message, hint) => new ConfigError(message, { hint })))) return {};
   let text: string;

@@ -4,6 +4,7 @@
  * cannot lose each other's change: proper-lockfile takes a lock directory next to the file,
  * retries while another process holds it, and breaks a lock left behind by a killed process.
  */
+import { replaceFileAtomically } from './atomic-file.js';
 import { ConfigError } from './errors.js';
 
 export async function withFileLock<T>(file: string, change: () => Promise<T>): Promise<T> {
@@ -33,13 +34,10 @@ export async function withFileLock<T>(file: string, change: () => Promise<T>): P
 }
 
 /**
- * Replaces a file atomically (a temporary file, then a rename), mode 0600: readers see the
- * old content or the new, never half of it, whatever kills the process. write-file-atomic is
- * loaded on first write only, like the lock.
+ * Replaces a file atomically (a temporary file of a random name, created so that a planted
+ * link is never followed, then a rename), mode 0600: readers see the old content or the new,
+ * never half of it. A new file, so it never keeps another user's ownership.
  */
 export async function writePrivateFile(file: string, content: string): Promise<void> {
-  const { default: writeFileAtomic } = await import('write-file-atomic');
-  // chown: false — by default write-file-atomic gives the new file the old one's owner; a
-  // file of another user must never be rewritten as theirs (and is refused before this).
-  await writeFileAtomic(file, content, { mode: 0o600, chown: false as unknown as undefined });
+  await replaceFileAtomically(file, content, 0o600);
 }

@@ -124,3 +124,28 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
   });
 });
 
+describe('settings no one else can change: the config directory (item 2)', () => {
+  it('a config directory that others can write is refused whichever token store is chosen, before anything is read or written', async () => {
+    for (const store of ['keychain', 'file'] as const) {
+      const s = await sandbox({ store });
+      await mkdir(s.configDir);
+      await chmod(s.configDir, 0o777);
+      for (const args of [['status', '--offline'], ['login', '--no-browser', '--timeout', '5']]) {
+        const result = await s.run(args, { stdin: 'ignore' });
+        expect(result.exitCode, `${store} ${args[0]}: ${result.stderr}`).toBe(1);
+        expect(result.stderr, store).toMatch(/config.*writable by others/s);
+      }
+      expect(await readdir(s.configDir)).toEqual([]);
+    }
+  });
+
+  it.runIf(isRoot)('a config directory of another user is refused', async () => {
+    const s = await sandbox({ store: 'keychain' });
+    await mkdir(s.configDir, { mode: 0o755 });
+    await chown(s.configDir, OTHER_UID, OTHER_UID);
+    const result = await s.run(['status', '--offline']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/another user/);
+  });
+});
+

@@ -4,10 +4,8 @@
  * filed; each names the guarantee of the README's Security section it protects.
  */
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserEnvironment } from '../../src/auth/browser.js';
@@ -16,6 +14,7 @@ import { htmlToText } from '../../src/mail/readable.js';
 import { createMessageWriter } from '../../src/output/formats.js';
 import { createWholeMessageWriter } from '../../src/output/whole-messages.js';
 import { redact, registerSecret } from '../../src/basics/redact.js';
+import { replaceFileAtomically } from '../../src/basics/atomic-file.js';
 import { writePrivateFile } from '../../src/basics/shared-file.js';
 import { fakeTerminal, settle } from './fake-io.js';
 
@@ -68,6 +67,27 @@ describe('forged lines on stderr (item 7)', () => {
       expect(lines[0]).toMatch(/Google/);
       expect(error.message).not.toMatch(/[\r\u2028]/);
     }
+  });
+});
+
+describe('nothing lost, nothing followed: temporary files (item 2)', () => {
+  it('a symbolic link planted where the temporary file will be is never followed', async () => {
+    const dir = path.join(work, 'config');
+    await mkdir(dir, { mode: 0o700 });
+    const victim = path.join(work, 'bashrc');
+    await writeFile(victim, 'echo original\n');
+    const file = path.join(dir, 'config.json');
+    // Had another user guessed the temporary name (write-file-atomic's was a hash of its own
+    // path, the pid and a counter), the link there is refused, not written through.
+    const guessed = `${file}.${'00'.repeat(8)}.tmp`;
+    await symlink(victim, guessed);
+    await expect(replaceFileAtomically(file, '{"n": 0}\n', 0o600, (size) => Buffer.alloc(size))).rejects.toThrow(/EEXIST/);
+    // The writer's own names come from the CSPRNG: each write lands, and only there.
+    for (let n = 1; n <= 8; n++) await writePrivateFile(file, `{"n": ${n}}\n`);
+    expect(await readFile(victim, 'utf8')).toBe('echo original\n');
+    expect(await readFile(file, 'utf8')).toBe('{"n": 8}\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir)).sort()).toEqual(['config.json', path.basename(guessed)]);
   });
 });
 
