@@ -60,6 +60,15 @@ export function inspectPathSync(target: string, rule: PathRule): Inspection {
   }
 }
 
+/**
+ * The same rules on stats the caller took: lstat of a path, or fstat of a file it opened with
+ * O_NOFOLLOW (then what was judged is what is read, even if the path is swapped after the open).
+ */
+export function problemWith(target: string, stats: Stats, rule: PathRule): PathProblem | undefined {
+  if (process.platform === 'win32') return undefined;
+  return judge(target, stats, rule, process.getuid?.());
+}
+
 function problemOf(target: string, stats: Stats, rule: PathRule): { problem?: PathProblem } {
   const problem = judge(target, stats, rule, process.getuid?.());
   return problem ? { problem } : {};

@@ -149,3 +149,21 @@ describe('settings no one else can change: the config directory (item 2)', () =>
   });
 });
 
+describe('no code from a file we did not write: the V8 code cache of the CLI (item 1)', () => {
+  it('a code cache that others can write is not loaded by the built CLI, which still answers', async () => {
+    const s = await loggedIn(ADA, { runner: 'process' });
+    const first = await s.run(['list', '--format', 'ids', '--max', '2']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const dir = path.join(s.dir, '.cache', 'gmailctl', 'code-cache');
+    const files = await readdir(dir);
+    expect(files.length).toBe(2);
+    // As another user could have left them: writable by others (the rest of the bytes intact).
+    for (const file of files) await chmod(path.join(dir, file), 0o666);
+    const again = await s.run(['list', '--format', 'ids', '--max', '2']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr).toBe('');
+    // Refused, so written afresh by this run: a private file of ours again.
+    for (const file of files) expect((await stat(path.join(dir, file))).mode & 0o777, file).toBe(0o600);
+  });
+});

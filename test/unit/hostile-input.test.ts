@@ -91,3 +91,57 @@ describe('nothing lost, nothing followed: temporary files (item 2)', () => {
   });
 });
 
+describe('no code from a file we did not write: the V8 code cache (item 1)', () => {
+  const LOAD_CACHED = path.resolve(import.meta.dirname, '../helpers/load-cached.ts');
+  /** One process loading the script as the CLI does: what became of the cache. */
+  async function run(script: string, dir: string): Promise<string> {
+    const { stdout } = await execa(process.execPath, ['--import', 'tsx', LOAD_CACHED, script, dir, '0.0.0-test']);
+    return String(stdout).trim();
+  }
+  /** A fresh script and its cache, used once: the cache is good. */
+  async function cached(name: string): Promise<{ script: string; dir: string; file: string }> {
+    const base = path.join(work, name);
+    await mkdir(base, { mode: 0o700 });
+    const script = path.join(base, 'google-libraries.js');
+    await writeFile(script, `module.exports = { OAuth2Client: function OAuth2Client() { return ${JSON.stringify(name)}; } };\n`);
+    const dir = path.join(base, 'cache', 'code-cache');
+    expect(await run(script, dir)).toBe('missing');
+    expect(await run(script, dir)).toBe('used');
+    const [entry] = await readdir(dir);
+    return { script, dir, file: path.join(dir, entry!) };
+  }
+
+  it('a cache file that others can write is not loaded', async () => {
+    const { script, dir, file } = await cached('loose-file');
+    await chmod(file, 0o666);
+    expect(await run(script, dir)).toBe('refused');
+  }, 90_000);
+
+  it('a cache file that is a symbolic link is not loaded, whatever it points to', async () => {
+    const { script, dir, file } = await cached('linked-file');
+    const elsewhere = path.join(work, 'linked-file', 'planted.v8cache');
+    await writeFile(elsewhere, await readFile(file), { mode: 0o600 });
+    await rm(file);
+    await symlink(elsewhere, file);
+    expect(await run(script, dir)).toBe('refused');
+  }, 90_000);
+
+  it('a cache file that belongs to another user is not loaded', async () => {
+    if (process.getuid?.() !== 0) return; // only root can give a file away; CI runs as root
+    const { script, dir, file } = await cached('foreign-file');
+    await chown(file, OTHER_UID, OTHER_UID);
+    expect(await run(script, dir)).toBe('refused');
+  }, 90_000);
+
+  it('a cache in a directory that others can write, or that belongs to another user, is neither loaded nor written', async () => {
+    const { script, dir, file } = await cached('loose-dir');
+    await chmod(dir, 0o777);
+    const before = await readFile(file);
+    expect(await run(script, dir)).toBe('refused');
+    expect((await readFile(file)).equals(before)).toBe(true);
+    if (process.getuid?.() !== 0) return;
+    await chmod(dir, 0o700);
+    await chown(dir, OTHER_UID, OTHER_UID);
+    expect(await run(script, dir)).toBe('refused');
+  }, 90_000);
+});
