@@ -127,8 +127,9 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
 }
 
 /** Saves attachments as they come (their bytes decoded from the message); says on stderr what went where; refuses to overwrite. */
-async function attachmentSaver(io: IO, dir: string, force: boolean) {
-  const { NameAllocator, safeFileName, saveAttachment } = await import('../mail/save-attachments.js');
+async function attachmentSaver(io: IO, wanted: string, force: boolean) {
+  const { NameAllocator, prepareSaveDirectory, safeFileName, saveAttachment } = await import('../mail/save-attachments.js');
+  const dir = await prepareSaveDirectory(wanted);
   const names = new NameAllocator();
   const refused: string[] = [];
   return {

@@ -7,6 +7,8 @@
 import { constants } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { GmailctlError } from '../basics/errors.js';
+import { checkPrivatePath, type PathRule } from '../basics/private-path.js';
 
 export interface AttachmentToSave {
   messageId: string;
@@ -97,4 +99,30 @@ export async function saveAttachment(dir: string, name: string, attachment: Atta
     await handle.close();
   }
   return { kind: 'saved', path: target, from: attachment };
+}
+
+/** DIR of --save-attachments: as every directory of ours, not a link, ours, and writable by no one else. */
+const SAVE_DIR_RULE: PathRule = {
+  kind: 'directory',
+  othersMayRead: true,
+  replaceHint: 'Save into a directory of your own that only you can write (it is created, mode 0700, when missing).',
+};
+
+/**
+ * Makes DIR (mode 0700) when it is missing, then refuses it when it is a symbolic link (the
+ * files would land wherever it points: ~/.config/autostart/), belongs to another user, or
+ * others can write it (they could swap the files or plant links). Answers the path to write in.
+ */
+export async function prepareSaveDirectory(dir: string): Promise<string> {
+  // Without a trailing slash: lstat("link/") would look at what the link points to.
+  const resolved = path.resolve(dir);
+  try {
+    await mkdir(resolved, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new GmailctlError(`Cannot create ${resolved} for the attachments: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  await checkPrivatePath(resolved, SAVE_DIR_RULE, (message, hint) => new GmailctlError(message, { hint }));
+  return resolved;
 }

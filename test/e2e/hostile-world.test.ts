@@ -124,6 +124,50 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
   });
 });
 
+describe('--save-attachments DIR: a directory no one else controls (item 5)', () => {
+  const withAttachments = () => emulator.mailbox().find((m) => m.hardCase === 'nested-attachments')!.id;
+
+  it('a DIR that is a symbolic link is refused, and nothing is written where it points', async () => {
+    const s = await loggedIn();
+    const target = path.join(s.dir, 'autostart');
+    await mkdir(target, { mode: 0o700 });
+    const dir = path.join(s.dir, 'mail');
+    await symlink(target, dir);
+    for (const spelled of [dir, `${dir}/`]) {
+      const result = await s.run(['show', withAttachments(), '--save-attachments', spelled]);
+      expect(result.exitCode, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/symbolic link/);
+      expect(await readdir(target)).toEqual([]);
+    }
+  });
+
+  it('a DIR that others can write is refused; one they can only read is used', async () => {
+    const s = await loggedIn();
+    const dir = path.join(s.dir, 'shared');
+    await mkdir(dir);
+    await chmod(dir, 0o777);
+    const refused = await s.run(['show', withAttachments(), '--save-attachments', dir]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/writable by others/);
+    expect(await readdir(dir)).toEqual([]);
+    await chmod(dir, 0o755);
+    const used = await s.run(['show', withAttachments(), '--save-attachments', dir]);
+    expect(used.exitCode, used.stderr).toBe(0);
+    expect((await readdir(dir)).length).toBeGreaterThan(0);
+  });
+
+  it.runIf(isRoot)('a DIR that belongs to another user is refused', async () => {
+    const s = await loggedIn();
+    const dir = path.join(s.dir, 'theirs');
+    await mkdir(dir, { mode: 0o755 });
+    await chown(dir, OTHER_UID, OTHER_UID);
+    const result = await s.run(['show', withAttachments(), '--save-attachments', dir]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/another user/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
 describe('settings no one else can change: the config directory (item 2)', () => {
   it('a config directory that others can write is refused whichever token store is chosen, before anything is read or written', async () => {
     for (const store of ['keychain', 'file'] as const) {
