@@ -20,3 +20,24 @@ export function toSingleLine(text: string): string {
 export function toSafeLines(text: string): string {
   return text.split('\n').map(toSingleLine).join('\n');
 }
+
+/**
+ * The characters JSON.stringify leaves raw that a terminal acts on or reorders: DEL, the C1
+ * controls (the 8-bit CSI 0x9B), bidi overrides and isolates, the line separators. They can
+ * only sit inside JSON strings, where `\uXXXX` says the same: the data is unchanged, and
+ * JSON shown on a terminal (or in a pager) cannot drive it.
+ */
+const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+/** JSON.stringify, with the characters above escaped. */
+export function toJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Bytes from outside (a raw message) for a person at a terminal: each line's controls, C1,
+ * bidi and separator characters as spaces (a CR at a line's end dropped), line breaks kept.
+ */
+export function toSafeTerminalText(bytes: Uint8Array): string {
+  return toSafeLines(Buffer.from(bytes).toString('utf8').replace(/\r\n/g, '\n'));
+}

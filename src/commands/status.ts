@@ -2,7 +2,7 @@
 import type { StatusReport } from '../auth/status-report.js';
 import { AuthRequiredError, GoogleApiError, TokenStoreError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
-import { toSingleLine } from '../basics/single-line.js';
+import { toJson, toSingleLine } from '../basics/single-line.js';
 import { formatBytes } from './cache.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -32,7 +32,7 @@ export async function runStatus({ io, env, google, environmentLogin, workspace }
   const report = fromEnvironment
     ? await collectEnvironmentStatus(fromEnvironment, options)
     : await collectStatus(await workspace(), env, options);
-  if (flags.json) await io.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (flags.json) await io.write(`${toJson(report, 2)}\n`);
   else await io.write(renderStatus(report, io));
 
   const current = report.accounts.find((a) => a.isDefault);

@@ -5,7 +5,7 @@
  */
 import type { IO } from '../basics/io.js';
 import type { MessageSummary } from '../gmail/message.js';
-import { toSingleLine } from '../basics/single-line.js';
+import { toJson, toSingleLine } from '../basics/single-line.js';
 import type { MessageWriter } from './writer.js';
 
 export type { MessageWriter, Outcome } from './writer.js';
@@ -26,7 +26,7 @@ export async function createMessageWriter(format: OutputFormat, io: IO): Promise
     case 'tsv':
       return lineWriter<MessageSummary>(io, (m) => [m.id, m.date, m.from, m.subject].map(toSingleLine).join('\t'));
     case 'ndjson':
-      return lineWriter<MessageSummary>(io, (m) => JSON.stringify(m));
+      return lineWriter<MessageSummary>(io, (m) => toJson(m));
     case 'json':
       return jsonArrayWriter<MessageSummary>(io);
     case 'table': {
@@ -51,7 +51,7 @@ export function jsonArrayWriter<T>(io: IO): MessageWriter<T> {
   return {
     async writePage(messages) {
       if (messages.length === 0) return;
-      const items = messages.map((m) => `  ${JSON.stringify(m)}`).join(',\n');
+      const items = messages.map((m) => `  ${toJson(m)}`).join(',\n');
       await io.write(`${opened ? ',\n' : '[\n'}${items}`);
       opened = true;
     },

@@ -6,7 +6,7 @@
 import type { IO } from '../basics/io.js';
 import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
 import type { MessageSummary } from '../gmail/message.js';
-import { toSafeLines, toSingleLine } from '../basics/single-line.js';
+import { toJson, toSafeLines, toSafeTerminalText, toSingleLine } from '../basics/single-line.js';
 
 export const WHOLE_MESSAGE_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
 export type WholeMessageFormat = (typeof WHOLE_MESSAGE_FORMATS)[number];
@@ -79,7 +79,7 @@ export function createWholeMessageWriter(format: WholeMessageFormat, io: IO, cou
     case 'json':
       return shownWriter(jsonArrayWriter<ShownMessage>(io));
     case 'ndjson':
-      return shownWriter(lineWriter<ShownMessage>(io, (message) => JSON.stringify(message)));
+      return shownWriter(lineWriter<ShownMessage>(io, (message) => toJson(message)));
   }
 }
 
@@ -92,9 +92,26 @@ function shownWriter(writer: ReturnType<typeof jsonArrayWriter<ShownMessage>>): 
 
 /** The message exactly as Gmail returned it: for `> message.eml`. */
 function rawWriter(io: IO): WholeMessageWriter {
+  const out = forTerminal(io);
   return {
-    write: (item) => io.write(item.raw),
+    write: (item) => io.write(out(item.raw)),
     async end() {},
+  };
+}
+
+/**
+ * Raw mail is written by strangers: on a terminal its escape sequences would move the cursor,
+ * retitle the window or write the clipboard. There, like `ls` with a strange file name, the
+ * controls show as spaces and a warning says so once; to a file or a pipe every byte goes as
+ * it came.
+ */
+function forTerminal(io: IO): (bytes: Buffer) => Buffer | string {
+  if (!io.isStdoutTTY) return (bytes) => bytes;
+  let warned = false;
+  return (bytes) => {
+    if (!warned) io.warn('stdout is a terminal: control characters of the raw message are shown as spaces. Redirect it to a file (> message.eml) for the exact bytes.');
+    warned = true;
+    return toSafeTerminalText(bytes);
   };
 }
 
@@ -105,8 +122,9 @@ function rawWriter(io: IO): WholeMessageWriter {
  * Thunderbird read it back, unquoting.
  */
 function mboxWriter(io: IO): WholeMessageWriter {
+  const out = forTerminal(io);
   return {
-    write: (item) => io.write(toMboxEntry(item.raw, item.internalDate)),
+    write: (item) => io.write(out(toMboxEntry(item.raw, item.internalDate))),
     async end() {},
   };
 }

@@ -70,6 +70,39 @@ describe('forged lines on stderr (item 7)', () => {
   });
 });
 
+describe('nothing from outside can drive your terminal: raw output and JSON (item 10)', () => {
+  const hostile = Buffer.from('Subject: hi\r\n\r\nclear \x1b[2J title \x1b]0;owned\x07 csi \xc2\x9b31m bidi \u202e\r\n', 'utf8');
+
+  it('show --format raw and mbox on a terminal clean the escape sequences; to a file or a pipe they stay byte for byte', async () => {
+    for (const format of ['raw', 'mbox'] as const) {
+      const tty = fakeTerminal({ tty: true, env: { NO_COLOR: '1' } });
+      const writer = createWholeMessageWriter(format, tty.io, 1);
+      await writer.write({ id: '1', raw: hostile, internalDate: 0, shown: undefined });
+      await writer.end('complete');
+      await settle();
+      for (const line of tty.out().split('\n')) expect(line.replace(/\r$/, ''), format).not.toMatch(UNSAFE_ON_A_TERMINAL);
+      expect(tty.out(), format).toContain('clear');
+      expect(tty.err(), format).toMatch(/terminal/);
+    }
+    const pipe = fakeTerminal({ tty: false });
+    const writer = createWholeMessageWriter('raw', pipe.io, 1);
+    await writer.write({ id: '1', raw: hostile, internalDate: 0, shown: undefined });
+    await settle();
+    expect(pipe.outBytes().equals(hostile)).toBe(true);
+  });
+
+  it('JSON escapes C1 controls and bidi overrides (\\u009b, \\u202e): the same data, nothing raw for a terminal', async () => {
+    const terminal = fakeTerminal({ tty: false });
+    const writer = await createMessageWriter('json', terminal.io);
+    const subject = 'invoice\u202egpj.exe \u009b31m red \u2028 \u007f';
+    await writer.writePage([{ id: '1', threadId: '1', labelIds: [], date: '', from: '', to: '', subject, snippet: '' }]);
+    await writer.end('complete');
+    await settle();
+    expect(terminal.out()).not.toMatch(UNSAFE_ON_A_TERMINAL);
+    expect((JSON.parse(terminal.out()) as Array<{ subject: string }>)[0]!.subject).toBe(subject);
+  });
+});
+
 describe('nothing lost, nothing followed: temporary files (item 2)', () => {
   it('a symbolic link planted where the temporary file will be is never followed', async () => {
     const dir = path.join(work, 'config');
