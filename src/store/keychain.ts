@@ -92,7 +92,7 @@ export class KeychainStore implements TokenStore {
   async #checkSecretService(): Promise<void> {
     if (process.platform !== 'linux') return;
     const socket = sessionBusSocket(this.#env.DBUS_SESSION_BUS_ADDRESS);
-    if (!socket) return; // no bus address: the binding fails fast on its own
+    if (!socket) throw noSessionBus(this.#env.DBUS_SESSION_BUS_ADDRESS);
     const outcome = await secretServiceLocked(socket, KEYCHAIN_SERVICE, this.#timeoutMs);
     if (!outcome.ok) throw unavailable(outcome.reason);
     if (outcome.locked) await this.#unlock(socket);
@@ -113,6 +113,22 @@ export class KeychainStore implements TokenStore {
       hint: `Unlock it (log in to your desktop, or open its Passwords and Keys app) and run the command again. ${INSECURE_STORAGE_HINT}`,
     });
   }
+}
+
+/**
+ * No session bus to reach the Secret Service through: cron, a systemd service, an SSH session
+ * outside the desktop. A login kept in the keychain cannot be read from here, whatever store
+ * is chosen; what works is running where the desktop session is, or a login that needs no
+ * store at all (the environment's), or one kept in a file.
+ */
+function noSessionBus(address: string | undefined): TokenStoreError {
+  const what = address ? `DBUS_SESSION_BUS_ADDRESS ("${address}") names no unix socket` : 'DBUS_SESSION_BUS_ADDRESS is not set';
+  return new TokenStoreError(`The OS keychain cannot be used: there is no D-Bus session bus here (${what}, as in cron jobs and systemd services), and the Secret Service is reached through it.`, {
+    hint:
+      'Run gmailctl inside your desktop session (where DBUS_SESSION_BUS_ADDRESS is set), or give it a login from the environment: ' +
+      'GMAILCTL_CLIENT_ID, GMAILCTL_CLIENT_SECRET and GMAILCTL_REFRESH_TOKEN (see "CI" in the README). ' +
+      'For a machine without a desktop, log in once with gmailctl login --insecure-storage (or GMAILCTL_TOKEN_STORE=file gmailctl login): tokens in a 0600 file, used from anywhere.',
+  });
 }
 
 function unavailable(reason: string, cause?: unknown): TokenStoreError {

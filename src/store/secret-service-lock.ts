@@ -40,16 +40,41 @@ export function sessionBusSocket(address: string | undefined): string | undefine
   return undefined;
 }
 
-/** Whether the Secret Service answers and holds `service`'s items (or new ones) locked. */
-export function secretServiceLocked(socketPath: string, service: string, timeoutMs: number): Promise<LockOutcome> {
+/**
+ * D-Bus errors of the search that say "not now" rather than "not here": gnome-keyring answers
+ * Failed when an item it found goes away before it has read it (another program deleting an
+ * item at that moment: another gmailctl's probe, under load), and the bus answers NoReply or
+ * TimedOut when the service was too busy to answer in time. Asked again, they pass.
+ */
+const TRANSIENT_ERRORS = new Set(['org.freedesktop.DBus.Error.Failed', 'org.freedesktop.DBus.Error.NoReply', 'org.freedesktop.DBus.Error.TimedOut', 'org.freedesktop.DBus.Error.LimitsExceeded']);
+/** Pause before asking again (each time twice as long), within the deadline. */
+const RETRY_PAUSE_MS = 50;
+
+/**
+ * Whether the Secret Service answers and holds `service`'s items (or new ones) locked. A
+ * search that fails with a transient error is asked again on a new connection, until the
+ * deadline; any other failure is final and named.
+ */
+export async function secretServiceLocked(socketPath: string, service: string, timeoutMs: number): Promise<LockOutcome> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = RETRY_PAUSE_MS; ; pause *= 2) {
+    const outcome = await askOnce(socketPath, service, Math.max(deadline - Date.now(), 1), timeoutMs);
+    if (outcome.ok || !outcome.transient || Date.now() + pause >= deadline) return outcome.ok ? outcome : { ok: false, reason: outcome.reason };
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+type AttemptOutcome = { ok: true; locked: boolean } | { ok: false; reason: string; transient?: boolean };
+
+function askOnce(socketPath: string, service: string, waitMs: number, timeoutMs: number): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
-    const finish = (outcome: LockOutcome): void => {
+    const finish = (outcome: AttemptOutcome): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: noAnswerWithin(timeoutMs) }), timeoutMs);
+    const timer = setTimeout(() => finish({ ok: false, reason: noAnswerWithin(timeoutMs) }), waitMs);
     socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: `the D-Bus session bus cannot be reached (${error.code ?? error.message})` }));
     socket.on('connect', () => {
       const uid = String(process.getuid?.() ?? 0);
@@ -61,17 +86,24 @@ export function secretServiceLocked(socketPath: string, service: string, timeout
 
 const METHOD_RETURN = 2;
 const ERROR = 3;
+/** The calls' serials: their replies are matched by REPLY_SERIAL, whatever order they come in. */
+const HELLO_SERIAL = 1;
+const SEARCH_SERIAL = 2;
+const LOCKED_SERIAL = 3;
 
 interface Reply {
   ok: boolean;
   body: Buffer;
   little: boolean;
+  /** An error's name (ERROR_NAME) and its message (the body's first string), for people. */
+  errorName?: string;
+  errorMessage?: string;
 }
 
-function readReplies(socket: Socket, service: string, finish: (outcome: LockOutcome) => void): void {
+function readReplies(socket: Socket, service: string, finish: (outcome: AttemptOutcome) => void): void {
   let buffer = Buffer.alloc(0);
   let authenticated = false;
-  const replies: Reply[] = [];
+  const replies = new Map<number, Reply>();
   socket.on('data', (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
     if (!authenticated) {
@@ -86,29 +118,90 @@ function readReplies(socket: Socket, service: string, finish: (outcome: LockOutc
       authenticated = true;
       socket.write(Buffer.concat([Buffer.from('BEGIN\r\n'), hello(), searchItems(service), defaultCollectionLocked()]));
     }
-    // Replies come in the order of the calls: Hello's, SearchItems', Get's (signals are skipped).
+    // Signals (NameAcquired) are skipped; replies are kept by the serial of their call.
     for (let message = takeMessage(); message; message = takeMessage()) {
-      if (message.type === METHOD_RETURN || message.type === ERROR) replies.push({ ok: message.type === METHOD_RETURN, body: message.body, little: message.little });
-      if (replies.length === 3) {
-        const [, search, locked] = replies as [Reply, Reply, Reply];
-        if (!search.ok) return finish({ ok: false, reason: 'no Secret Service is running on the D-Bus session bus' });
-        // No default collection (an error): the binding creates one, or fails, on its own.
-        return finish({ ok: true, locked: anyLockedItem(search) || (locked.ok && booleanVariant(locked)) });
-      }
+      if ((message.type === METHOD_RETURN || message.type === ERROR) && message.replySerial !== undefined) replies.set(message.replySerial, message.reply);
     }
+    const search = replies.get(SEARCH_SERIAL);
+    const locked = replies.get(LOCKED_SERIAL);
+    if (!replies.has(HELLO_SERIAL) || !search || !locked) return;
+    if (!search.ok) return finish(searchFailure(search));
+    // No default collection (an error): the binding creates one, or fails, on its own.
+    return finish({ ok: true, locked: anyLockedItem(search) || (locked.ok && booleanVariant(locked)) });
   });
 
-  function takeMessage(): { type: number; body: Buffer; little: boolean } | undefined {
+  function takeMessage(): { type: number; replySerial?: number; reply: Reply } | undefined {
     if (buffer.length < 16) return undefined;
     const little = buffer[0] === 0x6c; // 'l'
     const u32 = (offset: number): number => (little ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset));
-    const headerLength = 16 + align(u32(12), 8);
+    const fieldsLength = u32(12);
+    const headerLength = 16 + align(fieldsLength, 8);
     const total = headerLength + u32(4);
     if (buffer.length < total) return undefined;
-    const message = { type: buffer[1] ?? 0, body: buffer.subarray(headerLength, total), little };
+    const type = buffer[1] ?? 0;
+    const fields = headerFields(buffer.subarray(0, 16 + fieldsLength), little);
+    const body = buffer.subarray(headerLength, total);
     buffer = buffer.subarray(total);
-    return message;
+    const reply: Reply = { ok: type === METHOD_RETURN, body, little };
+    if (type === ERROR) {
+      reply.errorName = typeof fields.get(4) === 'string' ? (fields.get(4) as string) : 'an unnamed D-Bus error';
+      if (fields.get(8) === 's' || String(fields.get(8) ?? '').startsWith('s')) reply.errorMessage = firstString(body, little);
+    }
+    const replySerial = fields.get(5);
+    return { type, reply, ...(typeof replySerial === 'number' ? { replySerial } : {}) };
   }
+}
+
+/** What a failed SearchItems means, named by its D-Bus error. */
+function searchFailure({ errorName = 'an unnamed D-Bus error', errorMessage }: Reply): AttemptOutcome {
+  const named = `${errorName}${errorMessage ? `: ${errorMessage}` : ''}`;
+  if (errorName === 'org.freedesktop.DBus.Error.ServiceUnknown' || errorName === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
+    return { ok: false, reason: `no Secret Service is running on the D-Bus session bus (${named})` };
+  }
+  return { ok: false, reason: `the Secret Service could not search for gmailctl's items (${named})`, transient: TRANSIENT_ERRORS.has(errorName) };
+}
+
+/**
+ * The header fields of a message (code → value) whose types this check reads: strings, object
+ * paths, signatures and uint32s (REPLY_SERIAL). Parsing stops at any other type.
+ */
+function headerFields(header: Buffer, little: boolean): Map<number, string | number> {
+  const fields = new Map<number, string | number>();
+  const u32 = (offset: number): number => (little ? header.readUInt32LE(offset) : header.readUInt32BE(offset));
+  let at = 16;
+  while (at < header.length) {
+    at = align(at, 8);
+    if (at + 3 > header.length) break;
+    const code = header[at]!;
+    const signatureLength = header[at + 1]!;
+    const type = header.toString('latin1', at + 2, at + 2 + signatureLength);
+    at += 3 + signatureLength;
+    if (type === 's' || type === 'o') {
+      at = align(at, 4);
+      if (at + 4 > header.length) break;
+      const length = u32(at);
+      fields.set(code, header.toString('utf8', at + 4, at + 4 + length));
+      at += 4 + length + 1;
+    } else if (type === 'g') {
+      const length = header[at] ?? 0;
+      fields.set(code, header.toString('latin1', at + 1, at + 1 + length));
+      at += 1 + length + 1;
+    } else if (type === 'u') {
+      at = align(at, 4);
+      if (at + 4 > header.length) break;
+      fields.set(code, u32(at));
+      at += 4;
+    } else break;
+  }
+  return fields;
+}
+
+/** The body's first argument when it is a string (a D-Bus error's message), cut for one line. */
+function firstString(body: Buffer, little: boolean): string | undefined {
+  if (body.length < 5) return undefined;
+  const length = little ? body.readUInt32LE(0) : body.readUInt32BE(0);
+  if (4 + length > body.length) return undefined;
+  return body.toString('utf8', 4, 4 + length).split('\n')[0]?.slice(0, 200);
 }
 
 /** SearchItems answers (unlocked: ao, locked: ao); only whether the second array is empty matters. */
@@ -126,7 +219,7 @@ function booleanVariant({ body, little }: Reply): boolean {
 }
 
 function hello(): Buffer {
-  return methodCall(1, { path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' });
+  return methodCall(HELLO_SERIAL, { path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' });
 }
 
 function searchItems(service: string): Buffer {
@@ -138,7 +231,7 @@ function searchItems(service: string): Buffer {
   body.string('service');
   body.string(service);
   body.setU32(0, body.length - start);
-  return methodCall(2, { path: '/org/freedesktop/secrets', interface: 'org.freedesktop.Secret.Service', member: 'SearchItems', destination: 'org.freedesktop.secrets' }, 'a{ss}', body);
+  return methodCall(SEARCH_SERIAL, { path: '/org/freedesktop/secrets', interface: 'org.freedesktop.Secret.Service', member: 'SearchItems', destination: 'org.freedesktop.secrets' }, 'a{ss}', body);
 }
 
 function defaultCollectionLocked(): Buffer {
@@ -146,7 +239,7 @@ function defaultCollectionLocked(): Buffer {
   body.string('org.freedesktop.Secret.Collection');
   body.string('Locked');
   return methodCall(
-    3,
+    LOCKED_SERIAL,
     { path: '/org/freedesktop/secrets/aliases/default', interface: 'org.freedesktop.DBus.Properties', member: 'Get', destination: 'org.freedesktop.secrets' },
     'ss',
     body,
