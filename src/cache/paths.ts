@@ -24,9 +24,14 @@ export function accountOfCacheFile(name: string): string | undefined {
   }
 }
 
-/** SQLite's companions of a database file: its write-ahead log and shared-memory index. */
+/** The label names shell completion offers (src/cache/label-names.ts), kept beside the account's cache file. */
+export function labelNamesFile(file: string): string {
+  return `${file}-labels.json`;
+}
+
+/** SQLite's companions of a database file (its write-ahead log and shared-memory index), and the label names. */
 export function cacheFileSet(file: string): string[] {
-  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
+  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`, labelNamesFile(file)];
 }
 
 /**

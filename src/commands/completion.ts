@@ -26,6 +26,16 @@ export async function runCompletion({ io }: CommandContext, shell: Shell, progra
   await io.write(completionScript(shell, program));
 }
 
+/** Registered hidden: the completion scripts call it for --label's values (names `gmailctl labels` last saw). */
+export function labelNamesCommand(context: ContextSource) {
+  return new Command('__labels')
+    .description('print the label names known for the account (for shell completion)')
+    .action(async () => {
+      const { runLabelNames } = await import('./labels.js');
+      await runLabelNames(context());
+    });
+}
+
 /** Registered hidden: the completion scripts call it for --account's values. */
 export function accountsCommand(context: ContextSource) {
   return new Command('__accounts')
@@ -99,6 +109,7 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
       .join('|');
     if (o.choices) valueCases.set(names, `COMPREPLY=($(compgen -W ${quote(o.choices.join(' '))} -- "$cur"))`);
     else if (o.long === '--account') valueCases.set(names, '_gmailctl_accounts');
+    else if (o.long === '--label') valueCases.set(names, '_gmailctl_labels');
     else if (o.long === '--credentials') valueCases.set(names, 'COMPREPLY=($(compgen -f -- "$cur"))');
     else if (o.long === '--save-attachments') valueCases.set(names, 'COMPREPLY=($(compgen -d -- "$cur"))');
     else valueCases.set(names, 'COMPREPLY=()');
@@ -108,12 +119,15 @@ function bashScript(spec: ReturnType<typeof describeProgram>, forZsh: boolean): 
     `#   source <(gmailctl completion ${forZsh ? 'zsh' : 'bash'})`,
     ...(forZsh ? ['autoload -U +X bashcompinit && bashcompinit'] : []),
     // Stored addresses, offered as they are: never through compgen -W, which expands words ($(…), `…`).
-    '_gmailctl_accounts() {',
-    '  local account',
-    '  while IFS= read -r account; do',
-    '    [[ "$account" == "$cur"* ]] && COMPREPLY+=("$account")',
-    '  done < <(gmailctl __accounts 2>/dev/null)',
+    // Label names likewise, one a line, spaces and all (Work/Big projects).
+    '_gmailctl_lines() {',
+    '  local line',
+    '  while IFS= read -r line; do',
+    '    [[ "$line" == "$cur"* ]] && COMPREPLY+=("$line")',
+    '  done < <(gmailctl "$1" 2>/dev/null)',
     '}',
+    '_gmailctl_accounts() { _gmailctl_lines __accounts; }',
+    '_gmailctl_labels() { _gmailctl_lines __labels; }',
     '_gmailctl() {',
     '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" word',
     '  for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do',
@@ -143,6 +157,7 @@ function fishScript(spec: ReturnType<typeof describeProgram>): string {
     if (o.short) parts.push(`-s ${o.short.slice(1)}`);
     if (o.choices) parts.push(`-xa ${quote(o.choices.join(' '))}`);
     else if (o.long === '--account') parts.push(`-xa ${quote('(gmailctl __accounts 2>/dev/null)')}`);
+    else if (o.long === '--label') parts.push(`-xa ${quote('(gmailctl __labels 2>/dev/null)')}`);
     else if (o.long === '--credentials') parts.push('-rF');
     else if (o.long === '--save-attachments') parts.push(`-xa ${quote('(__fish_complete_directories)')}`);
     else if (o.takesValue) parts.push('-x');

@@ -5,8 +5,9 @@
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { cacheCommand } from '../commands/cache.js';
-import { completionCommand, accountsCommand } from '../commands/completion.js';
+import { completionCommand, accountsCommand, labelNamesCommand } from '../commands/completion.js';
 import { createContext, type CommandContext, type ContextSource } from '../commands/context.js';
+import { labelsCommand } from '../commands/labels.js';
 import { listCommand } from '../commands/list.js';
 import { loginCommand } from '../commands/login.js';
 import { showCommand } from '../commands/show.js';
@@ -24,9 +25,9 @@ import { describeWriteFailure } from '../basics/stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, cacheCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, labelsCommand, cacheCommand, completionCommand];
 /** Registered but not shown in help or completion. */
-const HIDDEN_COMMANDS = [accountsCommand];
+const HIDDEN_COMMANDS = [accountsCommand, labelNamesCommand];
 
 export function buildProgram(context: ContextSource) {
   const program = new Command('gmailctl')

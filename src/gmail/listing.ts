@@ -6,12 +6,11 @@
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import { GoogleApiError } from '../basics/errors.js';
-import { failureFacts, toGmailctlError } from './google-error.js';
 import { idOnly, toSummary, type MessageSummary } from './message.js';
-import { MAX_BATCH_SIZE, type PartReply } from './batch.js';
+import type { PartReply } from './batch.js';
+import { getEach, unlessGone, type CallGoogle } from './batch-get.js';
 import type { GmailClient } from './client.js';
 import { UNIT_COSTS, type QuotaPacer } from './quota-pacer.js';
-import { classifyFailure } from './retry.js';
 
 export interface ListQuery {
   query?: string;
@@ -34,8 +33,7 @@ export interface ListPage {
   leftOut?: number;
 }
 
-/** Wraps each Google call (refresh on 401, error mapping): the session's `call`. */
-export type CallGoogle = <T>(doing: string, request: () => Promise<T>) => Promise<T>;
+export type { CallGoogle } from './batch-get.js';
 
 export interface ListDeps {
   gmail: GmailClient;
@@ -216,91 +214,37 @@ async function fetchSummaries(deps: ListDeps, page: IdPage): Promise<ListPage> {
  */
 export async function fetchMetadata(deps: ListDeps, ids: readonly string[]): Promise<Map<string, Fetched>> {
   const known = deps.known?.lookup(ids) ?? new Map<string, gmail_v1.Schema$Message>();
-  const fetched = new Map<string, Fetched>(known);
   const missing = ids.filter((id) => !known.has(id));
-  let oneByOne = missing;
-  if (deps.batch) {
-    const batch = deps.batch;
-    oneByOne = [];
-    const batches: Array<Promise<void>> = [];
-    // A batch that failed for good ends the page: the others are not even sized.
-    const failed = new AbortController();
-    // The pacer takes each batch's units as it sizes it: the next is sized on what is left.
-    for await (const chunk of batchChunks(deps, missing, AbortSignal.any([deps.signal, failed.signal]))) {
-      const sent = deps.call('reading message metadata', () => batch(chunk.map(metadataPath))).then((replies) => {
-        replies.forEach((reply, index) => {
-          const id = chunk[index] as string;
-          const outcome = partOutcome(reply, id);
-          if (outcome.kind === 'done') fetched.set(id, outcome.message);
-          else oneByOne.push(id);
-        });
-      });
-      sent.catch(() => failed.abort()); // awaited below; no unhandled rejection while the next is sized
-      batches.push(sent);
-    }
-    await Promise.all(batches);
-  }
-  await Promise.all(oneByOne.map(async (id) => fetched.set(id, await fetchOne(deps, id))));
+  const fetched = await getEach(deps, missing, {
+    doing: 'reading message metadata',
+    path: metadataPath,
+    one: (id) => fetchOne(deps, id),
+    unitCost: UNIT_COSTS['messages.get'],
+    parse: (body, id) => wellFormed(body as gmail_v1.Schema$Message | string, `message ${id}`),
+  });
+  for (const [id, message] of known) fetched.set(id, message);
   const found = ids.map((id) => fetched.get(id)).filter((m): m is gmail_v1.Schema$Message => m !== undefined);
   deps.known?.remember(found.filter((m) => !known.has(m.id as string)));
   return fetched;
 }
 
 /** One users.messages.get, with the client's retries and the session's refresh on 401. */
-function fetchOne(deps: ListDeps, id: string): Promise<Fetched> {
-  return deps.call('reading message metadata', async () => {
-    try {
+function fetchOne(deps: ListDeps, id: string): Promise<gmail_v1.Schema$Message | undefined> {
+  return deps.call('reading message metadata', () =>
+    unlessGone(async () => {
       const response = await deps.gmail.users.messages.get(
         { userId: 'me', id, format: 'metadata', metadataHeaders: METADATA_HEADERS },
         { signal: deps.signal },
       );
       return wellFormed(response.data, `message ${id}`);
-    } catch (error) {
-      // Deleted between the list and the get: it no longer matches, leave it out.
-      if (failureFacts(error).status === 404) return undefined;
-      throw error;
-    }
-  });
-}
-
-type PartOutcome = { kind: 'done'; message: Fetched } | { kind: 'again' };
-
-/**
- * What a batch part's answer means. Worth another try one by one (where retries, Retry-After
- * and the refresh on 401 apply): rate limits, server errors, 401. Anything else is final.
- */
-function partOutcome(reply: PartReply, id: string): PartOutcome {
-  let data: unknown = reply.body;
-  try {
-    data = JSON.parse(reply.body);
-  } catch {
-    // left as text: a 200 is then malformed, an error keeps its text
-  }
-  if (reply.status === 200) return { kind: 'done', message: wellFormed(data as gmail_v1.Schema$Message | string, `message ${id}`) };
-  if (reply.status === 404) return { kind: 'done', message: undefined };
-  const failure = { response: { status: reply.status, data, headers: reply.headers } };
-  const kind = classifyFailure(failureFacts(failure));
-  if (kind === 'rate-limited' || kind === 'server' || reply.status === 401) return { kind: 'again' };
-  throw toGmailctlError(failure, { doing: 'reading message metadata' });
+    }),
+  );
 }
 
 /** The API path (relative to the root) of one metadata get, as a batch part asks for it. */
 function metadataPath(id: string): string {
   const query = new URLSearchParams([['format', 'metadata'], ...METADATA_HEADERS.map((name): [string, string] => ['metadataHeaders', name])]);
   return `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}`;
-}
-
-/**
- * The ids in batches: each as large as the quota left allows (the pacer waits until at
- * least one call may go), or of MAX_BATCH_SIZE without a pacer.
- */
-async function* batchChunks(deps: ListDeps, ids: readonly string[], signal: AbortSignal): AsyncGenerator<string[]> {
-  for (let start = 0; start < ids.length; ) {
-    const size = deps.pacer ? await deps.pacer.reserve(UNIT_COSTS['messages.get'], ids.length - start, signal) : MAX_BATCH_SIZE;
-    if (size === 0) return;
-    yield ids.slice(start, start + size);
-    start += size;
-  }
 }
 
 /**

@@ -30,9 +30,12 @@ export const UNIT_COSTS = {
   'messages.get': 5,
   'messages.list': 5,
   'messages.attachments.get': 5,
+  'threads.get': 10,
+  'threads.list': 10,
   'history.list': 2,
   getProfile: 1,
   'labels.list': 1,
+  'labels.get': 1,
 } as const;
 
 export type QuotaMethod = keyof typeof UNIT_COSTS;
@@ -43,6 +46,9 @@ export function quotaMethodOf(path: string): QuotaMethod | undefined {
   if (rest === undefined) return undefined;
   if (rest === 'profile') return 'getProfile';
   if (rest === 'labels') return 'labels.list';
+  if (/^labels\/[^/]+$/.test(rest)) return 'labels.get';
+  if (rest === 'threads') return 'threads.list';
+  if (/^threads\/[^/]+$/.test(rest)) return 'threads.get';
   if (rest === 'history') return 'history.list';
   if (rest === 'messages') return 'messages.list';
   if (/^messages\/[^/]+$/.test(rest)) return 'messages.get';

@@ -13,6 +13,10 @@ export type { MessageWriter, Outcome } from './writer.js';
 export const OUTPUT_FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** `gmailctl labels --format` (src/output/labels.ts). */
+export const LABEL_FORMATS = ['table', 'tsv', 'json', 'ndjson'] as const;
+export type LabelFormat = (typeof LABEL_FORMATS)[number];
+
 /** What a person at a terminal wants to read; what a pipe wants to parse. */
 export function defaultFormat(io: IO): OutputFormat {
   return io.isStdoutTTY ? 'table' : 'tsv';

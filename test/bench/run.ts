@@ -505,6 +505,34 @@ async function refreshes(): Promise<Figure> {
 
 // ---------------------------------------------------------------------------------------
 
+/**
+ * `labels` for a mailbox of 50 labels (30 ms latency): its requests — the labels.list call,
+ * then the 50 labels.get calls, which should travel as one batch (one round trip) — and its
+ * quota units.
+ */
+async function labelsCost(): Promise<Figure> {
+  const bench = await benchWithLogin({ messages: 500, latencyMs: 30, extraLabels: 33 });
+  try {
+    const labels = bench.emulator.labels().length;
+    bench.emulator.clearRequests();
+    const result = checkRun('labels --format tsv', await gmailctl(bench.sandbox, ['labels', '--format', 'tsv']));
+    if (result.lines !== labels) problem(`labels printed ${result.lines} lines for ${labels} labels`);
+    const requests = bench.emulator.requests;
+    const lists = requests.filter((r) => /\/labels$/.test(r.path)).length;
+    const batches = requests.filter((r) => r.path === BATCH_PATH).length;
+    const parts = requests.filter((r) => r.batch && /\/labels\/[^/]+$/.test(r.path)).length;
+    const alone = requests.filter((r) => !r.batch && /\/labels\/[^/]+$/.test(r.path)).length;
+    const units = unitsSpent(requests.filter((r) => r.path.startsWith('/gmail/')));
+    say(`${labels} labels: ${lists} labels.list, ${batches} batch POST(s) holding ${parts} labels.get, ${alone} labels.get alone; ${units} quota units; ${fmt(result.wallMs, 0)} ms wall`);
+    const met = lists === 1 && batches === 1 && parts === labels && alone === 0;
+    return { name: `labels: requests for ${labels} labels`, measured: `${lists} list + ${batches} batch of ${parts} (${units} units)`, target: '1 list + 1 batch round trip', met };
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
 async function main(): Promise<void> {
   const started = performance.now();
   say('gmailctl benchmarks (issue 5), against the local Google emulator on 127.0.0.1');
@@ -526,6 +554,7 @@ async function main(): Promise<void> {
   await figure('cache', 'message cache: list --format ndjson, 500 matches, 2026 quota (time ×12), 30 ms latency, bucket drained before each run', repeatRuns);
   await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
   await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
+  await figure('labels', 'labels: gmailctl labels on a mailbox of 50 labels, 30 ms latency', labelsCost);
 
   section('summary');
   const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];

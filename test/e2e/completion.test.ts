@@ -14,7 +14,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { CLI, createSandbox, runCli, type Sandbox } from '../helpers/sandbox.js';
 
 const ACCOUNTS = ['ada@example.com', 'grace@example.com'];
-const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'completion'];
+const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'labels', 'completion'];
 const FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'];
 
 const onPath = async (command: string): Promise<boolean> =>
@@ -104,8 +104,17 @@ describe.runIf(hasBash)('bash', () => {
     expect(words.filter((w) => w.startsWith('__'))).toEqual([]);
   });
 
-  it('gmailctl l<TAB> offers login, logout and list', async () => {
-    expect((await complete('l')).sort()).toEqual(['list', 'login', 'logout']);
+  it('gmailctl l<TAB> offers labels, login, logout and list', async () => {
+    expect((await complete('l')).sort()).toEqual(['labels', 'list', 'login', 'logout']);
+  });
+
+  it('gmailctl list --label <TAB> offers the names `gmailctl labels` saw, and Gmail’s ids before it ran', { timeout: 60_000 }, async () => {
+    const before = await complete('list', '--label', '');
+    expect(before).toEqual(expect.arrayContaining(['INBOX', 'UNREAD', 'SENT']));
+    expect(before).not.toContain('Receipts');
+    const labels = await sandbox.run(['labels', '--no-counts']);
+    expect(labels.exitCode, labels.stderr).toBe(0);
+    expect(await complete('list', '--label', 'W')).toEqual(['Work/Projects']);
   });
 
   it('gmailctl list --for<TAB> → --format; --fo<TAB> → --follow and --format', async () => {

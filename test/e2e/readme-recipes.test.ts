@@ -66,6 +66,19 @@ describe('README: Recipes for shell scripts', () => {
     }
   }, 180_000);
 
+  it('"how many unread in INBOX": the jq and the awk recipe print the number Gmail counts', async () => {
+    const [first] = await recipesOf('Recipes for shell scripts');
+    const recipes = first!.filter((recipe) => recipe.includes('gmailctl labels'));
+    expect(recipes).toHaveLength(2);
+    const unread = emulator.mailbox().filter((m) => m.labelIds.includes('INBOX') && m.labelIds.includes('UNREAD')).length;
+    expect(unread).toBeGreaterThan(0);
+    for (const recipe of recipes) {
+      const result = await sh(forEmulator(recipe));
+      expect(result.exitCode, `${recipe}\n---\n${result.stderr}`).toBe(0);
+      expect(result.stdout.trim(), recipe).toBe(String(unread));
+    }
+  });
+
   it('the cron line runs as cron would run it (the schedule stripped)', async () => {
     const blocks = await recipesOf('Recipes for shell scripts');
     const cron = blocks.flat().join('\n').split('\n').find((line) => /^([\d*/,-]+ ){5}.*gmailctl/.test(line));

@@ -161,6 +161,29 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
     expect(data).not.toMatch(/messages, \d+\/s/);
   });
 
+  it('labels: a table no wider than the pane, system labels first, counts right-aligned, unread labels in bold', { timeout: 60_000 }, async () => {
+    const final = await runInPane(`${cli} labels`);
+    expect(exitOf(final)).toBe(0);
+    const all = await screen({ history: true });
+    const lines = all.split('\n');
+    const header = lines.findIndex((line) => /^NAME +MESSAGES +UNREAD +THREADS +UNREAD +TYPE +ID$/.test(line));
+    expect(header, all).toBeGreaterThanOrEqual(0);
+    const rows = lines.slice(header + 1, header + 1 + emulator.labels().length);
+    expect(rows.map((row) => row.split(/ {2,}/)[0])).toEqual(expect.arrayContaining(['INBOX', 'Receipts', 'Work/Projects']));
+    expect(rows[0]).toMatch(/^INBOX +\d+ +\d+ +\d+ +\d+ +system +INBOX$/);
+    const inbox = emulator.mailbox().filter((m) => m.labelIds.includes('INBOX'));
+    expect(rows[0]!.split(/ +/).slice(1, 3)).toEqual([String(inbox.length), String(inbox.filter((m) => m.labelIds.includes('UNREAD')).length)]);
+    // Right-aligned: every count column ends where its header ends.
+    const end = (line: string, column: number): number => [...line.matchAll(/\S+/g)][column]!.index! + [...line.matchAll(/\S+/g)][column]![0].length;
+    for (const row of rows.filter((r) => /^(INBOX|SENT|STARRED) /.test(r))) expect(end(row, 1)).toBe(end(lines[header]!, 1));
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(WIDTH);
+    const coloured = await screen({ escapes: true, history: true });
+    // INBOX has unread mail: the escapes before its name turn bold on (tmux writes it as ESC[0;1m).
+    const inboxLine = coloured.split('\n').find((line) => line.includes('INBOX') && line.includes('system')) ?? '';
+    const before = /^((?:\u001b\[[0-9;]*m)*)INBOX/.exec(inboxLine)?.[1] ?? '';
+    expect(before, JSON.stringify(inboxLine)).toMatch(/\u001b\[(?:[0-9;]*;)?1m/);
+  });
+
   // With stdout piped and stderr on the terminal (`| cat`, `| less`), the rows reach the
   // screen later, through the other process: a progress line redrawn in place would be
   // glued to a data row. So no progress line in a pipe (src/basics/io.ts IO.progress()).

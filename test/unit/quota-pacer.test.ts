@@ -255,6 +255,10 @@ describe('QuotaPacer', () => {
     expect(quotaMethodOf('/gmail/v1/users/u%40example.com/history')).toBe('history.list');
     expect(quotaMethodOf('/gmail/v1/users/me/profile')).toBe('getProfile');
     expect(quotaMethodOf('/gmail/v1/users/me/labels')).toBe('labels.list');
+    expect(quotaMethodOf('/gmail/v1/users/me/labels/Label_7')).toBe('labels.get');
+    expect(quotaMethodOf('/gmail/v1/users/me/threads')).toBe('threads.list');
+    expect(quotaMethodOf('/gmail/v1/users/me/threads/18c1f0e2a5b3d4e6')).toBe('threads.get');
+    expect([UNIT_COSTS['threads.get'], UNIT_COSTS['threads.list'], UNIT_COSTS['labels.get']]).toEqual([10, 10, 1]);
     expect(quotaMethodOf('/token')).toBeUndefined();
     expect([UNIT_COSTS['messages.get'], UNIT_COSTS['messages.list'], UNIT_COSTS['history.list'], UNIT_COSTS.getProfile, UNIT_COSTS['labels.list']]).toEqual([5, 5, 2, 1, 1]);
   });
