@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCacheDir } from '../basics/cache-dir.js';
 import { accountOfCacheFile, cacheFile, cacheFileSet, removeCacheFile } from './paths.js';
+import { accountOfPaceFile, removePaceFile } from './pace-memory.js';
 import type { CacheNotice } from './store.js';
 
 export interface CacheSummary {
@@ -48,10 +49,15 @@ export interface ClearedCache {
   bytes: number;
 }
 
-/** Deletes the cache files of these accounts (messages and --since-last cursors). */
+/** Deletes the cache files of these accounts (messages and --since-last cursors, and the remembered quota). */
 export function clearCaches(env: NodeJS.ProcessEnv, accounts: readonly string[]): ClearedCache[] {
   const dir = resolveCacheDir(env);
-  return dir === undefined ? [] : accounts.map((account) => remove(account, cacheFile(dir, account)));
+  return dir === undefined ? [] : accounts.map((account) => withPace(dir, remove(account, cacheFile(dir, account))));
+}
+
+/** The account's remembered quota (src/cache/pace-memory.ts) goes with its cache. */
+function withPace(dir: string, cleared: ClearedCache): ClearedCache {
+  return { ...cleared, bytes: cleared.bytes + removePaceFile(dir, cleared.account) };
 }
 
 /** Deletes every account's cache file, logged in or not. */
@@ -64,10 +70,17 @@ export function clearAllCaches(env: NodeJS.ProcessEnv): ClearedCache[] {
   } catch {
     return [];
   }
-  return names.flatMap((name) => {
+  const cleared = names.flatMap((name) => {
     const account = accountOfCacheFile(name);
-    return account === undefined ? [] : [remove(account, path.join(dir, name))];
+    return account === undefined ? [] : [withPace(dir, remove(account, path.join(dir, name)))];
   });
+  // A remembered quota whose account has no message cache (list --no-cache, --format ids).
+  const others = names.flatMap((name) => {
+    const account = accountOfPaceFile(name);
+    if (account === undefined || cleared.some((c) => c.account === account.toLowerCase() || c.account === account)) return [];
+    return [{ account, file: path.join(dir, name), bytes: removePaceFile(dir, account) }];
+  });
+  return [...cleared, ...others];
 }
 
 function remove(account: string, file: string): ClearedCache {

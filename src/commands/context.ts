@@ -114,7 +114,7 @@ export function createContext(base: ContextBase, overrides: Partial<Omit<Command
       // Compiling Google's libraries overlaps with reading config.json and the stored login.
       preloadGoogleLibraries();
       const session = await context.session(account);
-      return openMailbox({ session, signal: AbortSignal.any([signal, io.stdoutClosed]), debug: (line) => io.debug(line) });
+      return openMailbox({ session, env, signal: AbortSignal.any([signal, io.stdoutClosed]), debug: (line) => io.debug(line) });
     }),
     ...overrides,
   };

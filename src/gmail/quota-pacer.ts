@@ -97,6 +97,20 @@ export interface PacerOptions {
   maxInFlight?: number;
   /** Told of every pause, long wait and change of pace, as it happens. */
   onEvent?: (event: PacerEvent) => void;
+  /**
+   * What an earlier run learned (src/cache/pace-memory.ts): the run starts paced at it, and
+   * first spends `availableUnits` (what has come back into Gmail's bucket since) at full speed.
+   */
+  remembered?: { unitsPerSecond: number; availableUnits?: number; learning?: boolean };
+}
+
+/** What this run learned about Gmail's quota, to be remembered for the next one. */
+export interface LearnedQuota {
+  unitsPerSecond: number;
+  /** Gmail's bucket, from a start that met it full (what went through before the first wall, less the refill meanwhile). */
+  bucketUnits?: number;
+  /** The run ended while still learning: the pace is what it had reached (below Gmail's), to climb on from. */
+  learning?: boolean;
 }
 
 /** The cap on calls in flight: Gmail does not publish its cap; the strict emulator refuses beyond 25, list calls included. */
@@ -238,8 +252,17 @@ export class QuotaPacer {
   private floorRefusedSince: number | undefined;
   private lastWallAt = Number.NEGATIVE_INFINITY;
   private lastEpisodeAt = Number.NEGATIVE_INFINITY;
-  /** Rate-limit answers in a row, each while probing after the one before. */
+  /** Rate-limit answers in a row, each while probing after the one before (or within seconds of it). */
   private strikes = 0;
+  /** The first of those answers. */
+  private chain: Mark | undefined;
+  /** Units that may go without waiting: what has come back into Gmail's bucket since the last run, as remembered. */
+  private credit = 0;
+  /** The pace came from an earlier run: one proven wrong is learned again. */
+  private fromMemory = false;
+  private readonly startedAt: number;
+  /** The first rate-limit answer proven to be the quota, from the start: what the bucket held. */
+  private firstWall: Mark | undefined;
   private readonly onEvent: (event: PacerEvent) => void;
   private readonly listeners = new Set<(event: PacerEvent) => void>();
 
@@ -249,6 +272,13 @@ export class QuotaPacer {
   ) {
     this.onEvent = options.onEvent ?? (() => undefined);
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+    this.startedAt = world.now();
+    if (options.remembered) {
+      this.phase = options.remembered.learning ? 'learning' : 'paced';
+      this.pace = Math.max(options.remembered.unitsPerSecond, FLOOR_PACE);
+      this.credit = Math.max(0, options.remembered.availableUnits ?? 0);
+      this.fromMemory = true;
+    }
     this.refilledAt = world.now();
   }
 
@@ -260,6 +290,19 @@ export class QuotaPacer {
   /** The pace kept now, in units per second, learned or not. */
   get currentPace(): number {
     return this.pace;
+  }
+
+  /** What this run learned (or started from and found right); undefined when it learned nothing. */
+  learned(): LearnedQuota | undefined {
+    if (this.phase === 'start') return undefined;
+    const first = this.firstWall;
+    const bucket = first === undefined ? undefined : first.units - (this.pace * (first.at - this.startedAt)) / 1000;
+    return { unitsPerSecond: this.pace, ...(bucket !== undefined && bucket > 0 ? { bucketUnits: bucket } : {}), ...(this.phase === 'learning' ? { learning: true } : {}) };
+  }
+
+  /** Whether the pace came from an earlier run and still holds. */
+  get remembered(): boolean {
+    return this.fromMemory;
   }
 
   /** Also tells `listener` of every pause, long wait and change of pace; answers how to stop. */
@@ -295,7 +338,8 @@ export class QuotaPacer {
       // Until the pace is learned, a batch is small: Gmail refuses a batch whole when it cannot pay for all of it.
       const largest = this.phase === 'paced' ? MAX_BATCH_CALLS : this.phase === 'start' ? this.startBatchCalls() : LEARNING_BATCH_CALLS;
       // At most half the calls allowed in flight: a batch never waits for the others to drain.
-      count = Math.max(1, Math.min(wanted, largest, Math.floor(this.inFlightCap() / 2), this.batchTarget(unitCost)));
+      const target = this.credit >= unitCost * MAX_BATCH_CALLS ? MAX_BATCH_CALLS : this.batchTarget(unitCost);
+      count = Math.max(1, Math.min(wanted, largest, Math.floor(this.inFlightCap() / 2), target));
       if (signal?.aborted) return 0;
       const wait = this.waitFor({ units: unitCost * count, calls: count });
       if (wait === 0) break;
@@ -384,6 +428,8 @@ export class QuotaPacer {
     this.limitedCalls += answer.rateLimited;
     const pause = answer.retryInMs === undefined ? DEFAULT_PAUSE_MS : Math.min(Math.max(answer.retryInMs, 0), MAX_PAUSE_MS);
     // A call sent before the last episode began is part of it: nothing new to learn.
+    // Gmail's bucket is emptier than remembered: nothing more goes without waiting.
+    this.credit = 0;
     if (ticket.sentAt >= this.episodeAt) {
       this.episodeAt = now;
       const what = answer.what ?? 'a rate limit';
@@ -410,9 +456,19 @@ export class QuotaPacer {
       } else {
         // One answer alone may not be the quota (a backend hiccup, another process): wait what
         // it names, then go on at the pace before with a few calls in flight, growing back.
-        this.suspect = { at: now, units: this.unitsTotal };
-        this.probeCap = PROBE_IN_FLIGHT;
-        this.strikes = 1;
+        // Answers that keep coming back within seconds of each other are the quota all the
+        // same, even when the calls right after each wait got through (a refill that is fast
+        // next to the round trip): they count towards the proof together.
+        const chained = !partial && now - previous <= REPEAT_WINDOW_MS && this.chain !== undefined;
+        this.strikes = chained ? this.strikes + 1 : 1;
+        if (!chained) this.chain = { at: now, units: this.unitsTotal };
+        if (this.strikes >= PROOF_STRIKES) {
+          this.suspect = this.chain;
+          this.provenWall(now);
+        } else {
+          this.suspect = { at: now, units: this.unitsTotal };
+          this.probeCap = PROBE_IN_FLIGHT;
+        }
       }
       // Gmail's bucket is empty now, and the calls still in flight will spend from it.
       this.refill(now);
@@ -425,8 +481,16 @@ export class QuotaPacer {
   private provenWall(now: number): void {
     const suspect = this.suspect!;
     this.suspect = undefined;
+    this.chain = undefined;
+    this.strikes = 0;
     this.probeCap = undefined;
-    if (this.phase === 'start') {
+    if (this.phase === 'start') this.firstWall = suspect;
+    if (this.phase === 'paced' && this.fromMemory) {
+      // The remembered quota is wrong (a new project, a lowered quota): learn it again, from half.
+      this.fromMemory = false;
+      this.setPace(this.pace * START_GUESS, now, 'Gmail keeps refusing at the remembered pace: learning it again');
+      this.phase = 'learning';
+    } else if (this.phase === 'start') {
       // What succeeded between the two answers is what Gmail refilled in between (within a
       // call's cost): learning starts there and climbs until Gmail refuses again.
       // Over so short a span, one call more or less is much: start at half, and climb.
@@ -495,6 +559,7 @@ export class QuotaPacer {
     if (this.inFlight > 0 && this.inFlight + cost.calls > this.inFlightCap()) return Number.POSITIVE_INFINITY;
     if (now < this.pausedUntil) return this.pausedUntil - now;
     this.refill(now);
+    if (this.credit >= cost.units && this.tokens < cost.units) return 0;
     // A request larger than the bucket goes once the bucket is full.
     const needed = Math.min(cost.units, this.bucketSize(cost.units));
     return this.tokens >= needed ? 0 : Math.max(1, Math.ceil(((needed - this.tokens) / this.pace) * 1000));
@@ -507,7 +572,9 @@ export class QuotaPacer {
   private take(cost: Cost): void {
     this.inFlight += cost.calls;
     this.inFlightUnits += cost.units;
-    this.tokens -= cost.units;
+    // What refilled meanwhile goes first; what the last run left in Gmail's bucket after.
+    if (this.tokens < cost.units && this.credit >= cost.units) this.credit -= cost.units;
+    else this.tokens -= cost.units;
   }
 
   private refill(now: number): void {

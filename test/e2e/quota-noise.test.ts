@@ -4,6 +4,8 @@
  * large as before), and the per-minute quota's 403 is waited out rather than given up on.
  * Timing is never asserted: the request pattern is (how many requests, how many parts).
  */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_PATH, faults, startEmulator, type Emulator } from '../emulator/index.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
@@ -122,5 +124,55 @@ describe("the per-minute quota: Google's 403 is waited out, not given up on", ()
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/per-minute quota .*exhausted/i);
     expect(result.stderr).toMatch(/try again (after|at) \d\d:\d\d/i);
+  });
+});
+
+describe('the learned quota is remembered per OAuth client and account, in the cache directory', () => {
+  let emulator: Emulator;
+  let s: Sandbox;
+  beforeAll(async () => {
+    emulator = await startEmulator({ accounts: ['ada@example.com'], messages: 400, seed: 23, strict: true });
+    s = await createSandbox(emulator, { runner: 'in-process', cache: true });
+    expect((await s.login()).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    await s.cleanup();
+    await emulator.close();
+  });
+
+  it('a run that learned it leaves <account>.quota.json (0600); the next starts from it; cache clear removes it', async () => {
+    const file = path.join(s.dir, 'cache', 'ada%40example.com.quota.json');
+    emulator.setQuota({ regime: 'legacy', timeScale: 2 });
+    const cold = await s.run(['list', '--include-spam-trash', '--format', 'tsv', '--no-cache', '--debug']);
+    expect(cold.exitCode, cold.stderr).toBe(0);
+    expect(lines(cold.stdout)).toHaveLength(400);
+    expect(cold.stderr).toMatch(/debug: pacer: starts cold at .*nothing remembered in .*ada%40example\.com\.quota\.json/);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const entry = (JSON.parse(await readFile(file, 'utf8')) as Record<string, { unitsPerSecond: number; learnedAt: number }>)[emulator.clientId];
+    expect(entry?.unitsPerSecond).toBeGreaterThan(0);
+
+    const warm = await s.run(['list', '--include-spam-trash', '--format', 'tsv', '--no-cache', '--debug']);
+    expect(warm.exitCode, warm.stderr).toBe(0);
+    expect(lines(warm.stdout)).toHaveLength(400);
+    expect(warm.stderr).toMatch(/debug: pacer: starts at \d+ units\/s .*remembered in .*ada%40example\.com\.quota\.json/);
+
+    const clear = await s.run(['cache', 'clear']);
+    expect(clear.exitCode, clear.stderr).toBe(0);
+    await expect(stat(file)).rejects.toThrow(/ENOENT/);
+    emulator.setQuota(undefined);
+  });
+
+  it('a login from the environment (CI) leaves no file', async () => {
+    emulator.setQuota({ regime: 'legacy', timeScale: 4 });
+    const tokens = JSON.parse(await readFile(path.join(s.configDir, 'tokens.json'), 'utf8')) as Record<string, string>;
+    const raw = Object.values(tokens)[0] as unknown;
+    const stored = (typeof raw === "string" ? JSON.parse(raw) : raw) as { refresh_token: string };
+    const result = await s.run(['list', '--include-spam-trash', '--format', 'ids', '--debug'], {
+      env: { GMAILCTL_CLIENT_ID: emulator.clientId, GMAILCTL_CLIENT_SECRET: emulator.clientSecret, GMAILCTL_REFRESH_TOKEN: stored.refresh_token, GMAILCTL_TOKEN_URI: new URL('token', emulator.url).toString() },
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/a login from the environment remembers no quota/);
+    expect((await readdir(path.join(s.dir, 'cache')).catch(() => [])).filter((name) => name.endsWith('.quota.json'))).toEqual([]);
+    emulator.setQuota(undefined);
   });
 });
