@@ -4,6 +4,7 @@
  * large as before), and the per-minute quota's 403 is waited out rather than given up on.
  * Timing is never asserted: the request pattern is (how many requests, how many parts).
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,7 @@ describe('the learned quota is remembered per OAuth client and account, in the c
     expect(cold.exitCode, cold.stderr).toBe(0);
     expect(lines(cold.stdout)).toHaveLength(400);
     expect(cold.stderr).toMatch(/debug: pacer: starts cold at .*nothing remembered in .*ada%40example\.com\.quota\.json/);
+    expect(existsSync(file), cold.stderr.split('\n').filter((line) => line.includes('pacer:')).join('\n')).toBe(true);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const entry = (JSON.parse(await readFile(file, 'utf8')) as Record<string, { unitsPerSecond: number; learnedAt: number }>)[emulator.clientId];
     expect(entry?.unitsPerSecond).toBeGreaterThan(0);
