@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export function browserCommand(env: NodeJS.ProcessEnv): string | undefined {
+function browserCommand(env: NodeJS.ProcessEnv): string | undefined {
   return env.GMAILCTL_BROWSER || env.BROWSER || undefined;
 }
 
@@ -48,7 +48,7 @@ async function writeForwardingPage(url: string): Promise<{ file: string; dispose
   return { file, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function forwardingPage(url: string): string {
+function forwardingPage(url: string): string {
   const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<!doctype html>
 <html lang="en">

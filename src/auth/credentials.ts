@@ -85,7 +85,7 @@ function refuseIfOthersCanChange(file: string, stats: Stats): void {
   }
 }
 
-export function parseClientCredentials(text: string, file: string): ClientCredentials {
+function parseClientCredentials(text: string, file: string): ClientCredentials {
   const fail = (what: string): never => {
     throw new CredentialsError(`The OAuth client file ${file} ${what}.`, { hint: HOW_TO_GET_ONE });
   };

@@ -21,7 +21,7 @@ import { startLoopbackListener, type AcceptedCallback, type LoopbackListener } f
 import { createOAuthClient, GMAIL_READONLY_SCOPE, revokeToken } from './oauth-client.js';
 import type { Workspace } from '../store/workspace.js';
 
-export interface LoginEvents {
+interface LoginEvents {
   /** The consent URL: always shown to the user. */
   authUrl(url: string): void;
   /** Opening the browser failed; the login keeps waiting. */
@@ -38,7 +38,7 @@ export interface LoginEvents {
   secondAnswer(): void;
 }
 
-export interface LoginOptions {
+interface LoginOptions {
   workspace: Workspace;
   credentials: ClientCredentials;
   google: GoogleSettings;
@@ -56,7 +56,7 @@ export interface LoginOptions {
   events: LoginEvents;
 }
 
-export interface LoginResult {
+interface LoginResult {
   account: string;
 }
 

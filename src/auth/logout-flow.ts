@@ -12,7 +12,7 @@ import type { Workspace } from '../store/workspace.js';
 import { credentialsPath, loadClientCredentials } from './credentials.js';
 import { createOAuthClient, revokeToken } from './oauth-client.js';
 
-export interface LogoutResult {
+interface LogoutResult {
   account: string;
   /** Why revoking at Google failed, when it did; the local login is deleted regardless. */
   revokeFailure?: string;

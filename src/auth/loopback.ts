@@ -24,7 +24,7 @@ export interface LoopbackListener {
   close(): Promise<void>;
 }
 
-export interface LoopbackOptions {
+interface LoopbackOptions {
   port: number; // 0: let the OS choose
   expectedState: string;
   /** Told about each refused callback, so the user can be told why nothing happened. */

@@ -16,7 +16,7 @@ import { pacedAdapter, requestName } from '../gmail/paced-transport.js';
 import { paceText, QuotaPacer } from '../gmail/quota-pacer.js';
 import type { FailureKind } from '../gmail/retry.js';
 
-export interface MailboxOptions {
+interface MailboxOptions {
   /** The login whose mail is read (the command context opens it). */
   session: Session;
   /** Where the cache directory is (the remembered quota, src/cache/pace-memory.ts). */

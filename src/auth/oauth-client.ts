@@ -12,7 +12,7 @@ export const GMAIL_READONLY_SCOPE = 'https://www.googleapis.com/auth/gmail.reado
 /** Cached access tokens are refreshed this long before they expire. */
 export const EAGER_REFRESH_MS = 5 * 60 * 1000;
 
-export interface OAuthClientOptions {
+interface OAuthClientOptions {
   /** How long one request to Google may take (GMAILCTL_HTTP_TIMEOUT_MS). */
   timeoutMs: number;
   /** The loopback listener's address, for a login. */

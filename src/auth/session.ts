@@ -39,7 +39,7 @@ export interface Session {
   readonly settings?: Settings;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   env: NodeJS.ProcessEnv;
   /** The settings from the environment, parsed once for the run. */
   google: GoogleSettings;
@@ -142,7 +142,7 @@ export function environmentLogin(env: NodeJS.ProcessEnv, google: Pick<GoogleSett
   return { account, variables, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
 }
 
-export interface SessionHooks {
+interface SessionHooks {
   /** Receives each refreshed login, so that the next command needs no refresh. */
   persist?: (login: StoredLogin) => Promise<void>;
   /** What to do when Google no longer accepts the login, if not `gmailctl login`. */

@@ -20,13 +20,13 @@ import type { StoredLogin } from '../store/token-store.js';
  * stored: offline, a stored login not checked; revoked / expired / missing: log in again;
  * unreachable: Google could not be asked; error: anything else (scope, store, client file).
  */
-export type LoginState = 'valid' | 'refreshed' | 'stored' | 'revoked' | 'expired' | 'missing' | 'unreachable' | 'error';
+type LoginState = 'valid' | 'refreshed' | 'stored' | 'revoked' | 'expired' | 'missing' | 'unreachable' | 'error';
 
 const DAY_MS = 86_400_000;
 /** Warn this long before a Testing-mode login (7 days) expires. */
 const EXPIRY_WARNING_MS = 2 * DAY_MS;
 
-export interface AccountStatus {
+interface AccountStatus {
   account: string;
   /** Where the login comes from: the token store, or GMAILCTL_* variables (CI). */
   source: 'store' | 'environment';
@@ -64,11 +64,11 @@ export interface StatusReport {
   accounts: AccountStatus[];
 }
 
-export const NEEDED_SCOPES = [GMAIL_READONLY_SCOPE];
+const NEEDED_SCOPES = [GMAIL_READONLY_SCOPE];
 /** Broader scopes that include reading. */
 const READ_SCOPES = new Set([GMAIL_READONLY_SCOPE, 'https://www.googleapis.com/auth/gmail.modify', 'https://mail.google.com/']);
 
-export interface StatusOptions {
+interface StatusOptions {
   google: GoogleSettings;
   /** Report the stored facts only; ask Google nothing. */
   offline?: boolean;

@@ -37,7 +37,7 @@ export function resolveConfigDir(env: NodeJS.ProcessEnv): string {
  * A per-user base directory: $<xdgVariable> when absolute, else the platform's place
  * ('config' → ~/.config on Linux, 'cache' → ~/.cache), refusing to build one on no home.
  */
-export function userDir(env: NodeJS.ProcessEnv, xdgVariable: 'XDG_CONFIG_HOME' | 'XDG_CACHE_HOME', kind: 'config' | 'cache'): string {
+function userDir(env: NodeJS.ProcessEnv, xdgVariable: 'XDG_CONFIG_HOME' | 'XDG_CACHE_HOME', kind: 'config' | 'cache'): string {
   const xdg = env[xdgVariable];
   if (xdg && path.isAbsolute(xdg)) return xdg;
   const home = env.HOME ?? homedir();
@@ -198,7 +198,7 @@ export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, 
 }
 
 /** Addresses are case-insensitive: `A@Example.com` finds the login stored as `a@example.com`. */
-export function storedSpelling(settings: Settings, address: string): string {
+function storedSpelling(settings: Settings, address: string): string {
   const known = [...(settings.accounts ?? []), ...(settings.defaultAccount ? [settings.defaultAccount] : [])];
   return known.find((k) => sameAddress(k, address)) ?? address;
 }
@@ -209,7 +209,7 @@ export function sameAddress(a: string, b: string): boolean {
 }
 
 /** An address as a key (a cache file's name, its owner), the same for every spelling. */
-export function addressKey(address: string): string {
+function addressKey(address: string): string {
   return address.toLowerCase();
 }
 

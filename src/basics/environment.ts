@@ -7,7 +7,7 @@
 import { UsageError } from './errors.js';
 import { insecureEndpoint } from './secure-endpoint.js';
 
-export interface EnvironmentVariable {
+interface EnvironmentVariable {
   /** Read together (or the first one set wins), as the README's table lists them. */
   names: readonly string[];
   /** One line for `gmailctl --help`. */
@@ -42,7 +42,7 @@ export function environmentHelp(): string {
 }
 
 /** Where the Gmail API lives when GMAILCTL_API_ROOT does not say otherwise. */
-export const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
+const DEFAULT_API_ROOT = 'https://gmail.googleapis.com/';
 /** gaxios waits forever by default, and a hung endpoint must not hang a cron job. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Long enough for a slow D-Bus round trip, short enough that a hung daemon is noticed. */

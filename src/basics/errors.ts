@@ -13,7 +13,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export interface ErrorDetails {
+interface ErrorDetails {
   /** A second line telling the user what to do next. */
   hint?: string;
   cause?: unknown;

@@ -9,7 +9,7 @@ import { toSafeLines } from './single-line.js';
 import { redact } from './redact.js';
 import { isClosedReader, stdoutIsRegularFile } from './stdout-state.js';
 
-export interface IOOptions {
+interface IOOptions {
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -199,7 +199,7 @@ function isTruthy(value: string | undefined): boolean {
 }
 
 /** https://no-color.org and the FORCE_COLOR convention shared with chalk and Node. */
-export function colorLevel(isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+function colorLevel(isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
   const force = env.FORCE_COLOR;
   if (force !== undefined) {
     if (force === '0' || force.toLowerCase() === 'false') return 0;

@@ -10,7 +10,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 
-export type PrivateKind = 'file' | 'directory';
+type PrivateKind = 'file' | 'directory';
 
 export interface PathRule {
   kind: PrivateKind;
@@ -23,18 +23,18 @@ export interface PathRule {
 }
 
 /** What is wrong, as "the file is a symbolic link", and how to fix it. */
-export interface PathProblem {
+interface PathProblem {
   what: string;
   hint: string;
 }
 
-export interface Inspection {
+interface Inspection {
   exists: boolean;
   problem?: PathProblem;
 }
 
 /** Builds the error to throw, from what is wrong and what to do; each store has its own error class. */
-export type Refusal = (message: string, hint: string) => Error;
+type Refusal = (message: string, hint: string) => Error;
 
 /** Whether `target` exists; throws `refuse(…)` when it exists but breaks `rule`. */
 export async function checkPrivatePath(target: string, rule: PathRule, refuse: Refusal): Promise<boolean> {

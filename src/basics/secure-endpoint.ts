@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 
 /** 127.0.0.0/8, ::1 and the name localhost (RFC 6761): traffic that never leaves the machine. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host === 'localhost.') return true;
   if (isIP(host) === 4) return host.startsWith('127.');

@@ -7,7 +7,7 @@ function defineCacheClear() {
   return accountOrAllCommand('gmailctl cache clear', 'delete the cached messages and --since-last cursors of an account', { account: 'account whose cache to delete (default: $GMAILCTL_ACCOUNT or the default account)', all: 'delete the cache of every account' });
 }
 
-export type CacheClearFlags = ReturnType<ReturnType<typeof defineCacheClear>['opts']>;
+type CacheClearFlags = ReturnType<ReturnType<typeof defineCacheClear>['opts']>;
 
 export function cacheCommand(context: ContextSource) {
   return new Command('cache')

@@ -8,8 +8,8 @@ import { Argument, Command, type CommandUnknownOpts, type Option } from '@comman
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type Shell = (typeof SHELLS)[number];
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
 
 export function completionCommand(context: ContextSource) {
   return newCommand('completion', 'print a shell completion script (commands, flags, formats, stored accounts)', [
@@ -89,7 +89,7 @@ function describeProgram(program: CommandUnknownOpts): { globals: CommandSpec['o
   };
 }
 
-export function completionScript(shell: Shell, program: CommandUnknownOpts): string {
+function completionScript(shell: Shell, program: CommandUnknownOpts): string {
   const spec = describeProgram(program);
   return shell === 'fish' ? fishScript(spec) : bashScript(spec, shell === 'zsh');
 }

@@ -53,7 +53,7 @@ export interface CommandContext {
 export type ContextSource = () => CommandContext;
 
 /** What the CLI starts from; the getters are built on it. */
-export interface ContextBase {
+interface ContextBase {
   io: IO;
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;

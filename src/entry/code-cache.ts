@@ -49,13 +49,13 @@ export interface CodeCacheOptions {
  * `rejected` by V8's own checks; `off` (no cache directory). All but `used` and `off` write a
  * fresh cache at saveCodeCaches(), unless the directory itself is refused.
  */
-export type CacheOutcome = 'used' | 'missing' | 'refused' | 'stale' | 'corrupt' | 'rejected' | 'off';
+type CacheOutcome = 'used' | 'missing' | 'refused' | 'stale' | 'corrupt' | 'rejected' | 'off';
 
 /** The code cache holds no secret (others may read it), but code that runs as you: no one else may write it. */
 const FILE_RULE: PathRule = { kind: 'file', othersMayRead: true, replaceHint: '' };
 const DIR_RULE: PathRule = { kind: 'directory', othersMayRead: true, replaceHint: '' };
 
-export interface LoadedScript {
+interface LoadedScript {
   exports: unknown;
   cache: CacheOutcome;
 }

@@ -27,7 +27,7 @@ export interface PartReply {
   body: string;
 }
 
-export interface BatchOptions {
+interface BatchOptions {
   apiRoot: string;
   signal: AbortSignal;
   retryConfig: ReturnType<typeof retryConfigFor>;

@@ -12,7 +12,7 @@ export type GmailClient = gmail_v1.Gmail;
 /** gaxios's retry settings, as Google's client takes them (gaxios ships CJS and ESM types). */
 type RetryConfig = NonNullable<gmail_v1.Options['retryConfig']>;
 
-export interface GmailClientOptions {
+interface GmailClientOptions {
   /** GMAILCTL_API_ROOT (googleSettings), ending with a slash. */
   apiRoot: string;
   policy?: RetryPolicy;

@@ -81,7 +81,7 @@ function retryTimeIn(message: string | undefined): string | null {
   return time !== undefined && !Number.isNaN(Date.parse(time)) ? time : null;
 }
 
-export interface GoogleErrorContext {
+interface GoogleErrorContext {
   /** The account the call was made for, to name it in "run gmailctl login --account …". */
   account?: string;
   /** What we were doing, e.g. "listing messages". */
@@ -196,7 +196,7 @@ function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, 
  * newlines, controls and line separators folded into single spaces, so that a message
  * cannot start a line of its own that reads like one of gmailctl's hints.
  */
-export function fromGoogle(text: string): string {
+function fromGoogle(text: string): string {
   return toSingleLine(text).replace(/\s+/g, ' ').trim();
 }
 

@@ -29,14 +29,14 @@ export class RequestTimeoutError extends Error {
 }
 
 /** What --debug is told of each finished request. */
-export interface RequestRecord {
+interface RequestRecord {
   method: string;
   url: URL;
   status?: number;
   ms: number;
   failure?: string;
 }
-export type RequestObserver = (request: RequestRecord) => void;
+type RequestObserver = (request: RequestRecord) => void;
 
 let observer: RequestObserver | undefined;
 
@@ -48,7 +48,7 @@ export function observeRequests(next: RequestObserver | undefined): void {
 type Fetch = typeof fetch;
 
 /** The fetch that sends the requests, and its Response class (node-fetch's, from the Google bundle). */
-export interface HttpStack {
+interface HttpStack {
   fetch: typeof NodeFetch;
   Response: typeof NodeFetchResponse;
 }

@@ -12,7 +12,7 @@ type GoogleLibraries = typeof import('./google.js');
 declare const GMAILCTL_GOOGLE_BUNDLE: string | undefined;
 
 /** Runs a CommonJS script of dist/ by its file name and answers its exports (src/entry/cli.ts). */
-export type BundleLoader = (name: string) => Promise<unknown>;
+type BundleLoader = (name: string) => Promise<unknown>;
 
 let loadBundle: BundleLoader | undefined;
 

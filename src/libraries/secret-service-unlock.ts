@@ -10,7 +10,7 @@
  */
 import { Message, MessageType, sessionBus, type MessageBus } from '@jellybrick/dbus-next';
 
-export type UnlockOutcome = { kind: 'unlocked' } | { kind: 'dismissed' } | { kind: 'timed-out' } | { kind: 'failed'; reason: string };
+type UnlockOutcome = { kind: 'unlocked' } | { kind: 'dismissed' } | { kind: 'timed-out' } | { kind: 'failed'; reason: string };
 
 const SECRETS = 'org.freedesktop.secrets';
 const SERVICE_PATH = '/org/freedesktop/secrets';

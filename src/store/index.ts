@@ -3,7 +3,7 @@ import { FileStore } from './file.js';
 import { KeychainStore } from './keychain.js';
 import type { TokenStore } from './token-store.js';
 
-export interface TokenStoreOptions {
+interface TokenStoreOptions {
   /** Where the session bus is (DBUS_SESSION_BUS_ADDRESS), for the keychain. */
   env: NodeJS.ProcessEnv;
   keychainTimeoutMs: number;

@@ -13,7 +13,7 @@ import { formatSeconds } from '../basics/durations.js';
 import { noAnswerWithin, secretServiceLocked, sessionBusSocket } from './secret-service-lock.js';
 import { INSECURE_STORAGE_HINT, parseLogin, serializeLogin, type StoredLogin, type TokenStore } from './token-store.js';
 
-export const KEYCHAIN_SERVICE = 'gmailctl';
+const KEYCHAIN_SERVICE = 'gmailctl';
 /** Per process, so that two gmailctl processes probing at once do not read each other's item. */
 const PROBE_ACCOUNT = `gmailctl-probe-${process.pid}`;
 

@@ -16,7 +16,7 @@
 import { connect, type Socket } from 'node:net';
 import { formatSeconds } from '../basics/durations.js';
 
-export type LockOutcome = { ok: true; locked: boolean } | { ok: false; reason: string };
+type LockOutcome = { ok: true; locked: boolean } | { ok: false; reason: string };
 
 /** Why a keychain call was given up on, for the check and the binding's calls alike. */
 export function noAnswerWithin(timeoutMs: number): string {
