@@ -8,7 +8,7 @@ import { header } from './http.js';
 import { toSingleLine } from '../basics/single-line.js';
 import { msToNextMinute, PER_MINUTE_QUOTA, type FailureFacts } from './retry.js';
 import { formatSeconds } from '../basics/durations.js';
-import { RequestTimeoutError } from './timed-fetch.js';
+import { isRedirect, redirectTarget, RequestTimeoutError } from './timed-fetch.js';
 
 interface GaxiosLike {
   message?: string;
@@ -94,6 +94,7 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
   if ((e as { name?: string }).name === 'AbortError') return new InterruptedError();
   const response = e.response;
   if (!response || response.status === undefined) return unanswered(error, e, context);
+  if (isRedirect(response.status)) return redirected(error, response.status, header(response.headers, 'location'), context);
   const data = bodyOf(response.data);
   const oauthError = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).error : undefined;
   // The token endpoint speaks OAuth: {"error":"invalid_grant","error_description":"…"}.
@@ -130,6 +131,15 @@ function unanswered(error: unknown, e: GaxiosLike, context: GoogleErrorContext):
   const detail = error instanceof TypeError || error instanceof SyntaxError ? 'it was not well-formed JSON' : fromGoogle(e.message ?? 'unreadable answer');
   return new GoogleApiError(`Google's answer could not be used while ${context.doing}: ${detail}.`, undefined, {
     hint: 'Try again; if it keeps happening, run with --debug and report it.',
+    cause: error,
+  });
+}
+
+/** A redirect, never followed (src/gmail/timed-fetch.ts): it would carry the tokens to wherever it points. */
+function redirected(error: unknown, status: number, location: string | null, context: GoogleErrorContext): GmailctlError {
+  const where = location ? redirectTarget(location, new URL('https://invalid.invalid/')) : 'nowhere it names';
+  return new GoogleApiError(`Google's answer while ${context.doing} was a redirect (${status}) to ${fromGoogle(where)}: gmailctl follows none, since it would carry your tokens there.`, status, {
+    hint: "Check the endpoints of the OAuth client file and GMAILCTL_API_ROOT; if they are Google's own, try again later.",
     cause: error,
   });
 }

@@ -33,6 +33,8 @@ interface RequestRecord {
   method: string;
   url: URL;
   status?: number;
+  /** A redirect's target (origin and path), not followed. */
+  redirect?: string;
   ms: number;
   failure?: string;
 }
@@ -72,7 +74,8 @@ export function timedFetch(timeoutMs: number, http: HttpStack): Fetch {
       const response = await http.fetch(String(url), nodeFetchInit(init, controller.signal));
       // The body too: a server may send headers and then stall.
       const body = response.status === 204 || response.status === 304 ? null : Buffer.from(await response.arrayBuffer());
-      observe?.({ method, url, status: response.status, ms: msSince(started) });
+      const location = isRedirect(response.status) ? response.headers.get('location') : null;
+      observe?.({ method, url, status: response.status, ...(location === null ? {} : { redirect: redirectTarget(location, url) }), ms: msSince(started) });
       const answer = new http.Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
       return answer as unknown as Response;
     } catch (error) {
@@ -100,7 +103,11 @@ function msSince(started: bigint): number {
  */
 function nodeFetchInit(init: RequestInit, signal: AbortSignal): NodeFetchInit {
   const { agent: _proxy, ...rest } = init as RequestInit & { agent?: unknown };
-  return { ...(rest as NodeFetchInit), signal };
+  // 'manual': never followed. A redirect from the token or revoke endpoint would re-send the
+  // refresh token and client secret in its body (a 307 to http://…/steal did), one from the
+  // API the bearer token. It comes back as the 3xx answer it is: an error for gaxios, which
+  // does not retry it, and for gmailctl (src/gmail/google-error.ts).
+  return { ...(rest as NodeFetchInit), signal, redirect: 'manual' };
 }
 
 /** node-fetch names the whole URL in its failures ("request to https://…?q=… failed"): its path only here. */
@@ -115,7 +122,22 @@ function withoutQuery(error: unknown, url: URL): unknown {
  * A --debug line for a request: method, path, status, time. Only the path: the query
  * string (search terms, page tokens) and the body (tokens, codes) are never shown.
  */
-export function describeRequest({ method, url, status, ms, failure }: RequestRecord): string {
-  const outcome = status === undefined ? `failed: ${failure ?? 'no answer'}` : String(status);
+export function describeRequest({ method, url, status, redirect, ms, failure }: RequestRecord): string {
+  const outcome = status === undefined ? `failed: ${failure ?? 'no answer'}` : redirect ? `${status} redirect to ${redirect}, not followed` : String(status);
   return `${method} ${url.pathname} → ${outcome} (${Math.round(ms)} ms)`;
+}
+
+/** A 3xx answer that points somewhere else (304 Not Modified does not). */
+export function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
+/** A Location header as origin and path, resolved against the request's URL; its query and fragment are left out. */
+export function redirectTarget(location: string, base: URL): string {
+  try {
+    const target = new URL(location, base);
+    return `${target.origin}${target.pathname}`;
+  } catch {
+    return 'an address that is not a URL';
+  }
 }

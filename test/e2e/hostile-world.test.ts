@@ -65,6 +65,38 @@ afterEach(() => {
   stolen = [];
 });
 
+describe('tokens travel only to Google: no redirect is followed with a secret (item 3)', () => {
+  it('a 307 from the token endpoint to plain http is not followed: the refresh token and client secret stay home, and --debug says why', async () => {
+    emulator.setAccessTokenLifetime(60); // within the 5-minute margin: the next command refreshes first
+    const s = await loggedIn();
+    emulator.enqueue({ method: 'POST', path: '/token' }, { type: 'raw', status: 307, body: '', headers: { Location: `${thiefUrl}/steal` } });
+    const result = await s.run(['token', '--debug']);
+    expect(stolen, JSON.stringify(stolen)).toEqual([]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/redirect/i);
+    expect(result.stderr).toMatch(/debug: POST \/token → 307 .*not followed/);
+  });
+
+  it('a 307 from the revoke endpoint is not followed: logout still forgets the login here, and warns', async () => {
+    const s = await loggedIn();
+    emulator.enqueue({ method: 'POST', path: '/revoke' }, { type: 'raw', status: 307, body: '', headers: { Location: `${thiefUrl}/steal` } });
+    const result = await s.run(['logout']);
+    expect(stolen, JSON.stringify(stolen)).toEqual([]);
+    expect(result.stderr).toMatch(/warning:.*revok/i);
+    expect((await s.run(['token'])).exitCode).toBe(4);
+  });
+
+  it('an API 302 to another port is not followed with the bearer token', async () => {
+    const s = await loggedIn();
+    emulator.enqueue({ method: 'GET', path: '/gmail/v1/users/me/messages' }, { type: 'raw', status: 302, body: '', headers: { Location: `${thiefUrl}/gmail/v1/users/me/messages` } });
+    const result = await s.run(['list', '--format', 'ids', '--debug']);
+    expect(stolen.filter((r) => r.headers.authorization !== undefined), JSON.stringify(stolen)).toEqual([]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/redirect/i);
+  });
+});
+
 describe('forged lines on stderr (item 7)', () => {
   it("a newline in Google's error message does not start a line that looks like gmailctl's own hint", async () => {
     const s = await loggedIn();
