@@ -5,13 +5,14 @@
  * MIME split, the text, the attachments), then written (output/whole-messages.ts).
  */
 import { Option } from '@commander-js/extra-typings';
-import { GmailctlError, GoogleApiError, InterruptedError, UsageError } from '../basics/errors.js';
+import { GmailctlError, GoogleApiError, InterruptedError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
 import type { MessageRead } from '../mail/read-message.js';
 import type { Outcome } from '../output/index.js';
 import { WHOLE_MESSAGE_FORMATS, type WholeMessageFormat, type WholeMessage } from '../output/whole-messages.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
+import { collectIds } from './ids.js';
 import { parseAccount } from './options.js';
 
 function defineShow() {
@@ -36,45 +37,6 @@ export type ShowFlags = ReturnType<ReturnType<typeof defineShow>['opts']>;
 
 export function showCommand(context: ContextSource) {
   return defineShow().action((ids, flags) => runShow(context(), ids, flags));
-}
-
-/** Gmail's message ids: hexadecimal, 16 digits for any message of the last decade. */
-const MESSAGE_ID = /^[0-9a-f]{1,16}$/i;
-
-/** The ids from the arguments, and from stdin (one a line; the first field of a TSV line) for `-` or --stdin. */
-export async function collectIds(io: IO, args: readonly string[], fromStdin: boolean): Promise<string[]> {
-  const readStdin = fromStdin || args.includes('-');
-  const ids = args.filter((arg) => arg !== '-');
-  if (readStdin) {
-    const stdinIds = idsFromText(await readAll(io.stdin));
-    if (stdinIds.length === 0) {
-      throw new UsageError('No message ids on stdin.', { hint: "Pipe ids into it, one a line: gmailctl list -q '…' --format ids | gmailctl show -" });
-    }
-    ids.push(...stdinIds);
-  }
-  if (ids.length === 0) throw new UsageError('No message id given.', { hint: 'Usage: gmailctl show ID… (or - to read ids from stdin)' });
-  const bad = ids.filter((id) => !MESSAGE_ID.test(id));
-  if (bad.length > 0) {
-    const shown = bad.slice(0, 3).map((id) => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id));
-    throw new UsageError(`Not a Gmail message id: ${shown.join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}.`, {
-      hint: 'Message ids are hexadecimal, as `gmailctl list --format ids` prints them (the id in a Gmail web address is another kind).',
-    });
-  }
-  return ids;
-}
-
-/** One id a line; blank lines are skipped, and a TSV line (from `gmailctl list`) gives its first field. */
-export function idsFromText(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim().split(/\s/)[0] ?? '')
-    .filter((id) => id !== '');
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function runShow({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ShowFlags): Promise<void> {

@@ -7,6 +7,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { failureFacts } from './google-error.js';
 import type { GmailClient } from './client.js';
+import { fetchInOrder } from './in-order.js';
 import { wellFormed, type CallGoogle } from './listing.js';
 
 export interface MessageDeps {
@@ -21,22 +22,8 @@ export type FetchedMessage = { id: string; found: true; message: gmail_v1.Schema
 export const FETCH_AHEAD = 16;
 
 /** Each id once, in the order given, fetched concurrently but never more than `ahead` ahead. */
-export async function* getRawMessages(deps: MessageDeps, ids: readonly string[], ahead = FETCH_AHEAD): AsyncGenerator<FetchedMessage> {
-  const unique = [...new Set(ids)];
-  const pending: Array<Promise<FetchedMessage>> = [];
-  const start = (index: number): void => {
-    if (index >= unique.length) return;
-    const promise = getRaw(deps, unique[index]!);
-    promise.catch(() => undefined); // handled when awaited, in order
-    pending[index] = promise;
-  };
-  for (let index = 0; index < Math.min(ahead, unique.length); index++) start(index);
-  for (let index = 0; index < unique.length; index++) {
-    const fetched = await pending[index]!;
-    delete pending[index];
-    start(index + ahead);
-    yield fetched;
-  }
+export function getRawMessages(deps: MessageDeps, ids: readonly string[], ahead = FETCH_AHEAD): AsyncGenerator<FetchedMessage> {
+  return fetchInOrder(ids, (id) => getRaw(deps, id), ahead);
 }
 
 async function getRaw(deps: MessageDeps, id: string): Promise<FetchedMessage> {
