@@ -11,6 +11,7 @@ import { labelsCommand } from '../commands/labels.js';
 import { listCommand } from '../commands/list.js';
 import { loginCommand } from '../commands/login.js';
 import { showCommand } from '../commands/show.js';
+import { threadCommand } from '../commands/thread.js';
 import { logoutCommand } from '../commands/logout.js';
 import { statusCommand } from '../commands/status.js';
 import { switchCommand } from '../commands/switch.js';
@@ -25,7 +26,7 @@ import { describeWriteFailure } from '../basics/stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, labelsCommand, cacheCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, threadCommand, labelsCommand, cacheCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand, labelNamesCommand];
 

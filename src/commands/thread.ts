@@ -1,0 +1,118 @@
+/**
+ * `gmailctl thread ID…`: whole conversations by thread id, oldest message first, each
+ * message as `show` prints it; or every message raw, as an mbox. Per thread: one
+ * users.threads.get (gmail/threads.ts) — format=full, each message read from Gmail's part
+ * tree (mail/read-message.ts, the same shown message as show's from the raw bytes) —, then
+ * written (output/whole-threads.ts). Only mbox fetches each message raw.
+ */
+import { Option } from '@commander-js/extra-typings';
+import { GoogleApiError, InterruptedError } from '../basics/errors.js';
+import type { IO } from '../basics/io.js';
+import type { MessageDeps } from '../gmail/messages.js';
+import type { GmailThread } from '../gmail/threads.js';
+import type { Outcome } from '../output/index.js';
+import type { ThreadObject } from '../output/objects.js';
+import { THREAD_FORMATS, type ThreadFormat } from '../output/whole-threads.js';
+import type { CommandContext, ContextSource } from './context.js';
+import { newCommand } from './define.js';
+import { collectIds } from './ids.js';
+import { parseAccount } from './options.js';
+
+function defineThread() {
+  return newCommand('thread', 'print whole conversations by thread id, oldest message first: as text, JSON, NDJSON or an mbox', [
+    'gmailctl thread 18c1f0e2a5b3d4e6',
+    `gmailctl list --threads -q 'subject:offsite' --format ids | gmailctl thread -`,
+    `gmailctl thread 18c1f0e2a5b3d4e6 --json | jq -r '.[0].messages[] | "\\(.date) \\(.from)"'`,
+    'gmailctl thread 18c1f0e2a5b3d4e6 --format mbox > conversation.mbox',
+  ])
+    .argument('[ids...]', 'thread ids, as `list --threads --format ids` prints them (or a message id of a first message); - reads them from stdin, one a line')
+    .option('--stdin', 'read thread ids from stdin, one a line (same as -)')
+    .addOption(new Option('--format <format>', 'text (default), json, ndjson, or mbox (every message raw)').choices(THREAD_FORMATS))
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+    .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
+}
+
+export type ThreadFlags = ReturnType<ReturnType<typeof defineThread>['opts']>;
+
+export function threadCommand(context: ContextSource) {
+  return defineThread().action((ids, flags) => runThread(context(), ids, flags));
+}
+
+export async function runThread({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ThreadFlags): Promise<void> {
+  const ids = await collectIds(io, args, flags.stdin ?? false, { noun: 'thread', command: 'thread' });
+  const format: ThreadFormat = flags.format ?? (flags.json ? 'json' : 'text');
+  const [threads, print] = await Promise.all([import('../gmail/threads.js'), format === 'mbox' ? mboxPrinter(io) : threadPrinter(io, format)]);
+  // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
+  const stop = AbortSignal.any([signal, io.stdoutClosed]);
+  const mailbox = await openMailbox(flags.account);
+  const missing: string[] = [];
+  let outcome: Outcome = 'failed';
+  try {
+    for await (const fetched of threads.getThreads(mailbox, ids, format === 'mbox' ? 'minimal' : 'full')) {
+      if (!fetched.found) missing.push(fetched.id);
+      else await print.write(mailbox, oldestFirst(fetched.thread));
+      if (stop.aborted) break;
+    }
+    outcome = 'complete';
+  } catch (error) {
+    // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
+    if (!stop.aborted) throw error;
+  } finally {
+    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
+    await print.end(stop.aborted ? 'stopped' : outcome);
+    await mailbox.close();
+  }
+  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+  if (missing.length > 0) {
+    throw new GoogleApiError(`${missing.length === 1 ? 'Thread' : `${missing.length} threads`} not found: ${missing.join(', ')}.`, 404, {
+      hint: 'It was deleted, or the id belongs to another account (--account). Thread ids are what `gmailctl list --threads --format ids` prints.',
+    });
+  }
+}
+
+/** Gmail lists a thread's messages oldest first; sorted again (stably) so that it holds whatever the order served. */
+function oldestFirst(thread: GmailThread): GmailThread {
+  const at = (message: GmailThread['messages'][number]): number => Number(message.internalDate ?? 0);
+  return { ...thread, messages: [...thread.messages].sort((a, b) => at(a) - at(b)) };
+}
+
+interface ThreadPrinter {
+  write(mailbox: MessageDeps, thread: GmailThread): Promise<void>;
+  end(outcome: Outcome): Promise<void>;
+}
+
+/** text/json/ndjson: each message read from the thread's part tree, none fetched again (a part Gmail keeps apart: one attachments.get). */
+async function threadPrinter(io: IO, format: Exclude<ThreadFormat, 'mbox'>): Promise<ThreadPrinter> {
+  const [{ readMessage }, { attachmentFetcher }, { createThreadWriter }] = await Promise.all([
+    import('../mail/read-message.js'),
+    import('../gmail/threads.js'),
+    import('../output/whole-threads.js'),
+  ]);
+  const writer = createThreadWriter(format, io);
+  return {
+    async write(mailbox, thread) {
+      const reads = await Promise.all(thread.messages.map((message) => readMessage({ message, attachment: attachmentFetcher(mailbox, message.id ?? '') })));
+      for (const warning of reads.flatMap((read) => read.warnings)) io.warn(warning);
+      const printed: ThreadObject = { id: thread.id, historyId: thread.historyId, messages: reads.map((read) => read.shown) };
+      await writer.write(printed);
+    },
+    end: (outcome) => writer.end(outcome),
+  };
+}
+
+/** mbox: every message of each thread raw (one messages.get format=raw each), through show's mbox writer. */
+async function mboxPrinter(io: IO): Promise<ThreadPrinter> {
+  const [{ getRawMessages }, { createWholeMessageWriter }] = await Promise.all([import('../gmail/messages.js'), import('../output/whole-messages.js')]);
+  const writer = createWholeMessageWriter('mbox', io, Number.POSITIVE_INFINITY);
+  return {
+    async write(mailbox, thread) {
+      const ids = thread.messages.flatMap((message) => (message.id ? [message.id] : []));
+      for await (const fetched of getRawMessages(mailbox, ids)) {
+        // Deleted between the two calls: the thread is printed without it, and says so.
+        if (!fetched.found) io.warn(`message ${fetched.id} of thread ${thread.id} was deleted while it was read: the mbox leaves it out.`);
+        else await writer.write({ id: fetched.id, raw: fetched.raw, internalDate: Number(fetched.message.internalDate), shown: undefined });
+      }
+    },
+    end: (outcome) => writer.end(outcome),
+  };
+}
