@@ -14,7 +14,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { CLI, createSandbox, runCli, type Sandbox } from '../helpers/sandbox.js';
 
 const ACCOUNTS = ['ada@example.com', 'grace@example.com'];
-const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'labels', 'completion'];
+const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'show', 'thread', 'labels', 'completion'];
 const FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'];
 
 const onPath = async (command: string): Promise<boolean> =>
@@ -115,6 +115,12 @@ describe.runIf(hasBash)('bash', () => {
     const labels = await sandbox.run(['labels', '--no-counts']);
     expect(labels.exitCode, labels.stderr).toBe(0);
     expect(await complete('list', '--label', 'W')).toEqual(['Work/Projects']);
+  });
+
+  it('gmailctl t<TAB> offers thread and token; thread --format <TAB> its four formats', async () => {
+    expect((await complete('t')).sort()).toEqual(['thread', 'token']);
+    expect((await complete('thread', '--format', '')).sort()).toEqual(['json', 'mbox', 'ndjson', 'text']);
+    expect((await complete('thread', '--')).sort()).toEqual(expect.arrayContaining(['--account', '--format', '--json', '--stdin']));
   });
 
   it('gmailctl list --for<TAB> → --format; --fo<TAB> → --follow and --format', async () => {
