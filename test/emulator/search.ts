@@ -30,6 +30,12 @@ export interface NewMessageOptions {
    * messages.list leaves it out for this long (ms), as Gmail's storage can lag its history.
    */
   servedAfterMs?: number;
+  /**
+   * When Gmail accepted it (ms since the epoch). Default: now, as for mail that arrives now,
+   * and never before the newest message. An earlier date is mail imported or migrated with
+   * its old date (internalDate from the Date header): it lands among the older messages.
+   */
+  internalDate?: number;
 }
 
 /** A label's counts, as users.labels.get answers them. */
@@ -168,9 +174,10 @@ export class AccountMailbox {
     const thread = options.threadId === undefined ? undefined : this.thread(options.threadId);
     if (options.threadId !== undefined && !thread) throw new Error(`no thread ${options.threadId}`);
     const references = thread ? thread.map((message) => message.id) : [];
+    const start = options.internalDate ?? Math.max(newest + 1000, Date.now());
     const created = templates.reverse().map((template, index): MailboxMessage => {
       this.added += 1;
-      const internalDate = newest + 1000 * (index + 1);
+      const internalDate = start + 1000 * index;
       const id = internalDate.toString(16).padStart(11, '0') + this.added.toString(16).padStart(5, '0');
       const labelIds = Object.freeze([...(options.labelIds ?? ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL'])]);
       const threadId = options.threadId ?? id;
@@ -184,6 +191,8 @@ export class AccountMailbox {
       return { ...rest, id, threadId, internalDate, labelIds, historyId, subject, ...reply };
     });
     this.all = [...[...created].reverse(), ...this.all];
+    // Imported mail keeps its old date: messages.list orders by internalDate, newest first.
+    if (options.internalDate !== undefined) this.all.sort((a, b) => b.internalDate - a.internalDate);
     for (const message of created) this.byId.set(message.id, message);
     if (options.servedAfterMs !== undefined) for (const message of created) this.notServedUntil.set(message.id, Date.now() + options.servedAfterMs);
     this.changed();
