@@ -6,8 +6,10 @@
  * fetching, as with --no-cache.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { currentHistoryId, readHistory, type HistoryDeps } from '../gmail/history.js';
-import type { KnownMessages } from '../gmail/listing.js';
+import { START, type CursorPosition } from '../gmail/cursor-position.js';
+import { ALL_HISTORY_TYPES, changesAfter, currentHistoryId, earlierHistoryId, readHistory, type HistoryDeps, type MailboxChanges } from '../gmail/history.js';
+import type { KnownMessages, ListQuery } from '../gmail/listing.js';
+import { readNewMail, type NewMail } from '../gmail/new-mail.js';
 import { resolveCacheDir } from '../basics/cache-dir.js';
 import { cacheFile, removeCacheFile } from './paths.js';
 import { CacheFailure, openMessageCache, type CachedMessage, type CacheNotice, type MessageCache } from './store.js';
@@ -25,8 +27,8 @@ const SYNC_ATTEMPTS = 3;
 export class ListCache {
   /** The historyId this run's cache is in step with; rows fetched now are stored against it. */
   #syncedFrom: string | undefined;
-  #broken = false;
-  #nextCursor: { name: string; historyId: string } | undefined;
+  /** Why the file was given up in this run, once it was. */
+  #broken: string | undefined;
 
   constructor(
     private readonly store: MessageCache,
@@ -36,9 +38,9 @@ export class ListCache {
 
   /** Applies what changed in the mailbox since the last sync (label changes, deletions). */
   async sync(): Promise<void> {
-    for (let attempt = 0; attempt < SYNC_ATTEMPTS && !this.#broken; attempt++) {
+    for (let attempt = 0; attempt < SYNC_ATTEMPTS && this.#broken === undefined; attempt++) {
       const from = this.#use(() => this.store.syncState().historyId);
-      if (this.#broken) return;
+      if (this.#broken !== undefined) return;
       if (from === undefined) {
         const now = await currentHistoryId(this.deps);
         this.#use(() => this.store.reset(now));
@@ -64,38 +66,66 @@ export class ListCache {
 
   /** The list use case's view: cached messages by id, and fetched ones to keep. */
   readonly known: KnownMessages = {
-    lookup: (ids) => (this.#broken ? new Map() : (this.#use(() => this.store.lookup(ids)) ?? new Map())),
+    lookup: (ids) => (this.#broken !== undefined ? new Map() : (this.#use(() => this.store.lookup(ids)) ?? new Map())),
     remember: (messages) => {
       const from = this.#syncedFrom;
-      if (this.#broken || from === undefined) return;
+      if (this.#broken !== undefined || from === undefined) return;
       this.#use(() => this.store.remember(messages.map(toCached), from));
     },
   };
 
   /**
-   * The ids of the messages added since the cursor NAME was last advanced, or undefined when
-   * there is no cursor yet (or Gmail no longer has its history): then everything counts.
-   * Also notes where the cursor moves to if the run completes (see advanceCursor).
+   * Brings the cached messages up to date and reads the mail added since a --since-last
+   * position, with one history read for both when it can (src/gmail/new-mail.ts).
    */
-  async addedSince(name: string): Promise<Set<string> | undefined> {
-    const cursor = this.#use(() => this.store.cursor(name));
-    if (cursor !== undefined) {
-      const read = await readHistory(this.deps, cursor, ['messageAdded', 'messageDeleted']);
-      if (read !== 'expired') {
-        this.#nextCursor = { name, historyId: read.historyId };
-        return read.added;
-      }
-      this.notify({ kind: 'cursor-expired', name });
-    }
-    this.#nextCursor = { name, historyId: this.#syncedFrom ?? (await currentHistoryId(this.deps)) };
-    return undefined;
+  async syncAndReadNewMail(position: CursorPosition, filter: ListQuery): Promise<NewMail> {
+    if (position.historyId === undefined) await this.sync();
+    return readNewMail(this.deps, position, filter, {
+      history: (from) => this.#syncAndRead(from),
+      current: async () => this.#syncedFrom ?? (await currentHistoryId(this.deps)),
+    });
   }
 
-  /** Moves the --since-last cursor: call only once the run's output is complete and written. */
-  advanceCursor(): boolean {
-    const next = this.#nextCursor;
-    if (!next || this.#broken) return false;
-    return this.#use(() => (this.store.setCursor(next.name, next.historyId), true)) ?? false;
+  /** One history read from the earlier of the cache's start and `cursorFrom`, serving both. */
+  async #syncAndRead(cursorFrom: string): Promise<MailboxChanges | 'expired'> {
+    const cacheFrom = this.#use(() => this.store.syncState().historyId);
+    if (cacheFrom === undefined) {
+      await this.sync();
+      return readHistory(this.deps, cursorFrom, ALL_HISTORY_TYPES);
+    }
+    const start = earlierHistoryId(cacheFrom, cursorFrom);
+    const read = await readHistory(this.deps, start, ALL_HISTORY_TYPES);
+    if (read === 'expired') {
+      // One of the two starts is gone: each reads on its own (the cache starts over if its own is).
+      await this.sync();
+      return start === cursorFrom ? 'expired' : readHistory(this.deps, cursorFrom, ALL_HISTORY_TYPES);
+    }
+    if (this.#use(() => this.store.applyHistory(cacheFrom, read.historyId, changesAfter(read, cacheFrom).changes))) this.#syncedFrom = read.historyId;
+    else await this.sync(); // another gmailctl synced meanwhile (or the file failed: then sync does nothing)
+    return changesAfter(read, cursorFrom);
+  }
+
+  /** Where the cursor NAME stands: START when it never advanced, or when the file failed (then every match counts). */
+  cursorPosition(name: string): CursorPosition {
+    return this.#use(() => this.store.cursorPosition(name)) ?? START;
+  }
+
+  /**
+   * Moves the cursor NAME (or, `pending`, records where a --no-commit run got; undefined
+   * forgets that). Answers why the cursor could not be saved, if it could not: the command
+   * has printed, and must then fail, so that the next run prints it all again.
+   */
+  saveCursor(name: string, position: CursorPosition | undefined, { pending }: { pending: boolean }): string | undefined {
+    if (this.#broken !== undefined) return this.#broken;
+    try {
+      if (pending) this.store.setPending(name, position);
+      else this.store.saveCursor(name, position ?? START);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof CacheFailure)) throw error;
+      this.#giveUp(error);
+      return error.message;
+    }
   }
 
   close(): void {
@@ -104,17 +134,21 @@ export class ListCache {
 
   /** One store step; a failure gives the cache up for this run (and deletes a corrupt file). */
   #use<T>(step: () => T): T | undefined {
-    if (this.#broken) return undefined;
+    if (this.#broken !== undefined) return undefined;
     try {
       return step();
     } catch (error) {
       if (!(error instanceof CacheFailure)) throw error;
-      this.#broken = true;
-      this.store.close();
-      if (error.corrupt) removeCacheFile(this.store.file);
+      this.#giveUp(error);
       this.notify({ kind: 'failed', file: this.store.file, reason: error.message, corrupt: error.corrupt });
       return undefined;
     }
+  }
+
+  #giveUp(error: CacheFailure): void {
+    this.#broken = error.message;
+    this.store.close();
+    if (error.corrupt) removeCacheFile(this.store.file);
   }
 }
 

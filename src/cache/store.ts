@@ -20,11 +20,16 @@ import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
 import { makeDirectorySync } from '../basics/make-directory.js';
+import { formatPosition, parsePosition, START, type CursorPosition, type CursorSummary } from '../gmail/cursor-position.js';
 import { inspectPathSync } from '../basics/private-path.js';
 import { cacheFileSet, removeCacheFile } from './paths.js';
 
-/** Bumped whenever the tables change; a file with another version is rebuilt. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the tables change; a file with another version is rebuilt, except the
+ * versions migrate() brings up to date (they hold --since-last cursors worth keeping).
+ * 2: a cursor keeps a position (src/gmail/cursor-position.ts) and a pending one for --no-commit.
+ */
+export const SCHEMA_VERSION = 2;
 /** How long to wait for another gmailctl's write transaction before giving up the cache. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -145,12 +150,26 @@ function initialize(db: Database, account: string): (CacheNotice & { kind: 'rebu
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return undefined;
     }
-    if (version < SCHEMA_VERSION) return 'older-version';
+    if (version === 1) migrateFromVersion1(db);
+    else if (version < SCHEMA_VERSION) return 'older-version';
     const owner = db.prepare("SELECT value FROM meta WHERE key = 'account'").get() as { value: string } | undefined;
     return owner?.value === account.toLowerCase() ? undefined : 'foreign';
   };
   // Two processes creating the tables at once: the second waits, then finds them made.
   return db.transaction(check).immediate();
+}
+
+/** position and pending: CursorPosition as JSON; updated_at: when position last moved (null: never). */
+const CURSORS_TABLE = 'CREATE TABLE cursors (name TEXT PRIMARY KEY, position TEXT, updated_at INTEGER, pending TEXT) WITHOUT ROWID;';
+
+/** Version 1 kept a cursor as a bare historyId: it becomes a position, delivered nothing beyond it. */
+function migrateFromVersion1(db: Database): void {
+  const old = db.prepare('SELECT name, history_id, updated_at FROM cursors').all() as Array<{ name: string; history_id: string; updated_at: number }>;
+  db.exec('DROP TABLE cursors');
+  db.exec(CURSORS_TABLE);
+  const insert = db.prepare('INSERT INTO cursors (name, position, updated_at) VALUES (?, ?, ?)');
+  for (const row of old) insert.run(row.name, formatPosition({ historyId: row.history_id, delivered: [], readAt: row.updated_at }), row.updated_at);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 const SCHEMA = `
@@ -164,7 +183,7 @@ CREATE TABLE messages (
   label_ids TEXT NOT NULL,
   checksum TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE cursors (name TEXT PRIMARY KEY, history_id TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+${CURSORS_TABLE}
 `;
 
 interface Row {
@@ -330,16 +349,61 @@ export class MessageCache {
     );
   }
 
-  cursor(name: string): string | undefined {
-    return this.#guard(() => (this.db.prepare('SELECT history_id FROM cursors WHERE name = ?').get(name) as { history_id: string } | undefined)?.history_id);
+  /** Where the --since-last cursor NAME stands (START when it never advanced). */
+  cursorPosition(name: string): CursorPosition {
+    return this.#guard(() => {
+      const row = this.db.prepare('SELECT position FROM cursors WHERE name = ?').get(name) as { position: string | null } | undefined;
+      return parsePosition(row?.position ?? null) ?? START;
+    });
   }
 
-  setCursor(name: string, historyId: string, now = Date.now()): void {
+  /** Moves the cursor NAME; whatever a --no-commit run left pending is dropped (it was based on the old position). */
+  saveCursor(name: string, position: CursorPosition, now = Date.now()): void {
     this.#guard(() =>
       this.db
-        .prepare('INSERT INTO cursors (name, history_id, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET history_id = excluded.history_id, updated_at = excluded.updated_at')
-        .run(name, historyId, now),
+        .prepare('INSERT INTO cursors (name, position, updated_at, pending) VALUES (?, ?, ?, NULL) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at, pending = NULL')
+        .run(name, formatPosition(position), now),
     );
+  }
+
+  /** Records (or, with undefined, forgets) where a --no-commit run got, for `gmailctl cursor commit`. */
+  setPending(name: string, position: CursorPosition | undefined): void {
+    this.#guard(() =>
+      this.db
+        .prepare('INSERT INTO cursors (name, pending) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET pending = excluded.pending')
+        .run(name, position === undefined ? null : formatPosition(position)),
+    );
+  }
+
+  /** Moves the cursor to its pending position; false when no --no-commit run is pending. */
+  commitPending(name: string, now = Date.now()): boolean {
+    return this.#guard(() =>
+      this.db
+        .transaction(() => {
+          const row = this.db.prepare('SELECT pending FROM cursors WHERE name = ?').get(name) as { pending: string | null } | undefined;
+          const pending = parsePosition(row?.pending ?? null);
+          if (!pending) return false;
+          this.db.prepare('UPDATE cursors SET position = ?, updated_at = ?, pending = NULL WHERE name = ?').run(formatPosition(pending), now, name);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  /** Every cursor of this account, by name. */
+  cursors(): CursorSummary[] {
+    return this.#guard(() =>
+      (this.db.prepare('SELECT name, updated_at, pending FROM cursors ORDER BY name').all() as Array<{ name: string; updated_at: number | null; pending: string | null }>).map((row) => ({
+        name: row.name,
+        ...(row.updated_at !== null ? { advancedAt: row.updated_at } : {}),
+        pending: row.pending !== null,
+      })),
+    );
+  }
+
+  /** Forgets the cursor NAME: the next run prints every match. False when there was none. */
+  deleteCursor(name: string): boolean {
+    return this.#guard(() => this.db.prepare('DELETE FROM cursors WHERE name = ?').run(name).changes > 0);
   }
 
   stats(): CacheStats {

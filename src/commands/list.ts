@@ -9,8 +9,11 @@ import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
 import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
+import { START, type CursorPosition } from '../gmail/cursor-position.js';
 import type { ListDeps, ListPage } from '../gmail/listing.js';
 import type { PacerEvent } from '../gmail/quota-pacer.js';
+import type { MessageSummary } from '../gmail/message.js';
+import type { NewMail } from '../gmail/new-mail.js';
 import type { IO } from '../basics/io.js';
 import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
@@ -23,6 +26,7 @@ function defineList() {
   return newCommand('list', 'list the messages that match a Gmail search', [
     'gmailctl list -q label:UNREAD',
     'gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail',
+    'gmailctl list -q is:unread --since-last n --no-commit --format ndjson | ./process && gmailctl cursor commit n',
     `gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20`,
     'gmailctl list -q is:unread --format ids | wc -l',
     `gmailctl list -q 'is:unread' -n 5 --follow --format ndjson   # the newest 5, then new mail as it comes`,
@@ -43,6 +47,7 @@ function defineList() {
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
+    .option('--no-commit', "with --since-last: leave the cursor where it is, and record where this run got for 'gmailctl cursor commit NAME'")
     .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
     .option('--follow', 'after the listing, keep running and print each new matching message as it arrives (not with --format json)')
     .option('--interval <seconds>', `with --follow: how often to ask Gmail for new mail (default ${DEFAULT_INTERVAL_SECONDS}, at least 5)`, parseInterval);
@@ -60,10 +65,12 @@ function collectLabel(value: string, previous: string[]): string[] {
 
 export async function runList(context: CommandContext, flags: ListFlags): Promise<void> {
   const { io, signal } = context;
-  const [{ listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }, { currentHistoryId }] = await Promise.all([
+  if (flags.commit === false && !flags.sinceLast) throw new UsageError('--no-commit goes with --since-last NAME: it leaves that cursor for gmailctl cursor commit.');
+  const [{ listMessageIds, listMessageSummaries, METADATA_UNITS_PER_MESSAGE }, { resolveLabelIds }, { currentHistoryId }, { newMessageIdPages, positionAfter, readNewMail }] = await Promise.all([
     import('../gmail/listing.js'),
     import('../gmail/labels.js'),
     import('../gmail/history.js'),
+    import('../gmail/new-mail.js'),
   ]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   checkFollowFlags(flags, format);
@@ -85,23 +92,40 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   let pages: AsyncIterable<ListPage>;
   let followFrom: string | undefined;
   let deps: ListDeps = mailbox;
+  let since: SinceLast | undefined;
   try {
     cache = await openCache(context, flags, format, mailbox);
-    if (cache?.messages) await cache.store.sync();
+    const store = cache?.store;
+    if (flags.sinceLast) {
+      const name = flags.sinceLast;
+      since = { name, position: store?.cursorPosition(name) ?? START, unsaved: cache?.unusable };
+      // A --no-commit run starts by forgetting what an earlier one left pending: should this
+      // one fail, `cursor commit` must not commit what that one printed to a failed consumer.
+      if (store && flags.commit === false) since.unsaved ??= store.saveCursor(name, undefined, { pending: true });
+      if (store) {
+        since.newMail = cache?.messages ? await store.syncAndReadNewMail(since.position, query) : await readNewMail(mailbox, since.position, query);
+        if (since.newMail.expired) printNotice(io, describeCacheNotice({ kind: 'cursor-expired', name }));
+      }
+    } else if (cache?.messages) await store?.sync();
     // Following starts from where the mailbox was when the listing began: nothing in between is missed.
     if (flags.follow) followFrom = await currentHistoryId(mailbox);
-    const only = flags.sinceLast && cache ? await cache.store.addedSince(flags.sinceLast) : undefined;
-    deps = cache?.messages ? { ...mailbox, known: cache.store.known } : mailbox;
-    const listing = only ? { ...query, only } : query;
-    pages = format === 'ids' ? listMessageIds(deps, listing) : listMessageSummaries(deps, listing);
+    deps = cache?.messages && store ? { ...mailbox, known: store.known } : mailbox;
+    const delivered = since?.position.delivered ?? [];
+    const listing = delivered.length > 0 ? { ...query, except: new Set(delivered) } : query;
+    const candidates = since?.newMail?.candidates;
+    const ids = candidates ? newMessageIdPages(deps, listing, candidates, since?.position.readAt) : undefined;
+    pages = format === 'ids' ? listMessageIds(deps, listing, ids) : listMessageSummaries(deps, listing, ids);
   } catch (error) {
-    cache?.store.close();
+    cache?.store?.close();
     await mailbox.close();
+    // Ctrl-C during the history read or the label lookup makes that request fail: it was the interrupt.
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
     throw error;
   }
 
   const listed = rememberingWriter(await createMessageWriter(format, io));
   const writer = listed.writer;
+  const written: string[] = [];
   try {
     const outcome = await writePages(io, pages, writer, {
       stop,
@@ -109,10 +133,12 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
       max: flags.max,
       secondsLeft: (messages) => mailbox.pacer.secondsFor(messages * METADATA_UNITS_PER_MESSAGE),
       pauses: (listener) => mailbox.pacer.observe(listener),
+      onWritten: since ? (messages) => written.push(...messages.map((m) => m.id)) : undefined,
     });
-    // The cursor moves only past output that was complete and reached stdout.
-    if (flags.sinceLast && outcome === 'complete' && !cache?.store.advanceCursor()) {
-      io.warn(`--since-last ${flags.sinceLast}: the cursor could not be saved; the next run lists these messages again.`);
+    // The cursor moves only when the run succeeds, and only past what reached stdout.
+    if (since && outcome === 'complete') {
+      const next = since.newMail && positionAfter(since.position, since.newMail, written, !(flags.max !== undefined && written.length >= flags.max));
+      moveCursor(since, cache?.store, next, flags.commit === false);
     }
     if (followFrom !== undefined && outcome === 'complete') {
       await writeFollowing(io, deps, writer, {
@@ -125,10 +151,32 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
       });
     }
   } finally {
-    cache?.store.close();
+    cache?.store?.close();
     await mailbox.close();
   }
   if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+/** A --since-last run: its cursor's position, the new mail read from it, and why it cannot be saved (if known early). */
+interface SinceLast {
+  name: string;
+  position: CursorPosition;
+  newMail?: NewMail;
+  unsaved?: string | undefined;
+}
+
+/**
+ * After a run that wrote all it had to: the cursor moves past what was written (all the new
+ * mail, or with -n what was printed), or with --no-commit that position is recorded for
+ * `gmailctl cursor commit`. A cursor that cannot be saved is exit 1, after the output.
+ */
+function moveCursor(since: SinceLast, store: ListCache | undefined, next: CursorPosition | undefined, pending: boolean): void {
+  const problem = since.unsaved ?? (store && next ? store.saveCursor(since.name, next, { pending }) : 'the cache file cannot be used');
+  if (problem !== undefined) {
+    throw new CacheError(`--since-last ${since.name}: the cursor could not be saved (${problem}); the next run prints these messages again.`, {
+      hint: 'Free some disk space, or set GMAILCTL_CACHE_DIR to a directory you can write to.',
+    });
+  }
 }
 
 /**
@@ -145,6 +193,7 @@ async function writePages(
     max,
     secondsLeft,
     pauses,
+    onWritten,
   }: {
     stop: AbortSignal;
     progress: boolean;
@@ -153,6 +202,8 @@ async function writePages(
     secondsLeft?: (messages: number) => number | undefined;
     /** Tells of the quota pacer's pauses (a spent per-minute quota); answers how to stop listening. */
     pauses?: (listener: (event: PacerEvent) => void) => () => void;
+    /** Told each page's messages once the writer has taken them. */
+    onWritten?: ((messages: readonly MessageSummary[]) => void) | undefined;
   },
 ): Promise<Outcome> {
   const progress = showProgress ? io.progress() : undefined;
@@ -171,6 +222,7 @@ async function writePages(
     for await (const page of pages) {
       progress?.clear();
       await writer.writePage(page.messages);
+      onWritten?.(page.messages);
       written += page.messages.length;
       leftOut += page.leftOut ?? 0;
       if (stop.aborted) break;
@@ -225,9 +277,11 @@ function duration(seconds: number): string {
 }
 
 interface OpenCache {
-  store: ListCache;
+  store?: ListCache;
   /** Whether cached messages are used (else the file serves the --since-last cursor only). */
   messages: boolean;
+  /** Why the file cannot be used (--since-last goes on without its cursor, and fails at the end). */
+  unusable?: string;
 }
 
 /**
@@ -242,9 +296,19 @@ async function openCache({ io, env, environmentLogin }: CommandContext, flags: L
   const messages = format !== 'ids' && cacheEnabled(flags.cache, env, mailbox.session.settings ?? {});
   if (!messages && !flags.sinceLast) return undefined;
   const { openListCache } = await import('../cache/list-cache.js');
-  const store = await openListCache({ env, account: mailbox.session.account, deps: mailbox, notify: (notice) => printNotice(io, describeCacheNotice(notice)) });
-  if (!store && flags.sinceLast) throw new CacheError(`--since-last ${flags.sinceLast} needs the cache file, which cannot be used (see the warning above).`);
-  return store && { store, messages };
+  let unusable: string | undefined;
+  const store = await openListCache({
+    env,
+    account: mailbox.session.account,
+    deps: mailbox,
+    notify: (notice) => {
+      if (notice.kind === 'unusable') unusable = notice.reason;
+      printNotice(io, describeCacheNotice(notice));
+    },
+  });
+  if (store) return { store, messages };
+  // --since-last without its file: every match is printed, then the run fails (the cursor cannot move).
+  return flags.sinceLast ? { messages: false, unusable: unusable ?? 'the cache file cannot be used' } : undefined;
 }
 
 function printNotice(io: IO, notice: { level: 'warn' | 'info'; text: string }): void {

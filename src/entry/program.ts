@@ -8,6 +8,7 @@ import { cacheCommand } from '../commands/cache.js';
 import { completionCommand, accountsCommand, labelNamesCommand } from '../commands/completion.js';
 import { createContext, type CommandContext, type ContextSource } from '../commands/context.js';
 import { labelsCommand } from '../commands/labels.js';
+import { cursorCommand } from '../commands/cursor.js';
 import { listCommand } from '../commands/list.js';
 import { loginCommand } from '../commands/login.js';
 import { showCommand } from '../commands/show.js';
@@ -26,7 +27,7 @@ import { describeWriteFailure } from '../basics/stdout-state.js';
 import { packageVersion } from './version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, threadCommand, labelsCommand, cacheCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, threadCommand, labelsCommand, cursorCommand, cacheCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand, labelNamesCommand];
 

@@ -131,7 +131,7 @@ async function poll(
 ): Promise<FollowEvent[]> {
   const read = await readHistory(deps, state.position, ['messageAdded', 'messageDeleted']);
   if (read === 'expired') return resync(deps, options, state, printed, clock);
-  const candidates = [...read.added].filter((id) => !printed.has(id));
+  const candidates = [...read.added.keys()].filter((id) => !printed.has(id));
   const { found, unreadable } = await readWhenReady(deps, candidates, options.notReadyDelaysMs ?? NOT_READY_DELAYS_MS, clock);
   for (const message of found.values()) noteSeen(state, message);
   const matching = await matches(deps, options.query, [...found.values()]);
@@ -140,7 +140,7 @@ async function poll(
     const message = found.get(id);
     if (!message || !matching.has(id)) continue;
     printed.add(id);
-    events.push({ kind: 'message', message: toSummary(message), historyId: read.addedAt.get(id) ?? state.position });
+    events.push({ kind: 'message', message: toSummary(message), historyId: read.added.get(id)?.historyId ?? state.position });
   }
   if (unreadable.length > 0) events.push({ kind: 'unreadable', ids: unreadable });
   events.push({ kind: 'checked', historyId: read.historyId, at: clock.now() });

@@ -12,11 +12,22 @@ import type { GmailClient } from './client.js';
 
 export type HistoryType = 'messageAdded' | 'messageDeleted' | 'labelAdded' | 'labelRemoved';
 
-/** One change read from Gmail's history, in the order Gmail recorded it. */
-export type HistoryChange =
+export const ALL_HISTORY_TYPES: readonly HistoryType[] = ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
+
+/** One change read from Gmail's history, in the order Gmail recorded it, with its record's historyId. */
+export type HistoryChange = (
   | { kind: 'deleted'; id: string }
   | { kind: 'labelsAdded'; id: string; labelIds: string[] }
-  | { kind: 'labelsRemoved'; id: string; labelIds: string[] };
+  | { kind: 'labelsRemoved'; id: string; labelIds: string[] }
+) & { historyId: string };
+
+/** A message added in the history read. */
+export interface AddedMessage {
+  /** The record that added it. */
+  historyId: string;
+  /** Its labels as of the end of the read (added, then changed), when Gmail gave them. */
+  labelIds?: string[];
+}
 
 export interface HistoryDeps {
   gmail: GmailClient;
@@ -27,10 +38,8 @@ export interface HistoryDeps {
 export interface MailboxChanges {
   /** Label changes and deletions, in Gmail's order. */
   changes: HistoryChange[];
-  /** Ids of the messages added since the start (and not deleted since), in Gmail's order. */
-  added: Set<string>;
-  /** For each id in `added`: the id of the history record that added it (a position to resume after). */
-  addedAt: Map<string, string>;
+  /** The messages added since the start (and not deleted since), in Gmail's order. */
+  added: Map<string, AddedMessage>;
   /** The mailbox's historyId when the last page was answered: where the next read starts. */
   historyId: string;
 }
@@ -40,7 +49,7 @@ const HISTORY_PAGE_SIZE = 500;
 
 /** Every change of the given types after `startHistoryId`, all pages; 'expired' when Gmail no longer has them. */
 export async function readHistory(deps: HistoryDeps, startHistoryId: string, types: readonly HistoryType[]): Promise<MailboxChanges | 'expired'> {
-  const result: MailboxChanges = { changes: [], added: new Set(), addedAt: new Map(), historyId: startHistoryId };
+  const result: MailboxChanges = { changes: [], added: new Map(), historyId: startHistoryId };
   let pageToken: string | undefined;
   do {
     const token = pageToken;
@@ -71,24 +80,43 @@ export async function readHistory(deps: HistoryDeps, startHistoryId: string, typ
 }
 
 function collect(record: gmail_v1.Schema$History, into: MailboxChanges): void {
+  const historyId = record.id && /^\d+$/.test(record.id) ? record.id : into.historyId;
   for (const { message } of record.messagesAdded ?? []) {
-    if (!message?.id) continue;
-    into.added.add(message.id);
-    if (record.id) into.addedAt.set(message.id, record.id);
+    if (message?.id) into.added.set(message.id, { historyId, ...(message.labelIds ? { labelIds: [...message.labelIds] } : {}) });
   }
   for (const { message } of record.messagesDeleted ?? []) {
     if (!message?.id) continue;
     into.added.delete(message.id);
-    into.addedAt.delete(message.id);
-    into.changes.push({ kind: 'deleted', id: message.id });
+    into.changes.push({ kind: 'deleted', id: message.id, historyId });
   }
   for (const { message, labelIds } of record.labelsAdded ?? []) {
-    if (message?.id && labelIds?.length) into.changes.push({ kind: 'labelsAdded', id: message.id, labelIds });
+    if (!message?.id || !labelIds?.length) continue;
+    into.changes.push({ kind: 'labelsAdded', id: message.id, labelIds, historyId });
+    const added = into.added.get(message.id)?.labelIds;
+    if (added) for (const label of labelIds) if (!added.includes(label)) added.push(label);
   }
   for (const { message, labelIds } of record.labelsRemoved ?? []) {
-    if (message?.id && labelIds?.length) into.changes.push({ kind: 'labelsRemoved', id: message.id, labelIds });
+    if (!message?.id || !labelIds?.length) continue;
+    into.changes.push({ kind: 'labelsRemoved', id: message.id, labelIds, historyId });
+    const added = into.added.get(message.id);
+    if (added?.labelIds) added.labelIds = added.labelIds.filter((label) => !labelIds.includes(label));
   }
   if (record.id && isLater(record.id, into.historyId)) into.historyId = record.id;
+}
+
+/** The part of a read that came after `historyId` (a read from an earlier start serves a later one too). */
+export function changesAfter(read: MailboxChanges, historyId: string): MailboxChanges {
+  const after = BigInt(historyId);
+  return {
+    changes: read.changes.filter((change) => BigInt(change.historyId) > after),
+    added: new Map([...read.added].filter(([, added]) => BigInt(added.historyId) > after)),
+    historyId: read.historyId,
+  };
+}
+
+/** The earlier of two historyIds. */
+export function earlierHistoryId(a: string, b: string): string {
+  return BigInt(a) <= BigInt(b) ? a : b;
 }
 
 /** historyIds are unsigned 64-bit numbers sent as strings. */

@@ -23,6 +23,8 @@ export interface ListQuery {
    * them, and listing stops once all of these have been seen.
    */
   only?: ReadonlySet<string>;
+  /** Never these ids (delivered already by an earlier `--since-last` run cut short with -n). */
+  except?: ReadonlySet<string>;
 }
 
 export interface ListPage {
@@ -61,7 +63,7 @@ export const METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
 /** Quota units one message costs in a metadata listing: its get, and a share of the list call that listed it. */
 export const METADATA_UNITS_PER_MESSAGE = UNIT_COSTS['messages.get'] + UNIT_COSTS['messages.list'] / METADATA_PAGE_SIZE;
 
-type IdPage = { ids: gmail_v1.Schema$Message[]; resultSizeEstimate: number };
+export type IdPage = { ids: gmail_v1.Schema$Message[]; resultSizeEstimate: number };
 
 /** Pages of bare ids: list calls only, 500 at a time. */
 export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<IdPage> {
@@ -106,7 +108,7 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
         if (fresh.length === remaining) break;
         if (!m.id || seen.has(m.id)) continue;
         seen.add(m.id);
-        if (only && !only.has(m.id)) continue;
+        if ((only && !only.has(m.id)) || query.except?.has(m.id)) continue;
         fresh.push(m);
       }
       unseen -= only ? fresh.length : 0;
@@ -129,8 +131,9 @@ export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = 
   }
 }
 
-export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
-  for await (const page of listIdPages(deps, query, MAX_PAGE_SIZE)) {
+/** `idPages`: where the ids come from (default: the listing of `query`; `--since-last` lists its new mail). */
+export async function* listMessageIds(deps: ListDeps, query: ListQuery, idPages: AsyncIterable<IdPage> = listIdPages(deps, query, MAX_PAGE_SIZE)): AsyncGenerator<ListPage> {
+  for await (const page of idPages) {
     yield { messages: page.ids.map((m) => idOnly(m)), resultSizeEstimate: page.resultSizeEstimate };
   }
 }
@@ -144,8 +147,12 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery): AsyncGe
  * never waiting for the next list page, which can take seconds on a big mailbox. Fetching
  * runs ahead of writing by one page at most, so memory stays flat.
  */
-export async function* listMessageSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ListPage> {
-  const idPages = listIdPages(deps, query, METADATA_PAGE_SIZE)[Symbol.asyncIterator]();
+export async function* listMessageSummaries(
+  deps: ListDeps,
+  query: ListQuery,
+  ids: AsyncIterable<IdPage> = listIdPages(deps, query, METADATA_PAGE_SIZE),
+): AsyncGenerator<ListPage> {
+  const idPages = ids[Symbol.asyncIterator]();
   /** Pages whose metadata is being fetched, in the API's order. */
   const fetching: Array<Promise<ListPage>> = [];
   let nextIds: Promise<IteratorResult<IdPage>> | undefined;

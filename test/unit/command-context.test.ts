@@ -77,7 +77,7 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
   return () => (built ??= build());
 }
 
-const LIST: ListFlags = { label: [], cache: false };
+const LIST: ListFlags = { label: [], cache: false, commit: true };
 
 /** Runs a command with a context whose getters a test may replace. */
 async function run(command: Parameters<typeof createContext>[1], act: (context: ReturnType<typeof createContext>) => Promise<void>) {

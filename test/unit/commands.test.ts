@@ -63,7 +63,7 @@ async function ran(env: NodeJS.ProcessEnv, command: (context: CommandContext, te
 }
 
 const LOGIN: LoginFlags = { browser: true, port: 0, timeout: 20 };
-const LIST: ListFlags = { label: [], cache: true };
+const LIST: ListFlags = { label: [], cache: true, commit: true };
 
 /** A sandbox logged in (through runLogin and the emulator's auto-approved consent) to each account. */
 async function loggedIn(...accounts: string[]): Promise<Sandbox> {
