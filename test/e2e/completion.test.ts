@@ -14,7 +14,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { CLI, createSandbox, runCli, type Sandbox } from '../helpers/sandbox.js';
 
 const ACCOUNTS = ['ada@example.com', 'grace@example.com'];
-const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'show', 'thread', 'labels', 'completion'];
+const COMMANDS = ['login', 'logout', 'status', 'token', 'list', 'show', 'thread', 'labels', 'cursor', 'completion'];
 const FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'];
 
 const onPath = async (command: string): Promise<boolean> =>
@@ -179,6 +179,15 @@ describe.runIf(hasBash)('bash', () => {
     expect((await complete('cache', 'clear', '--account', '')).sort()).toEqual([...ACCOUNTS].sort());
   });
 
+  it('gmailctl cursor <TAB> → its subcommands commit, list and delete', async () => {
+    expect((await complete('cursor', '')).filter((w) => !w.startsWith('-')).sort()).toEqual(['commit', 'delete', 'list']);
+  });
+
+  it('gmailctl cursor list --<TAB> → --json and --account; gmailctl list --no-c<TAB> → --no-commit', async () => {
+    expect(await complete('cursor', 'list', '--')).toEqual(expect.arrayContaining(['--json', '--account']));
+    expect(await complete('list', '--no-c')).toEqual(expect.arrayContaining(['--no-commit']));
+  });
+
   it('gmailctl switch <TAB> → the stored accounts (its argument is an account)', async () => {
     expect((await complete('switch', '')).filter((w) => !w.startsWith('-')).sort()).toEqual([...ACCOUNTS].sort());
   });
@@ -230,6 +239,8 @@ describe('fish', () => {
     expect(lines.some((line) => line.includes('__fish_seen_subcommand_from completion') && line.includes("'bash zsh fish'"))).toBe(true);
     expect(lines.some((line) => line.includes('-l account') && line.includes('gmailctl __accounts'))).toBe(true);
     expect(lines.some((line) => line.includes('__fish_seen_subcommand_from cache') && /-a '?clear/.test(line)), 'cache clear').toBe(true);
+    expect(lines.some((line) => line.includes('__fish_seen_subcommand_from cursor') && /-a '?commit/.test(line)), 'cursor commit').toBe(true);
+    expect(lines.some((line) => line.includes('-l no-commit')), '--no-commit').toBe(true);
     expect(lines.some((line) => line.includes('__fish_seen_subcommand_from switch') && line.includes('gmailctl __accounts')), 'switch ACCOUNT').toBe(true);
     expect(result.stdout).not.toMatch(/-a __accounts/);
     expect(lines.filter(Boolean).every((line) => line.startsWith('#') || line.startsWith('complete -c gmailctl'))).toBe(true);

@@ -55,6 +55,68 @@ afterAll(async () => {
   await emulator?.close();
 });
 
+describe('README: list --since-last', () => {
+  /** The first line of the Commands section that `pick` accepts. */
+  async function commandsLine(pick: (line: string) => boolean): Promise<string> {
+    const line = (await recipesOf('Commands')).flat().join('\n').split('\n').find(pick);
+    expect(line, 'the README has the recipe').toBeDefined();
+    return line!.trim();
+  }
+
+  it('the notifier cron line notifies about each new matching message once, as mail arrives between runs', async () => {
+    const cron = await commandsLine((line) => /^([\d*/,-]+ ){5}.*--since-last/.test(line));
+    const command = cron.split(' ').slice(5).join(' ');
+    // notify-send, as a desktop has it: here it writes down what it was asked to show.
+    await writeFile(path.join(bin, 'notify-send'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${path.join(s.dir, 'notified')}"\n`);
+    await chmod(path.join(bin, 'notify-send'), 0o755);
+    const notified = async (): Promise<string[]> => (await readFile(path.join(s.dir, 'notified'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    const unread = emulator.mailbox(ACCOUNT).filter((m) => m.labelIds.includes('UNREAD') && !m.labelIds.some((l) => l === 'SPAM' || l === 'TRASH'));
+
+    const first = await sh(command);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(await notified()).toHaveLength(unread.length);
+
+    const added = emulator.addMessages(2);
+    emulator.addMessages(1, { labelIds: ['SENT'] });
+    const second = await sh(command);
+    expect(second.exitCode, second.stderr).toBe(0);
+    const after = await notified();
+    expect(after.slice(unread.length).sort()).toEqual(added.map((m) => `${m.from}: ${m.subject}`).sort());
+
+    const third = await sh(command);
+    expect(third.exitCode, third.stderr).toBe(0);
+    expect(await notified()).toHaveLength(unread.length + 2);
+  }, 120_000);
+
+  it('the --no-commit recipe: a failing consumer leaves the cursor, a succeeding one commits it', async () => {
+    const recipe = await commandsLine((line) => line.includes('--no-commit') && line.includes('cursor commit'));
+    const process = path.join(s.dir, 'process');
+    const consumer = async (script: string) => {
+      await writeFile(process, `#!/bin/sh\n${script}\n`);
+      await chmod(process, 0o755);
+    };
+    const handled = async (): Promise<string[]> =>
+      (await readFile(path.join(s.dir, 'handled.ndjson'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id);
+    // The cursor starts where the mailbox is now.
+    await consumer('cat > /dev/null');
+    expect((await sh(recipe)).exitCode).toBe(0);
+
+    const added = emulator.addMessages(3).map((m) => m.id);
+    await consumer('cat > /dev/null; exit 1');
+    const failed = await sh(recipe);
+    expect(failed.exitCode).toBe(1);
+
+    await consumer(`cat >> "${path.join(s.dir, 'handled.ndjson')}"`);
+    const succeeded = await sh(recipe);
+    expect(succeeded.exitCode, succeeded.stderr).toBe(0);
+    expect((await handled()).sort()).toEqual([...added].sort());
+
+    const again = await sh(recipe);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((await handled()).sort()).toEqual([...added].sort());
+  }, 120_000);
+});
+
 describe('README: Recipes for shell scripts', () => {
   it('every recipe of the first block runs and succeeds', async () => {
     const [first] = await recipesOf('Recipes for shell scripts');
