@@ -2,7 +2,8 @@
 # `npm run demo`: the whole gmailctl flow on a fresh machine, against the built-in Google
 # emulator — build, start the emulator with a seeded mailbox, log in through its consent
 # endpoint (auto-approved), and list the unread mail. Everything happens in a throwaway
-# config dir with the file token store, and nothing leaves 127.0.0.1.
+# directory — config dir with the file token store, message cache and code cache (the
+# emulator's --print-env sets all three beside its client file) — and nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,6 @@ for _ in $(seq 100); do
 done
 # shellcheck disable=SC1091
 . "$work/env"
-export GMAILCTL_CONFIG_DIR="$work/config"
 # The emulator approves consent at once; this stand-in "browser" just follows its redirect
 # back to gmailctl's listener, as your browser does after you press Allow.
 export GMAILCTL_BROWSER="node test/helpers/follow-redirects.mjs"

@@ -223,7 +223,7 @@ describe('6. a failed write to stdout is exit 1 with one line on stderr', () => 
   // Node reopens a closed fd 1 on /dev/null read-write, as `1<>/dev/null` and Node's or
   // Python's "ignore the output" open it: gmailctl cannot tell them apart, and output thrown
   // away on purpose must succeed (test/e2e/stdout-devnull.test.ts). So `>&-` succeeds too.
-  it.each(['list --format ids', '--version'])('gmailctl %s >&- is treated as output sent to /dev/null: exit 0', async (args) => {
+  it.each(['list --format ids', '--version', '--help'])('gmailctl %s >&- is treated as output sent to /dev/null: exit 0', async (args) => {
     const s = await loggedIn();
     const result = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" ${args} >&-`], { env: s.env, extendEnv: false, reject: false });
     expect(result.exitCode, String(result.stderr)).toBe(0);

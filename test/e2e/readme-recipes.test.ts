@@ -3,7 +3,7 @@
  * `gmailctl` on PATH) against the emulator, so that the README stays true. The only change
  * made to a recipe: Google's API root becomes the emulator's.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,4 +250,45 @@ describe('README: Recipes for shell scripts', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/log in again: gmailctl login/);
   });
+});
+
+// Issue #24: the emulator's one-liner never returned, and the demo and this section wrote to
+// ~/.cache/gmailctl. The recipe as written, but for a free port, fewer messages and a
+// directory of the test's own instead of /tmp/emu; only PATH (gmailctl), HOME and the
+// stand-in browser come from outside: every GMAILCTL_ setting comes from --print-env.
+describe('README: Testing your scripts offline with the emulator', () => {
+  it('the first recipe starts the emulator, logs in and lists, with everything in its own directory', async () => {
+    const [block] = await recipesOf('Testing your scripts offline with the emulator');
+    const recipe = block!.join('\n');
+    expect(recipe).toMatch(/--print-env > \/tmp\/emu\/env &/);
+    const emu = path.join(s.dir, 'emu-recipe');
+    const script = recipe.replaceAll('/tmp/emu', emu).replace('--port 8085', '--port 0').replace('--messages 5000', '--messages 300');
+    const home = path.join(s.dir, 'recipe-home');
+    await mkdir(home);
+    const env = { PATH: `${bin}:${s.env.PATH ?? ''}`, HOME: home, GMAILCTL_BROWSER: s.env.GMAILCTL_BROWSER!, LANG: 'C.UTF-8' };
+    // Its own process group, so that nothing it started outlives the test.
+    const run = execa('bash', ['-e', '-c', script], { env, extendEnv: false, reject: false, cwd: ROOT, detached: true, timeout: 120_000 });
+    let result;
+    try {
+      result = await run;
+    } finally {
+      try {
+        process.kill(-run.pid!, 'SIGTERM');
+      } catch {
+        // already gone: the recipe's own `kill %1` stopped it
+      }
+    }
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stderr)).toMatch(/Logged in as user@example\.com/);
+    expect(String(result.stdout).split('\n').filter(Boolean).length).toBeGreaterThan(0);
+    const printed = await readFile(path.join(emu, 'env'), 'utf8');
+    for (const name of ['GMAILCTL_API_ROOT', 'GMAILCTL_TOKEN_URI', 'GMAILCTL_CREDENTIALS', 'GMAILCTL_CONFIG_DIR', 'GMAILCTL_TOKEN_STORE', 'GMAILCTL_CACHE_DIR']) {
+      expect(printed).toMatch(new RegExp(`^export ${name}=`, 'm'));
+    }
+    // The login, the message cache and the code cache are in its directory; nothing of
+    // gmailctl's in HOME (npm keeps its own ~/.npm).
+    expect(await readFile(path.join(emu, 'config', 'tokens.json'), 'utf8')).toMatch(/user@example\.com/);
+    expect((await readdir(path.join(emu, 'cache'))).some((name) => name.endsWith('.cache.sqlite'))).toBe(true);
+    expect((await readdir(home)).filter((name) => name !== '.npm')).toEqual([]);
+  }, 180_000);
 });

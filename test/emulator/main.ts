@@ -2,11 +2,14 @@
  * `npm run emulator -- [flags]`: the emulator as a standalone process, for trying scripts
  * offline and for tests that drive it from another process (see the /__emulator/ API).
  *
- *   eval "$(npm run -s emulator -- --print-env --write-credentials /tmp/client.json &)"
+ *   npm run -s emulator -- --write-credentials /tmp/emu/credentials.json --print-env > /tmp/emu/env &
+ *   until [ -s /tmp/emu/env ]; do sleep 0.1; done; . /tmp/emu/env
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QUOTA_REGIMES, startEmulator, type EmulatorOptions, type QuotaRegime } from './index.js';
+import { QUOTA_REGIMES, startEmulator, type Emulator, type EmulatorOptions, type QuotaRegime } from './index.js';
 
 const USAGE = `usage: npm run emulator -- [--port N] [--messages N] [--extra-labels N] [--accounts a@x,b@y] [--seed N]
   [--consent-page] [--latency MS] [--quota legacy|per-minute|2026] [--quota-time-scale N] [--strict]
@@ -32,7 +35,9 @@ A local stand-in for Google's OAuth and Gmail API endpoints, on 127.0.0.1 only.
                            message), batches refused whole when over quota, at most 25 calls in
                            flight per user, HTML pages for 502/503, Google's oversize-batch answer
   --write-credentials FILE write a Desktop OAuth client file pointing at the emulator (mode 0600)
-  --print-env              print "export GMAILCTL_...=..." lines on stdout, for eval
+  --print-env              print "export GMAILCTL_...=..." lines on stdout once listening: the API root,
+                           the token URI, the client file, and a config dir (file token store) and
+                           cache dir beside the client file (else in a new temporary directory)
 Control API for tests in other processes: /__emulator/requests, /__emulator/faults, /__emulator/settings, …`;
 
 class UsageError extends Error {}
@@ -116,10 +121,10 @@ async function main(): Promise<void> {
   if (invocation.credentialsFile) {
     await writeFile(invocation.credentialsFile, `${JSON.stringify(emulator.credentials(), null, 2)}\n`, { mode: 0o600 });
   }
-  const env: Record<string, string> = { GMAILCTL_API_ROOT: emulator.url };
-  if (invocation.credentialsFile) env.GMAILCTL_CREDENTIALS = invocation.credentialsFile;
-  const exports = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  const env = await emulatorEnvironment(emulator, invocation);
+  const exports = Object.entries(env).map(([name, value]) => `${name}=${shellWord(value)}`);
   process.stderr.write(`Google emulator listening on ${emulator.url} — export ${exports.join(' ')}\n`);
+  // One write, once listening: a script that waits for the file to be non-empty reads it whole.
   if (invocation.printEnv) process.stdout.write(exports.map((line) => `export ${line}\n`).join(''));
 
   const stop = (): void => {
@@ -133,6 +138,37 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Stops with whatever started it: `npm run emulator … &` then `kill %1` ends npm, which does
+  // not pass the signal on, and the emulator would live on, orphaned, holding its port.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 500).unref();
+}
+
+/**
+ * What a shell needs to use gmailctl against this emulator and nothing else: the API root,
+ * the token endpoint (for a login from the environment: GMAILCTL_REFRESH_TOKEN…), the client
+ * file, and — with --print-env — a config dir with the file token store and a cache dir of
+ * their own, beside the client file (or in a new temporary directory), so that nothing is
+ * written to ~/.config or ~/.cache.
+ */
+async function emulatorEnvironment(emulator: Emulator, invocation: Invocation): Promise<Record<string, string>> {
+  const env: Record<string, string> = {
+    GMAILCTL_API_ROOT: emulator.url,
+    GMAILCTL_TOKEN_URI: new URL('/token', emulator.url).toString(),
+  };
+  if (invocation.credentialsFile) env.GMAILCTL_CREDENTIALS = path.resolve(invocation.credentialsFile);
+  if (invocation.printEnv) {
+    const home = invocation.credentialsFile ? path.dirname(path.resolve(invocation.credentialsFile)) : await mkdtemp(path.join(tmpdir(), 'gmailctl-emulator-'));
+    Object.assign(env, { GMAILCTL_CONFIG_DIR: path.join(home, 'config'), GMAILCTL_TOKEN_STORE: 'file', GMAILCTL_CACHE_DIR: path.join(home, 'cache') });
+  }
+  return env;
+}
+
+/** A value as one shell word: quoted unless it is plainly safe. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 await main();
