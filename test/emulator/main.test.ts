@@ -34,7 +34,18 @@ describe('npm run emulator', () => {
     child.kill('SIGTERM');
     const result = await child;
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toBe(`export GMAILCTL_API_ROOT=${url}\nexport GMAILCTL_CREDENTIALS=${credentials}`);
+    // Issue #24: also the token URI (a login from the environment against the emulator) and a
+    // config dir, token store and cache dir of its own, beside the client file.
+    expect(result.stdout).toBe(
+      [
+        `export GMAILCTL_API_ROOT=${url}`,
+        `export GMAILCTL_TOKEN_URI=${url}token`,
+        `export GMAILCTL_CREDENTIALS=${credentials}`,
+        `export GMAILCTL_CONFIG_DIR=${path.join(dir, 'config')}`,
+        'export GMAILCTL_TOKEN_STORE=file',
+        `export GMAILCTL_CACHE_DIR=${path.join(dir, 'cache')}`,
+      ].join('\n'),
+    );
   });
 
   it.each([['--port', 'x'], ['--quota', '1999'], ['--quota-time-scale', '10'], ['--accounts', 'not-an-email'], ['--bogus']])('exits 2 for %s %s', async (...args) => {
