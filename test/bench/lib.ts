@@ -100,8 +100,17 @@ export function checkRun(what: string, run: TimedRun): TimedRun {
 }
 
 /** The built CLI, as a user runs it, in a sandbox's environment. */
-export function gmailctl(sandbox: Sandbox, args: string[], options: Omit<TimedOptions, 'env'> = {}): Promise<TimedRun> {
-  return timed(process.execPath, [CLI, ...args], { ...options, env: sandbox.env });
+export function gmailctl(sandbox: Sandbox, args: string[], options: Omit<TimedOptions, 'env'> & { env?: Record<string, string> } = {}): Promise<TimedRun> {
+  return timed(process.execPath, [CLI, ...args], { ...options, env: { ...sandbox.env, ...options.env } });
+}
+
+/**
+ * A cache directory of its own for one run: nothing remembered of the quota (src/cache/pace-memory.ts),
+ * so that the run learns it cold. Pass its env to `gmailctl`.
+ */
+export async function freshCacheDir(sandbox: Sandbox): Promise<Record<string, string>> {
+  const { mkdtemp } = await import('node:fs/promises');
+  return { GMAILCTL_CACHE_DIR: await mkdtemp(path.join(sandbox.dir, 'cache-')) };
 }
 
 /**
