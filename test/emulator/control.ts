@@ -48,6 +48,7 @@ type Controlled = Pick<
   | 'addMessages'
   | 'deleteMessages'
   | 'expireHistory'
+  | 'mailbox'
 >;
 
 class ControlInputError extends Error {}
@@ -129,6 +130,17 @@ function applySettings(emulator: Controlled, settings: Record<string, unknown>):
   if (strict !== undefined) emulator.setStrict(strict as boolean, concurrentCallsPerUser as number | undefined);
 }
 
+/**
+ * The seeded messages that naive mail readers get wrong (hard-cases.ts), by name, with the id
+ * and subject they have in this mailbox: for script authors, who know them only by subject.
+ */
+function hardCases(emulator: Controlled, account: string | undefined): Array<{ name: string; id: string; threadId: string; subject: string | null }> {
+  return emulator
+    .mailbox(account)
+    .filter((message) => message.hardCase !== undefined)
+    .map((message) => ({ name: message.hardCase!, id: message.id, threadId: message.threadId, subject: message.subject ?? null }));
+}
+
 export function handleControl(request: RecordedRequest, emulator: Controlled): Reply {
   const action = `${request.method} ${request.path}`;
   try {
@@ -183,6 +195,8 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
       case 'POST /__emulator/mailbox/expire-history':
         emulator.expireHistory(optionalString(parseJson(request.body).account, 'account'));
         return jsonReply(200, {});
+      case 'GET /__emulator/hard-cases':
+        return jsonReply(200, hardCases(emulator, optionalString(request.query.get('account') ?? undefined, 'account')));
       default:
         return jsonReply(404, { error: `no control endpoint ${action}` });
     }
