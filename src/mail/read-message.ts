@@ -11,7 +11,7 @@ import { addressParser, decodeWords, type Address } from 'postal-mime';
 import { toSummary } from '../gmail/message.js';
 import type { AttachmentSummary, ShownMessage } from '../output/whole-messages.js';
 import { decodeCharset, headerOf, headersOf, parseStructured, partsFromGmail, partsFromRaw, type MessagePart } from './mime-parts.js';
-import { readableBody } from './readable.js';
+import { MAX_HTML_DEPTH, readableBody } from './readable.js';
 
 /**
  * A message as Gmail serves it. `raw`: a messages.get format=raw answer and its decoded
@@ -77,6 +77,9 @@ export async function readMessage(source: MessageSource): Promise<MessageRead> {
   const warnings = [...unknown].map(
     (label) => `message ${shown.id} declares the charset "${label}", which gmailctl cannot decode: its text is read as UTF-8, with \ufffd for what could not be read.`,
   );
+  if (body.flattened) {
+    warnings.push(`message ${shown.id} has HTML nested deeper than ${MAX_HTML_DEPTH} levels: what lies deeper is shown as flatter text.`);
+  }
   return { shown, files, warnings };
 }
 

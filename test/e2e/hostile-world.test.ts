@@ -156,6 +156,23 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
   });
 });
 
+describe('one message cannot stop show (item 8)', () => {
+  it('show A DEEP C: all three are printed, the deep one as flatter text with a warning, exit 0', async () => {
+    const s = await loggedIn();
+    const box = emulator.mailbox();
+    const deep = box.find((m) => m.hardCase === 'deep-html')!;
+    const [a, c] = box.filter((m) => m.hardCase === undefined);
+    const result = await s.run(['show', a!.id, deep.id, c!.id]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`==> ${a!.id} <==`);
+    expect(result.stdout).toContain(`==> ${c!.id} <==`);
+    expect(result.stdout).toContain('Deep inside the boxes: the prize <https://deep.example/prize>');
+    expect(result.stdout).toContain('After the boxes.');
+    expect(result.stderr).toMatch(new RegExp(`warning: .*${deep.id}.*nested`));
+    expect(result.stderr).not.toMatch(/bug/);
+  });
+});
+
 describe('--save-attachments DIR: a directory no one else controls (item 5)', () => {
   const withAttachments = () => emulator.mailbox().find((m) => m.hardCase === 'nested-attachments')!.id;
 

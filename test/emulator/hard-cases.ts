@@ -18,6 +18,7 @@ export const HARD_CASES = [
   'inline-image',
   'unknown-charset',
   'small-attachments',
+  'deep-html',
 ] as const;
 export type HardCaseName = (typeof HARD_CASES)[number];
 
@@ -238,7 +239,22 @@ const CASES: Record<HardCaseName, () => HardCase> = {
       leaf('text/plain', crlf('Bring the receipt.\nRoom 4.\n'), { disposition: 'attachment', filename: 'notes.txt' }),
     ]),
   }),
+  // A 22 KB HTML mail of 2,000 nested <div>s (issue #23): deeper than a recursive renderer can walk.
+  'deep-html': () => ({
+    from: 'Nesting <nest@deep.example>',
+    to: 'alex.smith@example.com',
+    subject: 'Two thousand boxes deep',
+    text: 'Before the boxes. Deep inside the boxes: the prize https://deep.example/prize After the boxes.',
+    links: ['https://deep.example/prize'],
+    body: leaf(
+      'text/html',
+      `<p>Before the boxes.</p>${'<div>'.repeat(DEEP_HTML_LEVELS)}Deep inside the boxes: <a href="https://deep.example/prize">the prize</a>${'</div>'.repeat(DEEP_HTML_LEVELS)}<p>After the boxes.</p>\r\n`,
+    ),
+  }),
 };
+
+/** How deep the deep-html hard case nests its <div>s. */
+export const DEEP_HTML_LEVELS = 2_000;
 
 const built = new Map<HardCaseName, HardCase>();
 

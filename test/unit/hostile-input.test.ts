@@ -70,6 +70,30 @@ describe('forged lines on stderr (item 7)', () => {
   });
 });
 
+describe('one message cannot stop show: HTML nested deeper than a renderer can walk (item 8)', () => {
+  it('2,000 nested <div>s are printed as flatter text, with the text before, inside and after them', async () => {
+    const depth = 2_000;
+    const html = `<p>before the bomb</p>${'<div>'.repeat(depth)}deep inside <a href="https://example.com/deep">the link</a>${'</div>'.repeat(depth)}<p>after the bomb</p>`;
+    const text = await htmlToText(html);
+    expect(text).toContain('before the bomb');
+    expect(text).toContain('deep inside');
+    expect(text).toContain('https://example.com/deep');
+    expect(text).toContain('after the bomb');
+  });
+
+  it('200,000 unclosed levels are printed too', async () => {
+    const html = `<p>start</p>${'<div><span>'.repeat(100_000)}the end`;
+    const text = await htmlToText(html);
+    expect(text).toContain('start');
+    expect(text).toContain('the end');
+  }, 60_000);
+
+  it('a shallow message is rendered as before (tables, links, headings)', async () => {
+    const text = await htmlToText('<h1>Title</h1><p>Hello <a href="https://example.com/x">there</a></p><table><tr><td>a</td><td>b</td></tr></table>');
+    expect(text).toBe('Title\n\nHello there <https://example.com/x>\n\na   b');
+  });
+});
+
 describe('nothing from outside can drive your terminal: raw output and JSON (item 10)', () => {
   const hostile = Buffer.from('Subject: hi\r\n\r\nclear \x1b[2J title \x1b]0;owned\x07 csi \xc2\x9b31m bidi \u202e\r\n', 'utf8');
 
