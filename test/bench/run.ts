@@ -624,6 +624,40 @@ async function refreshes(): Promise<Figure> {
 // ---------------------------------------------------------------------------------------
 
 /**
+ * `list -q is:unread --since-last` on a 3,000-message mailbox (about 800 unread), message
+ * cache on: the messages.list and history.list calls of a run after one new message that
+ * the query does not match (an unread one with a subject the query excludes: its labels
+ * cannot tell), then of a run with no new mail. Before issue 22 the first walked every
+ * match (9 list calls at 100 a page).
+ */
+async function sinceLastCost(): Promise<Figure[]> {
+  const bench = await benchWithLogin({ messages: 3000, seed: 5 }, { cache: true });
+  try {
+    const args = ['list', '-q', 'is:unread -subject:"Quarterly lunch"', '--format', 'tsv', '--since-last', 'bench'];
+    checkRun('first --since-last run', await gmailctl(bench.sandbox, args));
+    const count = (path: string) => bench.emulator.requests.filter((r) => r.path === path).length;
+    const calls = () => ({ list: count('/gmail/v1/users/me/messages'), history: count('/gmail/v1/users/me/history') });
+    bench.emulator.addMessages(1, { subject: 'Quarterly lunch' });
+    bench.emulator.clearRequests();
+    const unmatched = checkRun('run after one unmatched message', await gmailctl(bench.sandbox, args));
+    const after = calls();
+    bench.emulator.clearRequests();
+    checkRun('run with no new mail', await gmailctl(bench.sandbox, args));
+    const quiet = calls();
+    say(`after one unmatched new message: ${after.list} messages.list, ${after.history} history.list (printed ${unmatched.stdout.split('\n').filter(Boolean).length} lines)`);
+    say(`no new mail: ${quiet.list} messages.list, ${quiet.history} history.list`);
+    return [
+      { name: 'since-last: messages.list after 1 unmatched new message (3,000 messages)', measured: String(after.list), target: '≤ 2', met: after.list <= 2 },
+      { name: 'since-last: calls with no new mail', measured: `${quiet.history} history + ${quiet.list} list`, target: '1 history + 0 list', met: quiet.history === 1 && quiet.list === 0 },
+    ];
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
  * `labels` for a mailbox of 50 labels (30 ms latency): its requests — the labels.list call,
  * then the 50 labels.get calls, which should travel as one batch (one round trip) — and its
  * quota units.
@@ -675,6 +709,7 @@ async function main(): Promise<void> {
   await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
   await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
   await figure('labels', 'labels: gmailctl labels on a mailbox of 50 labels, 30 ms latency', labelsCost);
+  await figure('since', 'list --since-last: calls of a run after one unmatched new message, and with none, on a 3,000-message mailbox', sinceLastCost);
 
   section('summary');
   const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];
