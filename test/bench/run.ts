@@ -12,6 +12,7 @@ import path from 'node:path';
 import { gmailMethodOf } from '../emulator/gmail.js';
 import { BATCH_PATH, faults, methodCost, quotaCeiling, type QuotaOptions, type RecordedRequest } from '../emulator/index.js';
 import type { QuotaRegime } from '../emulator/quota.js';
+import { followFigures } from './follow.js';
 import {
   BARE_CLIENT,
   CLI,
@@ -710,6 +711,11 @@ async function main(): Promise<void> {
   await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
   await figure('labels', 'labels: gmailctl labels on a mailbox of 50 labels, 30 ms latency', labelsCost);
   await figure('since', 'list --since-last: calls of a run after one unmatched new message, and with none, on a 3,000-message mailbox', sinceLastCost);
+  await figure(
+    'follow',
+    'list --follow at the default interval (30 s): idle units/hour, then a matching message every second: latency arrival → line, RSS drift',
+    () => followFigures(say),
+  );
 
   section('summary');
   const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];

@@ -1,0 +1,121 @@
+/**
+ * `list --follow` figures (issue 26): the built CLI follows a query against the emulator at
+ * the default interval (30 s) — first idle, then with a matching message added every second
+ * — and we read what it costs and how it behaves: quota units an hour when idle (target 240:
+ * one history.list of 2 units a poll), latency from a message's arrival to its line on stdout
+ * (target: at most one interval + 2 s), and RSS at the start and the end of the load (target:
+ * drift under 5 MB). BENCH_FOLLOW_IDLE_S and BENCH_FOLLOW_LOAD_S shorten or lengthen the phases.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { execa } from 'execa';
+import { gmailMethodOf } from '../emulator/gmail.js';
+import { methodCost } from '../emulator/index.js';
+import { benchWithLogin, CLI, fmt, problem } from './lib.js';
+
+export interface FollowFigure {
+  name: string;
+  measured: string;
+  target: string;
+  met: boolean;
+}
+
+const INTERVAL_S = 30;
+const SUBJECT = 'Bench follow';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The resident set of a process, from /proc (Linux), in MB. */
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+export async function followFigures(say: (line?: string) => void): Promise<FollowFigure[]> {
+  const idleSeconds = Number(process.env.BENCH_FOLLOW_IDLE_S ?? 90);
+  const loadSeconds = Number(process.env.BENCH_FOLLOW_LOAD_S ?? 180);
+  const bench = await benchWithLogin({ accounts: ['bench@example.com'], messages: 500 });
+  const { emulator, sandbox } = bench;
+  const child = execa(process.execPath, [CLI, 'list', '-q', `subject:"${SUBJECT.toLowerCase()}"`, '--follow', '--format', 'ids'], {
+    env: sandbox.env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
+  const lineAt = new Map<string, number>();
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line) lineAt.set(line, now);
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const historyCalls = () => emulator.requests.filter((r) => gmailMethodOf(r.path) === 'history.list').length;
+  try {
+    for (const deadline = Date.now() + 30_000; historyCalls() === 0; await sleep(100)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`following never began: ${stderr.trim()}`);
+    }
+
+    // Idle: what each interval costs with no new mail.
+    emulator.clearRequests();
+    const idleStarted = performance.now();
+    await sleep(idleSeconds * 1000);
+    const idleElapsedH = (performance.now() - idleStarted) / 3_600_000;
+    const idle = emulator.requests.map((r) => gmailMethodOf(r.path)).filter((method) => method !== undefined);
+    const idleUnits = idle.reduce((sum, method) => sum + methodCost('legacy', method), 0);
+    const unitsPerHour = idleUnits / idleElapsedH;
+    const idleOther = idle.filter((method) => method !== 'history.list');
+    say(`idle ${fmt(idleElapsedH * 3600, 0)} s at --interval ${INTERVAL_S}: ${idle.length} calls (${idleOther.length} other than history.list), ${idleUnits} units → ${fmt(unitsPerHour, 0)} units/hour`);
+
+    // Load: a matching message every second.
+    const rssStart = await rssMb(child.pid!);
+    let rssPeak = rssStart;
+    let rssWarm: number | undefined;
+    emulator.clearRequests();
+    const arrivedAt = new Map<string, number>();
+    for (let second = 0; second < loadSeconds; second++) {
+      const [added] = emulator.addMessages(1, { subject: `${SUBJECT} ${second}` });
+      arrivedAt.set(added!.id, performance.now());
+      // Warm: the first new message has been through every code path (lazy imports, JIT).
+      if (rssWarm === undefined && lineAt.size > 0) rssWarm = await rssMb(child.pid!);
+      if (second % 10 === 0) rssPeak = Math.max(rssPeak, await rssMb(child.pid!));
+      await sleep(1000);
+    }
+    for (const deadline = Date.now() + (INTERVAL_S + 10) * 1000; [...arrivedAt.keys()].some((id) => !lineAt.has(id)) && Date.now() < deadline; ) await sleep(200);
+    const rssEnd = await rssMb(child.pid!);
+    rssPeak = Math.max(rssPeak, rssEnd);
+    const missing = [...arrivedAt.keys()].filter((id) => !lineAt.has(id));
+    if (missing.length > 0) problem(`follow: ${missing.length} of ${arrivedAt.size} new messages never printed`);
+    const extra = [...lineAt.keys()].filter((id) => !arrivedAt.has(id));
+    if (extra.length > 0) problem(`follow: ${extra.length} lines that were not new messages`);
+    const latencies = [...arrivedAt].filter(([id]) => lineAt.has(id)).map(([id, at]) => (lineAt.get(id)! - at) / 1000).sort((a, b) => a - b);
+    const median = latencies[Math.floor(latencies.length / 2)] ?? Number.NaN;
+    const worst = latencies.at(-1) ?? Number.NaN;
+    const calls = emulator.requests.map((r) => gmailMethodOf(r.path) ?? (r.path.startsWith('/batch') ? 'batch' : undefined)).filter(Boolean);
+    const polls = calls.filter((method) => method === 'history.list').length;
+    const lists = calls.filter((method) => method === 'messages.list').length;
+    say(`load ${loadSeconds} s, a message a second: ${lineAt.size - extra.length} of ${arrivedAt.size} printed, each once; ${polls} polls, ${lists} messages.list, ${calls.length - polls - lists} metadata requests (batches and their parts)`);
+    say(`latency arrival → line: median ${fmt(median)} s, worst ${fmt(worst)} s`);
+    const drift = rssEnd - (rssWarm ?? rssStart);
+    say(`RSS: ${fmt(rssStart)} MB idle before the load, ${fmt(rssWarm ?? Number.NaN)} MB once the first new message was printed (warm), ${fmt(rssEnd)} MB at the end (peak ${fmt(rssPeak)} MB): drift from warm ${fmt(drift)} MB`);
+    say(`load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+    child.kill('SIGTERM');
+    const ended = await child;
+    if (ended.exitCode !== 143) problem(`follow: SIGTERM ended it with exit ${ended.exitCode}, not 143: ${stderr.trim()}`);
+    if (lists > polls) problem(`follow: more list calls (${lists}) than polls (${polls})`);
+    return [
+      { name: 'follow: idle units/hour at --interval 30', measured: fmt(unitsPerHour, 0), target: '240', met: Math.round(unitsPerHour) <= 240 && idleOther.length === 0 },
+      { name: 'follow: worst latency arrival → line', measured: `${fmt(worst)} s`, target: `≤ ${INTERVAL_S + 2} s`, met: worst <= INTERVAL_S + 2 },
+      { name: `follow: RSS drift (warm → end) over ${loadSeconds} s of a message a second`, measured: `${fmt(drift)} MB`, target: '< 5 MB', met: drift < 5 },
+    ];
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await child.catch(() => undefined);
+    await bench.close();
+  }
+}
