@@ -278,6 +278,37 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
     expect((await readFile(out, 'utf8')).split('\n').filter(Boolean)).toHaveLength(MESSAGES);
   });
 
+  it('list --follow: an idle line says when Gmail was last asked, a new message takes its place, Ctrl-C ends it; none in a pipe', { timeout: 90_000 }, async () => {
+    const query = `-q 'subject:"follow on a tty"' --follow --interval 5`;
+    const idle = /^following: last checked \d\d:\d\d:\d\d, every 5 s \(Ctrl-C to stop\)$/m;
+    await tmux('send-keys', '-t', 'main', '-R');
+    await tmux('clear-history', '-t', 'main');
+    await type(`clear; ${cli} list ${query}; echo "exit=$?"`);
+    await waitForScreen((text) => idle.test(text), 'the idle line');
+    const [added] = emulator.addMessages(1, { subject: 'Follow on a TTY' });
+    // The row replaces the idle line; the next poll draws the idle line again, below it.
+    const after = await waitForScreen((text) => text.includes(added!.id) && idle.test(text.slice(text.indexOf(added!.id))), 'the new row, then the idle line');
+    const all = await screen({ history: true });
+    expect(all.match(/following: last checked/g)).toHaveLength(1);
+    expect(after.split('\n').find((line) => line.includes(added!.id))).toMatch(/Follow on a TTY/);
+    await tmux('send-keys', '-t', 'main', 'C-c');
+    const done = await waitForScreen((text) => /^exit=\d+$/m.test(text), 'the end after Ctrl-C');
+    expect(exitOf(done)).toBe(130);
+    expect(await screen({ history: true })).not.toMatch(/following: last checked/);
+
+    // In a pipe, the data could share the screen: no idle line at all.
+    await tmux('send-keys', '-t', 'main', '-R');
+    await tmux('clear-history', '-t', 'main');
+    const polls = emulator.requests.filter((r) => r.path.endsWith('/history')).length;
+    await type(`clear; ${cli} list ${query} | cat; echo "exit=$?"`);
+    const deadline = Date.now() + 30_000;
+    while (emulator.requests.filter((r) => r.path.endsWith('/history')).length < polls + 2 && Date.now() < deadline) await sleep(100);
+    expect(await screen({ history: true })).not.toMatch(/following/);
+    await tmux('send-keys', '-t', 'main', 'C-c');
+    // Ctrl-C ends the whole pipeline (and bash drops the rest of the line): the prompt returns.
+    await waitForScreen((text) => text.trimEnd().endsWith(PROMPT), 'the prompt after Ctrl-C on the pipe');
+  });
+
   it('an error on the TTY is red; the same in a pipe of stderr is plain', async () => {
     const final = await runInPane(`${cli} list --format xml`);
     expect(exitOf(final)).toBe(2);
