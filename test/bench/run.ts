@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gmailMethodOf } from '../emulator/gmail.js';
-import { BATCH_PATH, faults, methodCost, quotaCeiling, type QuotaOptions, type RecordedRequest } from '../emulator/index.js';
+import { BATCH_PATH, CONVERSATION_SUBJECT, faults, methodCost, quotaCeiling, type QuotaOptions, type RecordedRequest } from '../emulator/index.js';
 import type { QuotaRegime } from '../emulator/quota.js';
 import { followFigures } from './follow.js';
 import {
@@ -550,6 +550,48 @@ async function showCost(): Promise<Figure[]> {
   }
 }
 
+/**
+ * What `thread` costs: `thread --json` of the seeded 6-message conversation, against what
+ * `show` of its six messages costs, under the 2026 and legacy regimes. Target: one
+ * threads.get and nothing else, at most a third of six gets (legacy 10 ÷ 30; 2026 40 ÷ 120).
+ */
+async function threadCost(): Promise<Figure[]> {
+  const bench = await benchWithLogin({ messages: 100 });
+  try {
+    const mailbox = bench.emulator.mailbox();
+    const threadId = mailbox.find((m) => m.subject === CONVERSATION_SUBJECT)?.threadId;
+    if (!threadId) throw new Error('the emulator seeded no conversation');
+    const ids = mailbox.filter((m) => m.threadId === threadId).sort((a, b) => a.internalDate - b.internalDate).map((m) => m.id);
+    const spent = async (label: string, args: string[]): Promise<{ units2026: number; unitsLegacy: number; calls: string[]; stdout: string }> => {
+      bench.emulator.clearRequests();
+      const result = checkRun(label, await gmailctl(bench.sandbox, args));
+      const requests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      const calls = requests.map((r) => `${gmailMethodOf(r.path) ?? r.path}${r.query.get('format') ? ` ${r.query.get('format')}` : ''}`);
+      const units = { units2026: unitsSpent(requests, '2026'), unitsLegacy: unitsSpent(requests, 'legacy'), calls, stdout: result.stdout };
+      say(`${label}: ${requests.length} requests (${[...new Set(calls)].join(', ')}): ${units.units2026} units under the 2026 quota, ${units.unitsLegacy} legacy`);
+      return units;
+    };
+    const thread = await spent(`thread --json (${ids.length} messages)`, ['thread', threadId, '--json']);
+    const show = await spent(`show --json of the same ${ids.length} messages`, ['show', ...ids, '--json']);
+    const printed = (JSON.parse(thread.stdout) as Array<{ messages: unknown[] }>)[0]?.messages.length ?? 0;
+    if (ids.length !== 6 || printed !== 6) problem(`the conversation has ${ids.length} messages and thread printed ${printed}, not 6`);
+    if (JSON.stringify((JSON.parse(thread.stdout) as Array<{ messages: unknown[] }>)[0]?.messages) !== JSON.stringify(JSON.parse(show.stdout))) {
+      problem('thread --json and show --json printed different message objects for the conversation');
+    }
+    const [share2026, shareLegacy] = [thread.units2026 / show.units2026, thread.unitsLegacy / show.unitsLegacy];
+    return [
+      {
+        name: 'thread units: 6-message conversation',
+        measured: `${thread.units2026} ÷ ${show.units2026} (2026) = ${fmt(share2026 * 100, 0)}%, ${thread.unitsLegacy} ÷ ${show.unitsLegacy} (legacy) = ${fmt(shareLegacy * 100, 0)}%; ${thread.calls.join(', ')}`,
+        target: '≤ 1/3 of six show gets, one threads.get',
+        met: share2026 <= 1 / 3 + 1e-9 && shareLegacy <= 1 / 3 + 1e-9 && thread.calls.length === 1 && thread.calls[0] === 'threads.get full',
+      },
+    ];
+  } finally {
+    await bench.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 /** Peak RSS of `list --format ids` over 100,000 messages. */
@@ -709,6 +751,7 @@ async function main(): Promise<void> {
   await figure('cache', 'message cache: list --format ndjson, 500 matches, 2026 quota (time ×12), 30 ms latency, bucket drained before each run', repeatRuns);
   await figure('refresh', 'refreshes: token-endpoint calls by two list runs right after login', refreshes);
   await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
+  await figure('thread', 'thread: quota units of thread --json for a 6-message conversation ÷ show --json of its six messages', threadCost);
   await figure('labels', 'labels: gmailctl labels on a mailbox of 50 labels, 30 ms latency', labelsCost);
   await figure('since', 'list --since-last: calls of a run after one unmatched new message, and with none, on a 3,000-message mailbox', sinceLastCost);
   await figure(
