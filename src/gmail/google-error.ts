@@ -92,6 +92,10 @@ export function toGmailctlError(error: unknown, context: GoogleErrorContext): Gm
   if (error instanceof GmailctlError) return error;
   const e = (error ?? {}) as GaxiosLike;
   if ((e as { name?: string }).name === 'AbortError') return new InterruptedError();
+  // Ctrl-C aborts the call with its InterruptedError as the reason, and gaxios wraps whatever
+  // the fetch rejects with: it is the interruption (130, or 143 for SIGTERM), not a bad answer.
+  const interruption = causeOfType(error, InterruptedError);
+  if (interruption) return interruption;
   const response = e.response;
   if (!response || response.status === undefined) return unanswered(error, e, context);
   if (isRedirect(response.status)) return redirected(error, response.status, header(response.headers, 'location'), context);

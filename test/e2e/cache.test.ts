@@ -8,7 +8,7 @@ import { chmod, lstat, readdir, readFile, stat, truncate, writeFile } from 'node
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { faults, startEmulator, type Emulator } from '../emulator/index.js';
-import { startCli } from '../helpers/background.js';
+import { startCli, type BackgroundRun } from '../helpers/background.js';
 import { createSandbox, runCli, type Sandbox } from '../helpers/sandbox.js';
 
 const ACCOUNT = 'ada@example.com';
@@ -48,6 +48,23 @@ async function cached(args: string[], env: Record<string, string | undefined> = 
 /** The same as a process of its own, for what only processes show (two at once share nothing but the file). */
 async function cachedProcess(args: string[]) {
   return runCli(['list', ...args], { env: { ...s.env, COLUMNS: '120' } });
+}
+
+/**
+ * Resolves once the emulator has received a new request to `path` (the one a delay fault
+ * holds): a signal sent then lands in the middle of that call, however long the CLI took to
+ * start (seconds on a loaded machine; a fixed sleep sent it before the CLI had a handler).
+ */
+async function untilRequested(path: string, run: BackgroundRun, timeoutMs = 60_000): Promise<void> {
+  // As a fault matches: by prefix (each part of a batch is recorded too).
+  const count = () => emulator.requests.filter((r) => r.path.startsWith(path)).length;
+  const seen = count();
+  const deadline = Date.now() + timeoutMs;
+  while (count() === seen) {
+    if (run.child.exitCode !== null) throw new Error(`the CLI exited before it called ${path}:\n${run.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`the CLI did not call ${path} within ${timeoutMs} ms:\n${run.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 function inboxIds(count: number): string[] {
@@ -267,11 +284,15 @@ describe('--since-last NAME', { timeout: RUNS_TIMEOUT }, () => {
     const failed = await cached([...IDS, '--since-last', 'job']);
     expect(failed.exitCode).toBe(1);
 
-    emulator.enqueue({ path: LIST_PATH }, { type: 'delay', ms: 5_000 }, 1);
-    const interrupted = startCli(['list', ...IDS, '--since-last', 'job'], s.env);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    interrupted.child.kill('SIGINT');
-    expect((await interrupted.child).exitCode).toBe(130);
+    // Ctrl-C while each call is in flight: the cache's history read, then the listing.
+    for (const path of [HISTORY_PATH, LIST_PATH]) {
+      emulator.enqueue({ path }, { type: 'delay', ms: 20_000 }, 1);
+      const interrupted = startCli(['list', ...IDS, '--since-last', 'job'], s.env);
+      await untilRequested(path, interrupted);
+      interrupted.child.kill('SIGINT');
+      const result = await interrupted.child;
+      expect(result.exitCode, `Ctrl-C during ${path}: ${result.stderr}`).toBe(130);
+    }
 
     const run = await cached([...IDS, '--since-last', 'job']);
     expect(ids(run.stdout)).toEqual([...inbox].reverse());
@@ -313,9 +334,9 @@ describe('faults', { timeout: RUNS_TIMEOUT }, () => {
     await cached(QUERY);
     emulator.changeLabels(inboxIds(20), { add: ['STARRED'] });
     emulator.addMessages(30);
-    emulator.enqueue({ path: '/batch/' }, { type: 'delay', ms: 3_000 }, 1);
+    emulator.enqueue({ path: '/batch/' }, { type: 'delay', ms: 20_000 }, 1);
     const run = startCli(['list', ...QUERY], s.env);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await untilRequested('/batch/', run);
     run.child.kill('SIGKILL');
     await run.child;
     emulator.clearFaults();

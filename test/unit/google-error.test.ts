@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { GaxiosError } from 'gaxios';
 import { describe, expect, it } from 'vitest';
 import { AuthRequiredError, ExitCode, GoogleApiError, InterruptedError, LoginError, exitCodeOf } from '../../src/basics/errors.js';
 import { failureFacts, toGmailctlError } from '../../src/gmail/google-error.js';
@@ -144,6 +145,17 @@ describe('toGmailctlError', () => {
     const error = toGmailctlError(abort, context);
     expect(error).toBeInstanceOf(InterruptedError);
     expect(exitCodeOf(error)).toBe(ExitCode.interrupted);
+  });
+
+  it("Ctrl-C in the middle of a call is the interruption itself, as gaxios wraps it (exit 130; SIGTERM's 143 kept)", () => {
+    // timed-fetch rejects with the signal's reason; gaxios wraps any error: new GaxiosError(e.message, opts, undefined, e).
+    // A SIGINT during history.list printed "Google's answer could not be used while reading the mailbox history: Interrupted.." (exit 1).
+    for (const reason of [new InterruptedError('Interrupted.'), new InterruptedError('Terminated.')]) {
+      const wrapped = new GaxiosError(reason.message, { url: new URL('http://127.0.0.1/gmail/v1/users/me/history'), headers: new Headers() }, undefined, reason);
+      const error = toGmailctlError(wrapped, { ...context, doing: 'reading the mailbox history' });
+      expect(error).toBe(reason);
+      expect(exitCodeOf(error)).toBe(ExitCode.interrupted);
+    }
   });
 
   it('our own errors pass through unchanged', () => {
