@@ -58,9 +58,11 @@ describe('generateMailbox', () => {
     expect(Date.parse(rfc2822Date(ms, -480))).toBe(ms);
   });
 
-  it('generates 100,000 messages quickly', () => {
-    const started = performance.now();
-    expect(generateMailbox(1, 'user@example.com', 100_000)).toHaveLength(100_000);
-    expect(performance.now() - started).toBeLessThan(3000);
+  // How fast is a benchmark's business (npm run bench builds 100,000 for its memory figure),
+  // not a test's: a timed assertion only measures how busy the machine is.
+  it('generates 100,000 messages, each id once', () => {
+    const mailbox = generateMailbox(1, 'user@example.com', 100_000);
+    expect(mailbox).toHaveLength(100_000);
+    expect(new Set(mailbox.map((message) => message.id)).size).toBe(100_000);
   });
 });
