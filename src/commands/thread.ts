@@ -11,7 +11,6 @@ import type { IO } from '../basics/io.js';
 import type { MessageDeps } from '../gmail/messages.js';
 import type { GmailThread } from '../gmail/threads.js';
 import type { Outcome } from '../output/index.js';
-import type { ThreadObject } from '../output/objects.js';
 import { THREAD_FORMATS, type ThreadFormat } from '../output/whole-threads.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
@@ -50,7 +49,7 @@ export async function runThread({ io, signal, mailbox: openMailbox }: CommandCon
   try {
     for await (const fetched of threads.getThreads(mailbox, ids, format === 'mbox' ? 'minimal' : 'full')) {
       if (!fetched.found) missing.push(fetched.id);
-      else await print.write(mailbox, oldestFirst(fetched.thread));
+      else await print.write(mailbox, fetched.thread);
       if (stop.aborted) break;
     }
     outcome = 'complete';
@@ -70,12 +69,6 @@ export async function runThread({ io, signal, mailbox: openMailbox }: CommandCon
   }
 }
 
-/** Gmail lists a thread's messages oldest first; sorted again (stably) so that it holds whatever the order served. */
-function oldestFirst(thread: GmailThread): GmailThread {
-  const at = (message: GmailThread['messages'][number]): number => Number(message.internalDate ?? 0);
-  return { ...thread, messages: [...thread.messages].sort((a, b) => at(a) - at(b)) };
-}
-
 interface ThreadPrinter {
   write(mailbox: MessageDeps, thread: GmailThread): Promise<void>;
   end(outcome: Outcome): Promise<void>;
@@ -83,18 +76,13 @@ interface ThreadPrinter {
 
 /** text/json/ndjson: each message read from the thread's part tree, none fetched again (a part Gmail keeps apart: one attachments.get). */
 async function threadPrinter(io: IO, format: Exclude<ThreadFormat, 'mbox'>): Promise<ThreadPrinter> {
-  const [{ readMessage }, { attachmentFetcher }, { createThreadWriter }] = await Promise.all([
-    import('../mail/read-message.js'),
-    import('../gmail/threads.js'),
-    import('../output/whole-threads.js'),
-  ]);
+  const [{ readThread }, { createThreadWriter }] = await Promise.all([import('../mail/read-thread.js'), import('../output/whole-threads.js')]);
   const writer = createThreadWriter(format, io);
   return {
     async write(mailbox, thread) {
-      const reads = await Promise.all(thread.messages.map((message) => readMessage({ message, attachment: attachmentFetcher(mailbox, message.id ?? '') })));
-      for (const warning of reads.flatMap((read) => read.warnings)) io.warn(warning);
-      const printed: ThreadObject = { id: thread.id, historyId: thread.historyId, messages: reads.map((read) => read.shown) };
-      await writer.write(printed);
+      const read = await readThread(mailbox, thread);
+      for (const warning of read.warnings) io.warn(warning);
+      await writer.write(read.thread);
     },
     end: (outcome) => writer.end(outcome),
   };
@@ -102,11 +90,15 @@ async function threadPrinter(io: IO, format: Exclude<ThreadFormat, 'mbox'>): Pro
 
 /** mbox: every message of each thread raw (one messages.get format=raw each), through show's mbox writer. */
 async function mboxPrinter(io: IO): Promise<ThreadPrinter> {
-  const [{ getRawMessages }, { createWholeMessageWriter }] = await Promise.all([import('../gmail/messages.js'), import('../output/whole-messages.js')]);
+  const [{ getRawMessages }, { oldestFirst }, { createWholeMessageWriter }] = await Promise.all([
+    import('../gmail/messages.js'),
+    import('../mail/read-thread.js'),
+    import('../output/whole-messages.js'),
+  ]);
   const writer = createWholeMessageWriter('mbox', io, Number.POSITIVE_INFINITY);
   return {
     async write(mailbox, thread) {
-      const ids = thread.messages.flatMap((message) => (message.id ? [message.id] : []));
+      const ids = oldestFirst(thread.messages).flatMap((message) => (message.id ? [message.id] : []));
       for await (const fetched of getRawMessages(mailbox, ids)) {
         // Deleted between the two calls: the thread is printed without it, and says so.
         if (!fetched.found) io.warn(`message ${fetched.id} of thread ${thread.id} was deleted while it was read: the mbox leaves it out.`);
