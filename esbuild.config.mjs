@@ -1,4 +1,4 @@
-// Builds dist/ from src/ in three files, each loaded only when needed:
+// Builds dist/ from src/ in a few files, each loaded only when needed:
 //   dist/cli.js               the entry: answers --version alone, then loads dist/app.js with
 //                             the V8 code cache (src/entry/code-cache.ts);
 //   dist/app.js               everything else (the command line, every command, the token
@@ -9,11 +9,14 @@
 //                             compiled from the code cache too (build/google-bundle.mjs);
 //   dist/secret-service-unlock.js  the D-Bus library that unlocks a locked Secret Service,
 //                             a script loaded like the Google bundle, only when the keychain is
-//                             found locked.
+//                             found locked;
+//   dist/mcp-libraries.js     the MCP SDK, zod and the printed objects' schemas, a script loaded
+//                             like the Google bundle, only by `gmailctl mcp` and `gmailctl schema`.
 // Loading bundles instead of hundreds of files from node_modules halves the start-up cost of
 // a command that calls Google; the code cache and the narrowed libraries take most of the rest
 // (measured in test/bench/). Type checking is tsc's job (npm run build runs both).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Module } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { GOOGLE_BUNDLE, googleBundleOptions } from './build/google-bundle.mjs';
@@ -64,6 +67,20 @@ const UNLOCK = 'dist/secret-service-unlock.js';
 
 await build({ ...shared, entryPoints: ['src/libraries/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
 
+// The MCP SDK, zod and the objects' schemas (src/libraries/mcp.ts): loaded by src/libraries/load.ts
+// through the entry's code cache for `gmailctl mcp` and `gmailctl schema` only.
+const MCP = 'dist/mcp-libraries.js';
+
+await build({
+  ...shared,
+  entryPoints: ['src/libraries/mcp.ts'],
+  outfile: MCP,
+  format: 'cjs',
+  inject: ['build/import-meta-cjs.mjs'],
+  plugins: [builtinsWithTheirUser(true)],
+  define: { ...shared.define, 'import.meta.url': 'importMetaUrl', 'import.meta.resolve': 'importMetaResolve' },
+});
+
 await build({
   ...shared,
   entryPoints: ['src/entry/cli.ts'],
@@ -97,7 +114,26 @@ await build({
     // src/libraries/load.ts finds the Google bundle next to the app.
     GMAILCTL_GOOGLE_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), GOOGLE_BUNDLE.output)),
     GMAILCTL_UNLOCK_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), UNLOCK)),
+    GMAILCTL_MCP_BUNDLE: JSON.stringify(path.relative(path.dirname(APP), MCP)),
   },
 });
 
 await build(googleBundleOptions());
+
+// The published JSON Schemas (`gmailctl schema NAME` prints the same), shipped in the package:
+// generated from the bundle just built, so the files and the command cannot differ.
+// (The bundle is a CommonJS script in a package of type module: compiled as src/entry/code-cache.ts runs it.)
+const { schemas } = runCommonJs(MCP);
+mkdirSync('dist/schemas', { recursive: true });
+for (const name of Object.keys(schemas.OBJECT_SCHEMAS)) {
+  writeFileSync(`dist/schemas/${name}.schema.json`, `${JSON.stringify(schemas.jsonSchemaOf(name), null, 2)}\n`);
+}
+
+function runCommonJs(file) {
+  const filename = path.resolve(file);
+  const script = new Module(filename);
+  script.filename = filename;
+  script.paths = Module._nodeModulePaths(path.dirname(filename));
+  script._compile(readFileSync(filename, 'utf8'), filename);
+  return script.exports;
+}

@@ -7,7 +7,7 @@
  * compiles gmailctl's own code again on every run.
  */
 import { fileURLToPath } from 'node:url';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../basics/version.js';
 import { describeWriteFailure, isClosedReader } from '../basics/stdout-state.js';
 
 type App = typeof import('./app.js');

@@ -11,6 +11,8 @@ import { labelsCommand } from '../commands/labels.js';
 import { cursorCommand } from '../commands/cursor.js';
 import { listCommand } from '../commands/list.js';
 import { loginCommand } from '../commands/login.js';
+import { mcpCommand } from '../commands/mcp.js';
+import { schemaCommand } from '../commands/schema.js';
 import { showCommand } from '../commands/show.js';
 import { threadCommand } from '../commands/thread.js';
 import { logoutCommand } from '../commands/logout.js';
@@ -24,10 +26,10 @@ import { IO } from '../basics/io.js';
 import { toSafeLines } from '../basics/single-line.js';
 import { redact } from '../basics/redact.js';
 import { describeWriteFailure } from '../basics/stdout-state.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../basics/version.js';
 
 /** In `gmailctl --help`'s order. */
-const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, threadCommand, labelsCommand, cursorCommand, cacheCommand, completionCommand];
+const COMMANDS = [loginCommand, logoutCommand, statusCommand, switchCommand, tokenCommand, listCommand, showCommand, threadCommand, labelsCommand, cursorCommand, schemaCommand, mcpCommand, cacheCommand, completionCommand];
 /** Registered but not shown in help or completion. */
 const HIDDEN_COMMANDS = [accountsCommand, labelNamesCommand];
 

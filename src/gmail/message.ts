@@ -3,19 +3,10 @@
  * how Gmail's answers become one.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
+import type { MessageSummary } from '../schemas/objects.js';
 
-export interface MessageSummary {
-  id: string;
-  threadId: string;
-  labelIds: string[];
-  /** ISO 8601 UTC, from Gmail's internalDate; "" when only ids were fetched. */
-  date: string;
-  /** Header values as sent; an absent header is "". */
-  from: string;
-  to: string;
-  subject: string;
-  snippet: string;
-}
+/** A message as `list` prints it in JSON: declared once, with its published schema, in src/schemas/objects.ts. */
+export type { MessageSummary };
 
 /** A message known only by its ids (`list --format ids`). */
 export function idOnly(message: gmail_v1.Schema$Message): MessageSummary {

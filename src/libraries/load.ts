@@ -1,5 +1,6 @@
 /**
- * Loads Google's libraries (src/libraries/google.ts) on first use, and the Secret Service
+ * Loads Google's libraries (src/libraries/google.ts) on first use, the MCP SDK and the
+ * printed objects' schemas (src/libraries/mcp.ts) for `mcp` and `schema`, and the Secret Service
  * unlock (src/libraries/secret-service-unlock.ts) when the keychain is found locked. In the bundle they are
  * dist/google-libraries.js, a CommonJS script that the process entry (src/entry/cli.ts) compiles with
  * a V8 code cache (src/entry/code-cache.ts); unbundled (tests run the sources), Node's own loader
@@ -46,6 +47,18 @@ export function loadSecretServiceUnlock(): Promise<SecretServiceUnlock> {
   return unlocking;
 }
 
+type McpLibraries = typeof import('./mcp.js');
+
+/** The bundle's file name for src/libraries/mcp.ts, in dist/; unbundled: undefined. */
+declare const GMAILCTL_MCP_BUNDLE: string | undefined;
+
+let mcpLoading: Promise<McpLibraries> | undefined;
+
+/** The MCP SDK, zod and the printed objects' schemas: loaded only by `gmailctl mcp` and `gmailctl schema`. */
+export function loadMcpLibraries(): Promise<McpLibraries> {
+  mcpLoading ??= typeof GMAILCTL_MCP_BUNDLE === 'string' ? loadBundled(GMAILCTL_MCP_BUNDLE) : import('./mcp.js');
+  return mcpLoading;
+}
 
 /**
  * Starts loading the libraries now, so that compiling them overlaps with reading the

@@ -4,47 +4,18 @@
  * written as soon as it is its turn; nothing is held back but the message being written.
  */
 import type { IO } from '../basics/io.js';
+import type { AttachmentSummary, ShownMessage } from '../schemas/objects.js';
 import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
-import type { MessageSummary } from '../gmail/message.js';
 import { toJson, toSafeLines, toSafeTerminalText, toSingleLine } from '../basics/single-line.js';
 
 export const WHOLE_MESSAGE_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
 export type WholeMessageFormat = (typeof WHOLE_MESSAGE_FORMATS)[number];
 
-/** One attachment of a message (the JSON formats print exactly this). */
-export interface AttachmentSummary {
-  /** As the message names it (decoded); "" when it names none. */
-  filename: string;
-  /** Lowercased, without parameters. */
-  mimeType: string;
-  /** Decoded size in bytes (the bytes saved by --save-attachments). */
-  size: number;
-  /** "inline" when the part says so (an image the HTML shows), else "attachment". */
-  disposition: 'attachment' | 'inline';
-  /** The Content-ID without its angle brackets; "" when the part has none. */
-  contentId: string;
-  /** Gmail's number for the part ("1", "1.2"): the same in format=full, stable across calls. */
-  partId: string;
-}
-
 /**
- * A whole message as `show --format json|ndjson` prints it: the list's message object plus
- * the headers and bodies a reader needs. Absent headers and bodies are "".
+ * A whole message as `show --format json|ndjson` prints it, and one of its attachments:
+ * declared once, with their published schemas, in src/schemas/objects.ts.
  */
-export interface ShownMessage extends MessageSummary {
-  cc: string;
-  bcc: string;
-  replyTo: string;
-  /** The Message-ID header, angle brackets included. */
-  messageId: string;
-  /** The body as text: the text/plain part when it is a real one, else the HTML as text. */
-  text: string;
-  /** Where `text` came from. */
-  textSource: 'text/plain' | 'text/html' | 'none';
-  /** The text/html part (every one, in order), in its line ends as sent. */
-  html: string;
-  attachments: AttachmentSummary[];
-}
+export type { AttachmentSummary, ShownMessage };
 
 /** What a writer gets for each message. */
 export interface WholeMessage {

@@ -728,6 +728,63 @@ async function labelsCost(): Promise<Figure> {
 
 // ---------------------------------------------------------------------------------------
 
+/**
+ * `gmailctl mcp` (issue 27): spawn → the answer to the first tools/list (after initialize),
+ * median of 15, interleaved with `gmailctl --version`'s wall time; target ≤ 1.5 × it. An agent
+ * starts the server on every session, so its start-up is what it waits for.
+ */
+async function mcpStartup(): Promise<Figure> {
+  const bench = await benchWithLogin({ messages: 10 });
+  try {
+    const runs = 15;
+    const server: number[] = [];
+    const version: number[] = [];
+    await firstToolsList(bench);
+    await timed(node, [CLI, '--version']);
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? ['mcp', 'version'] : ['version', 'mcp'];
+      for (const which of order) {
+        if (which === 'mcp') server.push(await firstToolsList(bench));
+        else version.push(checkRun('gmailctl --version', await timed(node, [CLI, '--version'])).wallMs);
+      }
+    }
+    const ratio = median(server) / median(version);
+    say(`spawn → tools/list answered, ms: ${list(server)}`);
+    say(`gmailctl --version ms:            ${list(version)}`);
+    say(`medians: ${fmt(median(server))} ms ÷ ${fmt(median(version))} ms = ${fmt(ratio, 2)}`);
+    return { name: 'mcp start-up', measured: `${fmt(ratio, 2)}× --version`, target: '≤ 1.5×', met: ratio <= 1.5 };
+  } finally {
+    await bench.close();
+  }
+}
+
+/** Spawns `gmailctl mcp`, initializes, asks tools/list; answers the ms until its answer arrived. */
+async function firstToolsList(bench: Bench): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const started = performance.now();
+  const child = spawn(node, [CLI, 'mcp'], { env: bench.sandbox.env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const requests = [
+    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+  ];
+  child.stdin.write(requests.map((request) => `${JSON.stringify(request)}\n`).join(''));
+  let stdout = '';
+  const elapsed = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/"id":2[,}]/.test(stdout)) resolve(performance.now() - started);
+    });
+    child.once('exit', (code) => reject(new Error(`gmailctl mcp exited (${code}) before answering tools/list`)));
+  });
+  if (!stdout.includes('search_messages')) problem('gmailctl mcp listed no search_messages tool');
+  child.stdin.end();
+  await new Promise((resolve) => child.once('exit', resolve));
+  return elapsed;
+}
+
+// ---------------------------------------------------------------------------------------
+
 async function main(): Promise<void> {
   const started = performance.now();
   say('gmailctl benchmarks (issue 5), against the local Google emulator on 127.0.0.1');
@@ -759,6 +816,7 @@ async function main(): Promise<void> {
     'list --follow at the default interval (30 s): idle units/hour, then a matching message every second: latency arrival → line, RSS drift',
     () => followFigures(say),
   );
+  await figure('mcp', 'mcp: spawn → the first tools/list answered ÷ gmailctl --version (medians of 15, interleaved)', mcpStartup);
 
   section('summary');
   const rows = [['figure', 'measured', 'target', 'met?'], ...figures.map((f) => [f.name, f.measured, f.target, f.met ? 'yes' : 'NO'])];

@@ -24,6 +24,7 @@ const LAYERS = [
   'store', //     token stores (keychain, file) and the workspace that picks one
   'libraries', // Google's libraries and the Secret Service unlock, loaded on first use
   'basics', //    process-level pieces: io, errors, environment, config, redaction, private paths
+  'schemas', //   the JSON objects gmailctl prints, declared once (zod): their types and published JSON Schemas
 ] as const;
 
 /** Every .ts file under src/, as a path relative to src/ with forward slashes. */
