@@ -93,6 +93,18 @@ describe('every JSON object printed validates against its schema', () => {
     expectValid('labels', ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown));
   });
 
+  it('thread --json and --format ndjson, over every conversation of the mailbox', async () => {
+    const threadIds = [...new Set(emulator.mailbox().map((message) => message.threadId))];
+    const json = await s.run(['thread', '--format', 'json', ...threadIds]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    const threads = JSON.parse(json.stdout) as Array<{ messages: unknown[] }>;
+    expect(threads).toHaveLength(threadIds.length);
+    expect(threads.some((thread) => thread.messages.length > 1)).toBe(true);
+    expectValid('thread', threads);
+    const ndjson = await s.run(['thread', '--format', 'ndjson', ...threadIds.slice(0, 10)]);
+    expectValid('thread', ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown));
+  });
+
   it('show --json over every message, the hard MIME cases included', async () => {
     const ids = emulator.mailbox().map((message) => message.id);
     const result = await s.run(['show', '--format', 'json', ...ids]);
