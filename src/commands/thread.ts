@@ -20,11 +20,11 @@ import { parseAccount } from './options.js';
 function defineThread() {
   return newCommand('thread', 'print whole conversations by thread id, oldest message first: as text, JSON, NDJSON or an mbox', [
     'gmailctl thread 18c1f0e2a5b3d4e6',
-    `gmailctl list --threads -q 'subject:offsite' --format ids | gmailctl thread -`,
+    `gmailctl list -q 'subject:offsite' --json | jq -r '.[].threadId' | sort -u | gmailctl thread -`,
     `gmailctl thread 18c1f0e2a5b3d4e6 --json | jq -r '.[0].messages[] | "\\(.date) \\(.from)"'`,
     'gmailctl thread 18c1f0e2a5b3d4e6 --format mbox > conversation.mbox',
   ])
-    .argument('[ids...]', 'thread ids, as `list --threads --format ids` prints them (or a message id of a first message); - reads them from stdin, one a line')
+    .argument('[ids...]', 'thread ids (the threadId of any message of the conversation, as `list --json` prints it); - reads them from stdin, one a line')
     .option('--stdin', 'read thread ids from stdin, one a line (same as -)')
     .addOption(new Option('--format <format>', 'text (default), json, ndjson, or mbox (every message raw)').choices(THREAD_FORMATS))
     .addOption(new Option('--json', 'same as --format json').conflicts('format'))
@@ -64,7 +64,7 @@ export async function runThread({ io, signal, mailbox: openMailbox }: CommandCon
   if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
   if (missing.length > 0) {
     throw new GoogleApiError(`${missing.length === 1 ? 'Thread' : `${missing.length} threads`} not found: ${missing.join(', ')}.`, 404, {
-      hint: 'It was deleted, or the id belongs to another account (--account). Thread ids are what `gmailctl list --threads --format ids` prints.',
+      hint: 'It was deleted, or the id belongs to another account (--account). A thread id is the threadId of any of its messages (`gmailctl list --json`).',
     });
   }
 }

@@ -79,7 +79,7 @@ export async function* listThreadSummaries(deps: ListDeps, query: ListQuery): As
   }
 }
 
-/** A thread as `list --threads` prints it: the newest message's date, sender and snippet, the first one's subject. */
+/** A conversation in a search, as search_threads answers it: the newest message's date, sender and snippet, the first one's subject. */
 export function toThreadSummary(id: string, thread: gmail_v1.Schema$Thread): ThreadSummary {
   const at = (message: gmail_v1.Schema$Message): number => Number(message.internalDate ?? 0);
   const messages = [...(thread.messages ?? [])].sort((a, b) => at(a) - at(b));
