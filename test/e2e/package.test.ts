@@ -111,7 +111,7 @@ describe('npm pack', () => {
     expect(path.basename(tarball)).toBe(`${pkg.name}-${pkg.version}.tgz`);
   });
 
-  it('holds only bin/gmailctl.js, dist/**/*.js, package.json, README.md and a licence', () => {
+  it('holds only bin/gmailctl.js, dist/**/*.js, the published JSON Schemas, package.json, README.md and a licence', () => {
     const unexpected = files.filter(
       (file) =>
         !(
@@ -119,7 +119,8 @@ describe('npm pack', () => {
           file === 'package.json' ||
           file === 'README.md' ||
           /^LICEN[CS]E(\.md|\.txt)?$/i.test(file) ||
-          /^dist\/.+\.js$/.test(file)
+          /^dist\/.+\.js$/.test(file) ||
+          /^dist\/schemas\/[a-z-]+\.schema\.json$/.test(file)
         ),
     );
     expect(unexpected).toEqual([]);
@@ -127,6 +128,8 @@ describe('npm pack', () => {
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
     expect(files).toContain('dist/cli.js');
+    // Published with the package (issue 27): what `gmailctl schema NAME` prints.
+    for (const name of ['list', 'list-threads', 'show', 'thread', 'labels']) expect(files).toContain(`dist/schemas/${name}.schema.json`);
   });
 
   it('has no tests, sources, emulator, TypeScript or source maps', () => {
