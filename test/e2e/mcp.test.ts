@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATION_SUBJECT, startEmulator, type Emulator } from '../emulator/index.js';
@@ -253,6 +254,23 @@ describe('gmailctl mcp as a process', () => {
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as { jsonrpc: string; id?: number });
     expect(answers.every((answer) => answer.jsonrpc === '2.0')).toBe(true);
     expect(answers.map((answer) => answer.id)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("the README's client configuration", () => {
+  it('the mcpServers snippet names a command and arguments that serve the tools', async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const snippet = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1]!).find((block) => block.includes('"mcpServers"'));
+    expect(snippet, 'no mcpServers snippet in the README').toBeDefined();
+    const servers = (JSON.parse(snippet!) as { mcpServers: Record<string, { command: string; args: string[] }> }).mcpServers;
+    const [server] = Object.values(servers);
+    expect(server!.command).toBe('gmailctl');
+    // `gmailctl` is the installed bin (package.json), that is bin/gmailctl.js.
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...server!.args], env: s.env, stderr: 'pipe' });
+    const client = new Client({ name: 'readme', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    expect((await client.listTools()).tools).toHaveLength(5);
   });
 });
 
