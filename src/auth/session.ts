@@ -5,7 +5,7 @@
  * turned into ours, and refreshed tokens written back so the next command needs no refresh.
  */
 import type { OAuth2Client } from 'google-auth-library';
-import { chooseAccount, resolveConfigDir, sameAddress, type Settings } from '../basics/config.js';
+import { accountFromEnvironment, chooseAccount, resolveConfigDir, sameAddress, type Settings } from '../basics/config.js';
 import { secureApiRoot, type GoogleSettings } from '../basics/environment.js';
 import { AuthRequiredError, CredentialsError, GoogleApiError, UsageError } from '../basics/errors.js';
 import { failureFacts, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
@@ -137,7 +137,7 @@ export function environmentLogin(env: NodeJS.ProcessEnv, google: Pick<GoogleSett
     file: 'the environment',
   };
   const variables = refreshToken ? 'GMAILCTL_REFRESH_TOKEN' : 'GMAILCTL_ACCESS_TOKEN';
-  const account = env.GMAILCTL_ACCOUNT || variables;
+  const account = accountFromEnvironment(env) || variables;
   // Without a refresh token the access token is used until Google refuses it (no expiry known).
   return { account, variables, stored: { refresh_token: refreshToken ?? '', ...(accessToken ? { access_token: accessToken } : {}) }, credentials };
 }

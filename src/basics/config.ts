@@ -193,8 +193,13 @@ export function chooseTokenStore(env: NodeJS.ProcessEnv, settings: Settings): To
  * environment instead is the command context's question: src/commands/context.ts.)
  */
 export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, settings: Settings): string | undefined {
-  const wanted = flag || env.GMAILCTL_ACCOUNT || settings.defaultAccount || undefined;
+  const wanted = flag || accountFromEnvironment(env) || settings.defaultAccount || undefined;
   return wanted === undefined ? undefined : storedSpelling(settings, wanted);
+}
+
+/** GMAILCTL_ACCOUNT: while set, it is used instead of the default account. */
+export function accountFromEnvironment(env: NodeJS.ProcessEnv): string | undefined {
+  return env.GMAILCTL_ACCOUNT || undefined;
 }
 
 /** Addresses are case-insensitive: `A@Example.com` finds the login stored as `a@example.com`. */

@@ -12,7 +12,7 @@ import type { KnownMessages, ListQuery } from '../gmail/listing.js';
 import { readNewMail, type NewMail } from '../gmail/new-mail.js';
 import { resolveCacheDir } from '../basics/cache-dir.js';
 import { cacheFile, removeCacheFile } from './paths.js';
-import { CacheFailure, openMessageCache, type CachedMessage, type CacheNotice, type MessageCache } from './store.js';
+import { CacheFailure, openMessageCache, type CachedMessage, type CacheNotice, type MessageCache } from './message-cache.js';
 
 /** What the command tells the user about, besides the store's own notices. */
 export type ListCacheNotice =

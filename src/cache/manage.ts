@@ -8,7 +8,7 @@ import { resolveCacheDir } from '../basics/cache-dir.js';
 import { accountOfCacheFile, cacheFile, cacheFileSet, removeCacheFile } from './paths.js';
 import { accountOfPaceFile, removePaceFile } from './pace-memory.js';
 import type { CursorSummary } from '../gmail/cursor-position.js';
-import type { CacheNotice, MessageCache } from './store.js';
+import type { CacheNotice, MessageCache } from './message-cache.js';
 
 export interface CacheSummary {
   file: string;
@@ -24,7 +24,7 @@ export async function describeCache(env: NodeJS.ProcessEnv, account: string, not
   const dir = resolveCacheDir(env);
   const file = dir === undefined ? undefined : cacheFile(dir, account);
   if (file === undefined || !existsSync(file)) return undefined;
-  const { openMessageCache } = await import('./store.js');
+  const { openMessageCache } = await import('./message-cache.js');
   const store = await openMessageCache({ file, account, notify });
   if (!store) return undefined;
   try {
@@ -154,7 +154,7 @@ function cacheFilesIn(dir: string): Array<{ account: string; file: string }> {
 /** Runs `use` on an existing cache file; undefined when there is none or it cannot be used (notified). */
 async function withCacheFile<T>(file: string, account: string, notify: (notice: CacheNotice) => void, use: (store: MessageCache) => T): Promise<T | undefined> {
   if (!existsSync(file)) return undefined;
-  const { openMessageCache, CacheFailure } = await import('./store.js');
+  const { openMessageCache, CacheFailure } = await import('./message-cache.js');
   const store = await openMessageCache({ file, account, notify });
   if (!store) return undefined;
   try {

@@ -35,6 +35,8 @@ export interface CommandContext {
   config(): Promise<{ configDir: string; settings: Settings }>;
   /** The account a command acts on: --account, then GMAILCTL_ACCOUNT, then the default; spelled as stored. */
   account(flag: string | undefined): Promise<string | undefined>;
+  /** GMAILCTL_ACCOUNT, if set: it overrides the default account while it is. */
+  accountFromEnvironment(): Promise<string | undefined>;
   /** config.json and the token store it chooses (login's --insecure-storage forces the file store). */
   workspace(options?: Pick<WorkspaceOptions, 'forceStore'>): Promise<Workspace>;
   /** The authorized session for --account (or the default), from the environment or the store. */
@@ -103,6 +105,10 @@ export function createContext(base: ContextBase, overrides: Partial<Omit<Command
     async account(flag) {
       const [{ chooseAccount }, { settings }] = await Promise.all([import('../basics/config.js'), context.config()]);
       return chooseAccount(flag, env, settings);
+    },
+    async accountFromEnvironment() {
+      const { accountFromEnvironment } = await import('../basics/config.js');
+      return accountFromEnvironment(env);
     },
     workspace: perKeyWorkspace(),
     session: perKey(async (account) => {

@@ -6,7 +6,7 @@
 import { Command } from '@commander-js/extra-typings';
 import type { CursorListing, CursorRefusal } from '../cache/manage.js';
 import { describeCacheNotice } from '../cache/notices.js';
-import type { CacheNotice } from '../cache/store.js';
+import type { CacheNotice } from '../cache/message-cache.js';
 import { CacheError, UsageError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
 import { toSingleLine } from '../basics/single-line.js';

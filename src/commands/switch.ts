@@ -16,7 +16,7 @@ export function switchCommand(context: ContextSource) {
 }
 
 export async function runSwitch(context: CommandContext, wanted: string | undefined): Promise<void> {
-  const { io, env } = context;
+  const { io } = context;
   const { sameAddress, updateSettings } = await import('../basics/config.js');
   await context.refuseEnvironmentLogin('there is no default to switch.', (variables) => `Unset ${variables} to use the stored logins.`);
   const workspace = await context.workspace();
@@ -33,8 +33,9 @@ export async function runSwitch(context: CommandContext, wanted: string | undefi
   if (!accounts.includes(account) || !(await workspace.store.get(account))) {
     throw new AuthRequiredError(`There is no stored login for ${account}.`, account);
   }
-  if (env.GMAILCTL_ACCOUNT && !sameAddress(env.GMAILCTL_ACCOUNT, account)) {
-    io.warn(`GMAILCTL_ACCOUNT is set to ${env.GMAILCTL_ACCOUNT}: commands use it while it is set.`);
+  const overriding = await context.accountFromEnvironment();
+  if (overriding && !sameAddress(overriding, account)) {
+    io.warn(`GMAILCTL_ACCOUNT is set to ${overriding}: commands use it while it is set.`);
   }
   await updateSettings(workspace.configDir, (settings) => ({ ...settings, defaultAccount: account }));
   io.info(account === current ? `${account} already is the default account.` : `Switched the default account to ${account}`);

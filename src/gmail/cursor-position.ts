@@ -1,6 +1,6 @@
 /**
  * A `--since-last` cursor's position, and how it moves. Pure: the message cache
- * (src/cache/store.ts) keeps positions, `list` and `list --follow` move them.
+ * (src/cache/message-cache.ts) keeps positions, `list` and `list --follow` move them.
  *
  * A position says which added messages were delivered (printed) already: every one added
  * up to `historyId`, and beyond it the ids in `delivered`. So a run cut short by `-n`, or

@@ -165,6 +165,17 @@ describe('switch', () => {
     expect(to.err).toBe(`Switched the default account to ${ADA}\n`);
   });
 
+  it('warns when GMAILCTL_ACCOUNT names another account: it wins over the new default while it is set', async () => {
+    const s = await loggedIn(ADA, GRACE);
+    const overridden = await ran({ ...s.env, GMAILCTL_ACCOUNT: GRACE }, (context) => runSwitch(context, ADA));
+    expect(overridden.code, overridden.err).toBe(0);
+    expect(overridden.err).toBe(`warning: GMAILCTL_ACCOUNT is set to ${GRACE}: commands use it while it is set.\nSwitched the default account to ${ADA}\n`);
+    const same = await ran({ ...s.env, GMAILCTL_ACCOUNT: ADA.toUpperCase() }, (context) => runSwitch(context, GRACE.toUpperCase()));
+    expect(same.err).toMatch(/GMAILCTL_ACCOUNT is set to/);
+    const agreeing = await ran({ ...s.env, GMAILCTL_ACCOUNT: GRACE.toUpperCase() }, (context) => runSwitch(context, GRACE));
+    expect(agreeing.err).toBe(`${GRACE} already is the default account.\n`);
+  });
+
   it('no other login → UsageError (exit 2); an unknown account → AuthRequiredError (exit 4)', async () => {
     const s = await loggedIn();
     const alone = await ran(s.env, (context) => runSwitch(context, undefined));
