@@ -291,4 +291,41 @@ describe('README: Testing your scripts offline with the emulator', () => {
     expect((await readdir(path.join(emu, 'cache'))).some((name) => name.endsWith('.cache.sqlite'))).toBe(true);
     expect((await readdir(home)).filter((name) => name !== '.npm')).toEqual([]);
   }, 180_000);
+
+  // Issue #24 item 7: a script author's own .eml, posted with curl as the README shows.
+  it('the "your own mail" recipe posts an .eml and shows it, and show --format raw gives back its bytes', async () => {
+    const block = (await recipesOf('Testing your scripts offline with the emulator')).find((recipes) => recipes.join('\n').includes('/__emulator/mailbox/import'));
+    expect(block, 'the README has the recipe').toBeDefined();
+    const eml = [
+      'Message-ID: <inv-1@shop.example>',
+      'Date: Thu, 03 Dec 2026 09:00:00 +0000',
+      'From: Shop <billing@shop.example>',
+      'To: ada@example.com',
+      'Subject: Your invoice 31',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=x',
+      '',
+      '--x',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Invoice 31 is attached.',
+      '--x',
+      'Content-Type: application/pdf',
+      'Content-Disposition: attachment; filename=invoice-31.pdf',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('%PDF-1.4 invoice 31').toString('base64'),
+      '--x--',
+      '',
+    ].join('\r\n');
+    await writeFile(path.join(s.dir, 'invoice.eml'), eml);
+    const result = await sh(block!.join('\n').replaceAll('http://127.0.0.1:8085/', emulator.url));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Subject: +Your invoice 31$/m);
+    expect(result.stdout).toContain('Invoice 31 is attached.');
+    expect(result.stdout).toMatch(/invoice-31\.pdf/);
+    expect(result.stdout).toMatch(/^the bytes you posted$/m);
+    const added = emulator.mailbox(ACCOUNT).find((m) => m.subject === 'Your invoice 31');
+    expect(added?.labelIds).toEqual(['INBOX', 'UNREAD']);
+  });
 });

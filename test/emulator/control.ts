@@ -7,18 +7,13 @@
  *   DELETE /__emulator/faults                drops the faults not fired yet
  *   POST   /__emulator/revoke-all            every token dies
  *   POST   /__emulator/expire-access-tokens  access tokens answer 401; refresh still works
- *   POST   /__emulator/settings              {latencyMs?, quota? (null = off), strict?, concurrentCallsPerUser?,
+ *   POST   /__emulator/settings              {latencyMs?, quota? ("legacy" | {regime, …} | null = off), strict?, concurrentCallsPerUser?,
  *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
  *   POST   /__emulator/mailbox/labels        {ids, add?, remove?, account?}   change labels (history records)
-        const { count, labelIds, subject, threadId, servedAfterMs, account } = parseJson(request.body);
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new ControlInputError('count must be a whole number >= 1');
-        if (servedAfterMs !== undefined && (typeof servedAfterMs !== 'number' || servedAfterMs < 0)) throw new ControlInputError('servedAfterMs must be a number >= 0');
-        const thread = optionalString(threadId, 'threadId');
-        const options = {
-          ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}),
-          ...(typeof subject === 'string' ? { subject } : {}),
-          ...(thread !== undefined ? { threadId: thread } : {}),
-          ...(servedAfterMs !== undefined ? { servedAfterMs: servedAfterMs as number } : {}),
+ *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, threadId?, servedAfterMs?, account?}   new mail
+ *   POST   /__emulator/mailbox/import        an RFC 822 message: the bytes as the body (any content type but JSON)
+ *                                             with ?labelIds=&internalDate=&date=&threadId=&account= , or JSON
+ *                                             {raw (base64url, as Gmail's messages.import), labelIds?, internalDate?, date?, threadId?, account?}
  *   POST   /__emulator/mailbox/delete        {ids, account?}                  delete for good
  *   POST   /__emulator/mailbox/expire-history {account?}                     older starts answer 404
  * Bad input answers 400 with {"error": "..."}.
@@ -28,6 +23,7 @@ import { jsonReply } from './exchange.js';
 import type { Fault, RequestMatch } from './faults.js';
 import type { Emulator } from './index.js';
 import type { QuotaOptions } from './quota.js';
+import type { ImportOptions } from './search.js';
 
 type Controlled = Pick<
   Emulator,
@@ -46,6 +42,7 @@ type Controlled = Pick<
   | 'setGrantedScopes'
   | 'changeLabels'
   | 'addMessages'
+  | 'importMessage'
   | 'deleteMessages'
   | 'expireHistory'
   | 'mailbox'
@@ -119,15 +116,63 @@ function applySettings(emulator: Controlled, settings: Record<string, unknown>):
   if (grantedScopes !== undefined && grantedScopes !== null) {
     expect(Array.isArray(grantedScopes) && grantedScopes.every((scope) => typeof scope === 'string'), 'grantedScopes must be an array of strings or null');
   }
-  if (quota !== undefined && quota !== null) expect(typeof quota === 'object', 'quota must be {regime, timeScale?, burstUnits?} or null');
+  if (quota !== undefined && quota !== null) expect(typeof quota === 'object' || typeof quota === 'string', 'quota must be a regime ("legacy", "per-minute", "2026"), {regime, timeScale?, burstUnits?} or null');
 
   if (latencyMs !== undefined) emulator.setLatency(latencyMs as number);
   if (autoApprove !== undefined) emulator.setAutoApprove(autoApprove as boolean);
   if (omitRefreshToken !== undefined) emulator.setOmitRefreshToken(omitRefreshToken as boolean);
   if (accessTokenLifetimeSec !== undefined) emulator.setAccessTokenLifetime(accessTokenLifetimeSec as number);
   if (grantedScopes !== undefined) emulator.setGrantedScopes((grantedScopes as string[] | null) ?? undefined);
-  if (quota !== undefined) emulator.setQuota((quota as QuotaOptions | null) ?? undefined);
+  // The short form names only the regime: "legacy" is {"regime": "legacy"}.
+  if (quota !== undefined) emulator.setQuota(typeof quota === 'string' ? ({ regime: quota } as QuotaOptions) : ((quota as QuotaOptions | null) ?? undefined));
   if (strict !== undefined) emulator.setStrict(strict as boolean, concurrentCallsPerUser as number | undefined);
+}
+
+/** A time in ms since the epoch: a whole number, or its digits (Gmail sends internalDate as a string). */
+function epochMs(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) throw new ControlInputError(`${name} must be milliseconds since 1970 (a whole number >= 0)`);
+  return ms;
+}
+
+/**
+ * POST /__emulator/mailbox/import: the message's bytes and its options, from a JSON body
+ * ({raw: base64url, …}) or from the bytes as the body with the options in the query string.
+ */
+function importRequest(request: RecordedRequest, bytes: Buffer): { raw: Buffer; options: ImportOptions; account: string | undefined } {
+  const json = /^application\/json\b/i.test(request.headers['content-type'] ?? '');
+  const query = request.query;
+  const fields: Record<string, unknown> = json
+    ? parseJson(request.body)
+    : {
+        labelIds: query.has('labelIds') ? query.getAll('labelIds').flatMap((value) => value.split(',')).filter(Boolean) : undefined,
+        internalDate: query.get('internalDate') ?? undefined,
+        date: query.get('date') ?? undefined,
+        threadId: query.get('threadId') ?? undefined,
+        account: query.get('account') ?? undefined,
+      };
+  let raw = bytes;
+  if (json) {
+    if (typeof fields.raw !== 'string' || fields.raw === '') throw new ControlInputError('raw must be the message in base64url (as Gmail\'s messages.import takes it)');
+    raw = Buffer.from(fields.raw, 'base64url');
+  }
+  if (raw.length === 0) throw new ControlInputError('the body must be an RFC 822 message (or JSON with "raw")');
+  const { labelIds, internalDate, date, threadId, account } = fields;
+  if (internalDate !== undefined && date !== undefined) throw new ControlInputError('give internalDate or date, not both');
+  let when = epochMs(internalDate, 'internalDate');
+  if (date !== undefined) {
+    const parsed = typeof date === 'string' ? Date.parse(date) : Number.NaN;
+    if (Number.isNaN(parsed) || parsed < 0) throw new ControlInputError('date must be a date such as "2026-11-30T09:15:00Z" or "Mon, 30 Nov 2026 10:15:00 +0100"');
+    when = parsed;
+  }
+  const thread = optionalString(threadId, 'threadId');
+  const options: ImportOptions = {
+    ...(labelIds !== undefined ? { labelIds: strings(labelIds, 'labelIds') } : {}),
+    ...(when !== undefined ? { internalDate: when } : {}),
+    ...(thread !== undefined ? { threadId: thread } : {}),
+  };
+  return { raw, options, account: optionalString(account, 'account') };
 }
 
 /**
@@ -141,7 +186,7 @@ function hardCases(emulator: Controlled, account: string | undefined): Array<{ n
     .map((message) => ({ name: message.hardCase!, id: message.id, threadId: message.threadId, subject: message.subject ?? null }));
 }
 
-export function handleControl(request: RecordedRequest, emulator: Controlled): Reply {
+export function handleControl(request: RecordedRequest, emulator: Controlled, bytes: Buffer = Buffer.from(request.body, 'utf8')): Reply {
   const action = `${request.method} ${request.path}`;
   try {
     switch (action) {
@@ -186,6 +231,11 @@ export function handleControl(request: RecordedRequest, emulator: Controlled): R
         };
         const added = emulator.addMessages(count, options, optionalString(account, 'account'));
         return jsonReply(200, { ids: added.map((message) => message.id) });
+      }
+      case 'POST /__emulator/mailbox/import': {
+        const { raw, options, account } = importRequest(request, bytes);
+        const message = emulator.importMessage(raw, options, account);
+        return jsonReply(200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds, internalDate: String(message.internalDate) });
       }
       case 'POST /__emulator/mailbox/delete': {
         const { ids, account } = parseJson(request.body);

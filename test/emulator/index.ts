@@ -15,7 +15,7 @@ import { FaultQueue, type Fault, type RequestMatch } from './faults.js';
 import type { GmailLabel, MailboxMessage } from './mailbox.js';
 import { AUTH_PATH, REVOKE_PATH, TOKEN_PATH } from './oauth.js';
 import { ConcurrencyCap, QuotaLimiter, type QuotaOptions } from './quota.js';
-import { AccountMailbox, type NewMessageOptions } from './search.js';
+import { AccountMailbox, type ImportOptions, type NewMessageOptions } from './search.js';
 import { startServer } from './server.js';
 import { TokenRegistry, type IssuedTokens } from './tokens.js';
 
@@ -24,7 +24,7 @@ export { faults, type Fault, type RequestMatch } from './faults.js';
 export { CONVERSATION_SLOTS, CONVERSATION_SUBJECT, generateMailbox, MAILBOX_LABELS, MAILBOX_NOW, messageIdOf, type GmailLabel, type MailboxMessage } from './mailbox.js';
 export { methodCost, quotaCeiling, QUOTA_REGIMES, type GmailMethod, type QuotaOptions, type QuotaRegime } from './quota.js';
 export type { RecordedRequest } from './exchange.js';
-export type { NewMessageOptions } from './search.js';
+export type { ImportOptions, NewMessageOptions } from './search.js';
 export type { IssuedTokens } from './tokens.js';
 
 export interface EmulatorOptions {
@@ -104,6 +104,12 @@ export interface Emulator {
   labels(email?: string): readonly GmailLabel[];
   /** New mail: `count` messages newer than all others (default labels INBOX, UNREAD, CATEGORY_PERSONAL); with `threadId`, replies in that thread. */
   addMessages(count: number, options?: NewMessageOptions, email?: string): MailboxMessage[];
+  /**
+   * A message from its RFC 822 bytes (as Gmail's messages.import takes it): format=raw answers
+   * them byte for byte, the other formats, attachments, search and threads read them as Gmail
+   * does. Threaded by In-Reply-To/References and subject unless `threadId` is given.
+   */
+  importMessage(raw: Buffer | string, options?: ImportOptions, email?: string): MailboxMessage;
   /** Deletes messages for good (not to the trash): a messagesDeleted history record each. */
   deleteMessages(ids: readonly string[], email?: string): void;
   /** Gmail forgets the history so far: history.list from any earlier start answers 404. */
@@ -221,13 +227,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     labels: (email) => mailboxOf(email).labels,
     changeLabels: (ids, change, email) => mailboxOf(email).changeLabels(ids, change.add ?? [], change.remove ?? []),
     addMessages: (count, options, email) => mailboxOf(email).addMessages(count, options),
+    importMessage: (raw, options, email) => mailboxOf(email).importMessage(Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8'), options),
     deleteMessages: (ids, email) => mailboxOf(email).deleteMessages(ids),
     expireHistory: (email) => mailboxOf(email).history.expire(),
     close: async () => {
       await server.close();
     },
   };
-  const server = await startServer({ port: options.port ?? 0, context, log: requests, control: (request) => handleControl(request, emulator) });
+  const server = await startServer({ port: options.port ?? 0, context, log: requests, control: (request, bytes) => handleControl(request, emulator, bytes) });
   emulator.port = server.port;
   emulator.url = `http://127.0.0.1:${server.port}/`;
   return emulator;

@@ -8,6 +8,7 @@
  */
 import { hardCase, HARD_CASES, type HardCaseName } from './hard-cases.js';
 import { escapeHtml } from './html.js';
+import type { ImportedMessage } from './raw-message.js';
 
 /** "Now" for the mailbox and for relative queries (newer_than:), fixed for reproducibility. */
 export const MAILBOX_NOW = Date.UTC(2026, 10, 1);
@@ -37,6 +38,11 @@ export interface MailboxMessage {
   inReplyTo?: string;
   /** A reply: the ids of the thread's earlier messages, oldest first (their Message-IDs are the References header). */
   references?: readonly string[];
+  /**
+   * A message imported as RFC 822 bytes (POST /__emulator/mailbox/import): served from
+   * them, its headers and replies named in them (from, to, subject and snippet read from them).
+   */
+  imported?: ImportedMessage;
 }
 
 export interface GmailLabel {

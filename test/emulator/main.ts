@@ -38,7 +38,8 @@ A local stand-in for Google's OAuth and Gmail API endpoints, on 127.0.0.1 only.
   --print-env              print "export GMAILCTL_...=..." lines on stdout once listening: the API root,
                            the token URI, the client file, and a config dir (file token store) and
                            cache dir beside the client file (else in a new temporary directory)
-Control API for tests in other processes: /__emulator/requests, /__emulator/faults, /__emulator/settings, …`;
+Control API for tests in other processes: /__emulator/requests, /__emulator/faults, /__emulator/settings,
+/__emulator/mailbox/import (your own .eml: curl --data-binary @mail.eml -H "content-type: message/rfc822" …), …`;
 
 class UsageError extends Error {}
 

@@ -2,12 +2,13 @@
  * A seeded message rendered as users.messages.get returns it, in each `format`:
  * minimal, metadata (headers only, optionally filtered), full (MIME tree with base64url
  * bodies) and raw (the whole RFC 822 message, base64url). Every message is a MIME tree
- * (mime.ts): the ordinary ones are multipart/alternative, the hard cases their own.
+ * (mime.ts): the ordinary ones are multipart/alternative, the hard cases their own; a message
+ * imported as RFC 822 bytes (raw-message.ts) is served from those bytes and their part tree.
  */
 import { hardCase } from './hard-cases.js';
 import { escapeHtml } from './html.js';
 import { messageBody, messageHeaders, type Header, type MailboxMessage } from './mailbox.js';
-import { fullPayload, leafByPartId, mimeTypeOf, serializeMessage, topHeaders, type MimeLeaf, type MimeMessage, type MimeNode } from './mime.js';
+import { fullPayload, leafByPartId, partTreeOf, serializeMessage, type MimeLeaf, type MimeMessage, type MimeNode, type PartTree } from './mime.js';
 
 export const MESSAGE_FORMATS = ['minimal', 'metadata', 'full', 'raw'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
@@ -89,13 +90,23 @@ function written(header: Header): Header {
   return header;
 }
 
-export function mimeMessageOf(message: MailboxMessage): MimeMessage {
+function mimeMessageOf(message: MailboxMessage): MimeMessage {
   return { headers: messageHeaders(message).map(written), body: bodyOf(message) };
+}
+
+/** The RFC 822 bytes, as format=raw serves them: an imported message's exactly as posted. */
+function rawOf(message: MailboxMessage): Buffer {
+  return message.imported?.raw ?? serializeMessage(mimeMessageOf(message));
+}
+
+/** The part tree that format=full, format=metadata and attachments.get show. */
+function treeOf(message: MailboxMessage): PartTree {
+  return message.imported?.tree ?? partTreeOf(mimeMessageOf(message));
 }
 
 /** The size of the raw message in bytes, as sizeEstimate approximates it. */
 export function rawSize(message: MailboxMessage): number {
-  return serializeMessage(mimeMessageOf(message)).length;
+  return rawOf(message).length;
 }
 
 /** Headers named in `wanted` (case-insensitive), kept in the message's order; all when `wanted` is empty. */
@@ -122,7 +133,7 @@ function partIdIn(messageId: string, attachmentId: string): string | undefined {
 /** users.messages.attachments.get: the part's decoded bytes, or undefined when there is no such part. */
 export function renderAttachment(message: MailboxMessage, attachmentId: string): object | undefined {
   const partId = partIdIn(message.id, attachmentId);
-  const found = partId === undefined ? undefined : leafByPartId(bodyOf(message), partId);
+  const found = partId === undefined ? undefined : leafByPartId(treeOf(message), partId);
   return found && { size: found.content.length, data: found.content.toString('base64url') };
 }
 
@@ -139,13 +150,13 @@ export function renderMessage(message: MailboxMessage, format: MessageFormat, me
     case 'minimal':
       return { ...head, ...tail };
     case 'metadata': {
-      const mime = mimeMessageOf(message);
-      const payload = { partId: '', mimeType: mimeTypeOf(mime.body), filename: '', headers: filterHeaders(topHeaders(mime), metadataHeaders) };
+      const tree = treeOf(message);
+      const payload = { partId: '', mimeType: tree.mimeType, filename: '', headers: filterHeaders(tree.headers, metadataHeaders) };
       return { ...head, payload, ...tail };
     }
     case 'full':
-      return { ...head, payload: fullPayload(mimeMessageOf(message), (partId) => attachmentIdOf(message.id, partId)), ...tail };
+      return { ...head, payload: fullPayload(treeOf(message), (partId) => attachmentIdOf(message.id, partId)), ...tail };
     case 'raw':
-      return { ...head, sizeEstimate: message.sizeEstimate, raw: serializeMessage(mimeMessageOf(message)).toString('base64url'), historyId: tail.historyId, internalDate: tail.internalDate };
+      return { ...head, sizeEstimate: message.sizeEstimate, raw: rawOf(message).toString('base64url'), historyId: tail.historyId, internalDate: tail.internalDate };
   }
 }

@@ -124,11 +124,6 @@ export function serializeMessage(message: MimeMessage): Buffer {
   return Buffer.concat([Buffer.from(`${head}\r\n`, 'utf8'), ...serializeNode(message.body)]);
 }
 
-/** The top-level headers as format=metadata and format=full show them: the message's, then its body's MIME headers. */
-export function topHeaders(message: MimeMessage): MimeHeader[] {
-  return [...message.headers, ...partHeaders(message.body)].map(({ name, value }) => ({ name, value }));
-}
-
 export function mimeTypeOf(node: MimeNode): string {
   return node.kind === 'multipart' ? `multipart/${node.subtype}` : node.type;
 }
@@ -142,14 +137,40 @@ export interface FullPart {
   parts?: FullPart[];
 }
 
-/** Each leaf by partId, for users.messages.attachments.get. */
-export function leafByPartId(node: MimeNode, partId: string, path = ''): MimeLeaf | undefined {
-  if (node.kind === 'leaf') return path === partId ? node : undefined;
-  for (const [index, part] of node.parts.entries()) {
-    const found = leafByPartId(part, partId, path === '' ? String(index) : `${path}.${index}`);
-    if (found) return found;
-  }
-  return undefined;
+/**
+ * A message as Gmail's part tree sees it, whatever it was made from (a seeded MIME tree, or
+ * the RFC 822 bytes of an imported message: raw-message.ts): each part with its headers as
+ * written (encoded words decoded), its MIME type and file name, and a leaf's decoded bytes.
+ */
+export interface PartTree {
+  mimeType: string;
+  filename: string;
+  headers: MimeHeader[];
+  /** A leaf's bytes after the transfer encoding (empty for a multipart). */
+  content: Buffer;
+  /** A multipart's parts; undefined for a leaf. */
+  parts?: PartTree[];
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** A seeded message's part tree: its own headers and its body's MIME headers on top. */
+export function partTreeOf(message: MimeMessage): PartTree {
+  const build = (node: MimeNode, headers: MimeHeader[]): PartTree => {
+    const shown = headers.map(({ name, value }) => ({ name, value }));
+    if (node.kind === 'multipart') {
+      return { mimeType: mimeTypeOf(node), filename: '', headers: shown, content: NO_BYTES, parts: node.parts.map((part) => build(part, partHeaders(part))) };
+    }
+    return { mimeType: node.type, filename: node.filename ?? '', headers: shown, content: node.content };
+  };
+  return build(message.body, [...message.headers, ...partHeaders(message.body)]);
+}
+
+/** The leaf at Gmail's partId ("0", "1.2"), for users.messages.attachments.get. */
+export function leafByPartId(tree: PartTree, partId: string): PartTree | undefined {
+  let node: PartTree | undefined = tree;
+  for (const index of partId === '' ? [] : partId.split('.')) node = node?.parts?.[Number(index)];
+  return node && node.parts === undefined ? node : undefined;
 }
 
 /**
@@ -158,23 +179,16 @@ export function leafByPartId(node: MimeNode, partId: string, path = ''): MimeLea
  * INLINE_DATA_LIMIT. A part without a name is inlined in body.data, whatever its
  * disposition (an attachment too); an empty part has neither data nor an attachmentId.
  */
-export function fullPayload(message: MimeMessage, attachmentId: (partId: string) => string): FullPart {
-  const render = (node: MimeNode, partId: string, headers: MimeHeader[]): FullPart => {
-    const shown = headers.map(({ name, value }) => ({ name, value }));
-    if (node.kind === 'multipart') {
-      return {
-        partId,
-        mimeType: mimeTypeOf(node),
-        filename: '',
-        headers: shown,
-        body: { size: 0 },
-        parts: node.parts.map((part, index) => render(part, partId === '' ? String(index) : `${partId}.${index}`, partHeaders(part))),
-      };
+export function fullPayload(tree: PartTree, attachmentId: (partId: string) => string): FullPart {
+  const render = (node: PartTree, partId: string): FullPart => {
+    const head = { partId, mimeType: node.mimeType, filename: node.filename, headers: node.headers };
+    if (node.parts !== undefined) {
+      return { ...head, body: { size: 0 }, parts: node.parts.map((part, index) => render(part, partId === '' ? String(index) : `${partId}.${index}`)) };
     }
     const size = node.content.length;
-    const external = size > 0 && ((node.filename ?? '') !== '' || size > INLINE_DATA_LIMIT);
+    const external = size > 0 && (node.filename !== '' || size > INLINE_DATA_LIMIT);
     const body = external ? { attachmentId: attachmentId(partId), size } : size === 0 ? { size } : { size, data: node.content.toString('base64url') };
-    return { partId, mimeType: node.type, filename: node.filename ?? '', headers: shown, body };
+    return { ...head, body };
   };
-  return render(message.body, '', [...message.headers, ...partHeaders(message.body)]);
+  return render(tree, '');
 }

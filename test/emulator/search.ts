@@ -6,9 +6,10 @@
  * and deleted messages); each change is a history record and drops the computed listings.
  */
 import { MailboxHistory } from './history.js';
-import { generateMailbox, MAILBOX_LABELS, type GmailLabel, type MailboxMessage } from './mailbox.js';
+import { generateMailbox, MAILBOX_LABELS, toSnippet, type GmailLabel, type MailboxMessage } from './mailbox.js';
 import { rawSize } from './message-format.js';
 import { matches, parseQuery, reachesSpamTrash, searchable } from './query.js';
+import { fieldOf, readableText, readRawMessage } from './raw-message.js';
 
 export interface ListFilter {
   q: string;
@@ -36,6 +37,29 @@ export interface NewMessageOptions {
    * its old date (internalDate from the Date header): it lands among the older messages.
    */
   internalDate?: number;
+}
+
+/** A message given as its RFC 822 bytes (importMessage). */
+export interface ImportOptions {
+  /** Default: a new unread message in the inbox (INBOX, UNREAD), as addMessages. */
+  labelIds?: string[];
+  /** When Gmail accepted it (ms since the epoch). Default: its Date header, else now. */
+  internalDate?: number;
+  /** The thread it joins, which must exist. Default: threaded as Gmail does (threadFor). */
+  threadId?: string;
+}
+
+/** The labels of new mail when none are named. */
+const NEW_MAIL_LABELS = ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL'];
+
+/** A subject as threading compares it: without Re:/Fwd: prefixes, spaces and case. */
+function threadSubject(subject: string | undefined): string {
+  let rest = (subject ?? '').trim();
+  for (let before = ''; before !== rest; ) {
+    before = rest;
+    rest = rest.replace(/^(?:re|fwd?|aw|sv|wg)(?:\[\d+\])?\s*:\s*/i, '');
+  }
+  return rest.replace(/\s+/g, ' ').toLowerCase();
 }
 
 /** A label's counts, as users.labels.get answers them. */
@@ -66,6 +90,8 @@ export class AccountMailbox {
   private readonly labelList: GmailLabel[];
   /** New messages that history reports but get and list do not serve yet: id → when they will. */
   private readonly notServedUntil = new Map<string, number>();
+  /** Imported messages by their Message-ID header, for threading replies to them. */
+  private readonly importedIds = new Map<string, string>();
 
   /** `extraLabels`: user labels beyond the seeded ones (Label_4 "Project 004"…), for mailboxes with many labels. */
   constructor(
@@ -170,16 +196,14 @@ export class AccountMailbox {
   /** New messages, newer than every other one (their content comes from the seeded generator). */
   addMessages(count: number, options: NewMessageOptions = {}): MailboxMessage[] {
     const templates = generateMailbox(this.seed + 7919 * (this.added + 1), this.email, count, rawSize);
-    const newest = this.all[0]?.internalDate ?? Date.UTC(2026, 9, 1);
     const thread = options.threadId === undefined ? undefined : this.thread(options.threadId);
     if (options.threadId !== undefined && !thread) throw new Error(`no thread ${options.threadId}`);
     const references = thread ? thread.map((message) => message.id) : [];
-    const start = options.internalDate ?? Math.max(newest + 1000, Date.now());
+    const start = options.internalDate ?? this.arrivalTime();
     const created = templates.reverse().map((template, index): MailboxMessage => {
-      this.added += 1;
       const internalDate = start + 1000 * index;
-      const id = internalDate.toString(16).padStart(11, '0') + this.added.toString(16).padStart(5, '0');
-      const labelIds = Object.freeze([...(options.labelIds ?? ['INBOX', 'UNREAD', 'CATEGORY_PERSONAL'])]);
+      const id = this.newId(internalDate);
+      const labelIds = Object.freeze([...(options.labelIds ?? NEW_MAIL_LABELS)]);
       const threadId = options.threadId ?? id;
       const firstSubject = thread?.[0]?.subject;
       const subject = options.subject ?? (firstSubject === undefined ? template.subject : `Re: ${firstSubject.replace(/^Re: /, '')}`);
@@ -190,13 +214,84 @@ export class AccountMailbox {
       const { inReplyTo: _inReplyTo, references: _references, ...rest } = template;
       return { ...rest, id, threadId, internalDate, labelIds, historyId, subject, ...reply };
     });
-    this.all = [...[...created].reverse(), ...this.all];
-    // Imported mail keeps its old date: messages.list orders by internalDate, newest first.
-    if (options.internalDate !== undefined) this.all.sort((a, b) => b.internalDate - a.internalDate);
-    for (const message of created) this.byId.set(message.id, message);
+    this.admit(created, options.internalDate !== undefined);
     if (options.servedAfterMs !== undefined) for (const message of created) this.notServedUntil.set(message.id, Date.now() + options.servedAfterMs);
-    this.changed();
     return created;
+  }
+
+  /**
+   * A message from its RFC 822 bytes, kept as posted (format=raw answers them byte for byte)
+   * and read as Gmail reads it for the other formats, attachments, search and threads.
+   * Throws RawMessageError when the bytes hold no header, Error for a thread that does not exist.
+   */
+  importMessage(raw: Buffer, options: ImportOptions = {}): MailboxMessage {
+    const imported = readRawMessage(raw);
+    const field = (name: string): string | undefined => fieldOf(imported.tree, name);
+    if (options.threadId !== undefined && !this.thread(options.threadId)) throw new Error(`no thread ${options.threadId}`);
+    const dated = Date.parse(field('date') ?? '');
+    const internalDate = options.internalDate ?? (Number.isNaN(dated) || dated < 0 ? this.arrivalTime() : dated);
+    const id = this.newId(internalDate);
+    const subject = field('subject');
+    const threadId = options.threadId ?? this.threadFor(subject, field('in-reply-to'), field('references')) ?? id;
+    const labelIds = Object.freeze([...(options.labelIds ?? NEW_MAIL_LABELS)]);
+    const historyId = this.history.record('messageAdded', { id, threadId, labelIds });
+    const message: MailboxMessage = {
+      id,
+      threadId,
+      labelIds,
+      internalDate,
+      historyId,
+      sizeEstimate: raw.length,
+      from: field('from') ?? '',
+      to: field('to') ?? '',
+      subject,
+      snippet: toSnippet(readableText(imported.tree)),
+      utcOffsetMinutes: 0,
+      imported,
+    };
+    const messageId = field('message-id')?.trim();
+    if (messageId) this.importedIds.set(messageId, id);
+    this.admit([message], true);
+    return message;
+  }
+
+  /**
+   * The thread a message joins, as Gmail threads mail: a message it replies to (In-Reply-To,
+   * then References from the newest) that is in this mailbox and whose subject is the same
+   * but for Re:/Fwd: prefixes. Undefined: it starts a thread of its own.
+   */
+  private threadFor(subject: string | undefined, inReplyTo = '', references = ''): string | undefined {
+    const named = (field: string): string[] => field.match(/<[^<>\s]+>/g) ?? [];
+    for (const messageId of [...named(inReplyTo), ...named(references).reverse()]) {
+      const found = this.byMessageId(messageId);
+      if (found && threadSubject(found.subject) === threadSubject(subject)) return found.threadId;
+    }
+    return undefined;
+  }
+
+  /** A message by its Message-ID header: an imported one's as posted, a seeded one's messageIdOf(id). */
+  private byMessageId(messageId: string): MailboxMessage | undefined {
+    const id = this.importedIds.get(messageId) ?? /^<([0-9a-f]{16})@mail\.example\.com>$/.exec(messageId)?.[1];
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  /** When mail that arrives now is dated: now, and never before the newest message. */
+  private arrivalTime(): number {
+    return Math.max((this.all[0]?.internalDate ?? Date.UTC(2026, 9, 1)) + 1000, Date.now());
+  }
+
+  /** A new message's id: its time in hex, then a counter (ids grow with time, as Gmail's do). */
+  private newId(internalDate: number): string {
+    this.added += 1;
+    return internalDate.toString(16).padStart(11, '0') + this.added.toString(16).padStart(5, '0');
+  }
+
+  /** Puts new messages in; `resort` when they may be older than others (messages.list orders by internalDate). */
+  private admit(created: readonly MailboxMessage[], resort: boolean): void {
+    this.all = [...[...created].reverse(), ...this.all];
+    if (resort) this.all.sort((a, b) => b.internalDate - a.internalDate);
+    for (const message of created) this.byId.set(message.id, message);
+    this.changed();
   }
 
   /** Deletes for good (not to the trash), as users.messages.delete does. */

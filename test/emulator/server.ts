@@ -85,11 +85,11 @@ function retryAfterMs(value: string | undefined): number {
   return Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(value) - Date.now());
 }
 
-function readBody(request: http.IncomingMessage): Promise<string> {
+function readBody(request: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }
@@ -100,7 +100,7 @@ export interface ServerOptions {
   /** Where recorded requests go, in arrival order. */
   log: RecordedRequest[];
   /** The /__emulator/ control API; its own requests are neither recorded nor faulted. */
-  control: (request: RecordedRequest) => Reply;
+  control: (request: RecordedRequest, bytes: Buffer) => Reply;
 }
 
 export interface RunningServer {
@@ -202,7 +202,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   async function respond(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const body = await readBody(incoming);
+    const bytes = await readBody(incoming);
+    const body = bytes.toString('utf8');
     const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
     const request: RecordedRequest = {
       method: incoming.method ?? 'GET',
@@ -213,7 +214,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       at: performance.now() - startedAt,
     };
     if (request.path.startsWith(CONTROL_PREFIX)) {
-      write(response, options.control(request));
+      write(response, options.control(request, bytes));
       return;
     }
     log.push(request);
