@@ -146,7 +146,12 @@ function positive(value: unknown): value is number {
  * Where a run starts from what was remembered: the pace, and what has come back into Gmail's
  * bucket since the last run ended (all of it after a pause long enough to refill it).
  */
-export function startingPoint(remembered: RememberedPace, now = Date.now()): { unitsPerSecond: number; availableUnits: number; learning?: boolean } {
+export function startingPoint(remembered: RememberedPace, now = Date.now()): { unitsPerSecond: number; availableUnits: number; bucketUnits?: number; learning?: boolean } {
   const refilled = (Math.max(0, now - remembered.endedAt) / 1000) * remembered.unitsPerSecond;
-  return { unitsPerSecond: remembered.unitsPerSecond, availableUnits: Math.min(remembered.bucketUnits ?? 0, refilled), ...(remembered.learning === true ? { learning: true } : {}) };
+  return {
+    unitsPerSecond: remembered.unitsPerSecond,
+    availableUnits: Math.min(remembered.bucketUnits ?? 0, refilled),
+    ...(remembered.bucketUnits !== undefined ? { bucketUnits: remembered.bucketUnits } : {}),
+    ...(remembered.learning === true ? { learning: true } : {}),
+  };
 }

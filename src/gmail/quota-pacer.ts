@@ -101,7 +101,7 @@ export interface PacerOptions {
    * What an earlier run learned (src/cache/pace-memory.ts): the run starts paced at it, and
    * first spends `availableUnits` (what has come back into Gmail's bucket since) at full speed.
    */
-  remembered?: { unitsPerSecond: number; availableUnits?: number; learning?: boolean };
+  remembered?: { unitsPerSecond: number; availableUnits?: number; bucketUnits?: number; learning?: boolean };
 }
 
 /** What this run learned about Gmail's quota, to be remembered for the next one. */
@@ -194,6 +194,38 @@ const START_PROOF_UNITS = 100 * UNIT_COSTS['messages.get'];
 const START_BATCH_GROWTH = 6;
 /** Until then a batch is small: Gmail refuses a batch whole when it cannot pay for all of it. */
 const LEARNING_BATCH_CALLS = 2;
+/**
+ * Gmail's bucket under each regime it publishes, in this pacer's units (a get = 5): legacy
+ * 250 units (a second's worth), the 2026 quota 6,000 units a minute (300 gets at 20: 1,500 of
+ * these units), the per-minute quota 15,000. The first run of the day meets one of them
+ * full, and the wall comes once it is spent and the refill since the first call with it.
+ */
+export const PUBLISHED_BUCKETS = [250, 1500, 15_000] as const;
+/**
+ * The fastest refill assumed behind a published bucket while approaching it (units/s): 80
+ * gets a second, above legacy's 50 (and the emulator's 2026 quota at time ×12, 60). Once
+ * more than the bucket and this refill since the first call went through without a wall,
+ * that bucket is not Gmail's.
+ */
+const APPROACH_REFILL = 400;
+/**
+ * Calls in flight at most from a published bucket's size on (until it is passed): the calls
+ * that meet the wall are refused, and so few still carry the run faster than any refill.
+ */
+const APPROACH_IN_FLIGHT = 6;
+/**
+ * Paced without a rate-limit answer for this long (and for twice the time Gmail's bucket
+ * takes to refill at the pace), the pacer probes upward: the quota may have been raised
+ * since it was learned (or remembered). It climbs as while learning, with small batches,
+ * until Gmail refuses, and learns the pace again between two walls. A probe that finds
+ * the same pace doubles the wait before the next: a quota that holds costs a wall or two
+ * in a long run, not a steady share of refusals.
+ */
+const PROBE_QUIET_MS = 20_000;
+/** A probe found a raised quota when it learned a pace this much above the one it started from. */
+const PROBE_FOUND = 1.1;
+/** Learning starts at this share of the refill a published bucket explains (the first wall's units beyond it, over the time since the first call). */
+const EXPLAINED_GUESS = 0.9;
 
 type Phase = 'start' | 'learning' | 'paced';
 
@@ -258,11 +290,20 @@ export class QuotaPacer {
   private chain: Mark | undefined;
   /** Units that may go without waiting: what has come back into Gmail's bucket since the last run, as remembered. */
   private credit = 0;
+  /** While probing upward: the pace before the probe, which held. */
+  private probeBase: number | undefined;
+  /** When the probe began, and the units that had succeeded by then. */
+  private probeStart: Mark | undefined;
+  /** When the pace was last set (learned, remembered, or probed). */
+  private pacedAt: number;
+  private probeQuietMs = PROBE_QUIET_MS;
   /** The pace came from an earlier run: one proven wrong is learned again. */
   private fromMemory = false;
   private readonly startedAt: number;
-  /** The first rate-limit answer proven to be the quota, from the start: what the bucket held. */
-  private firstWall: Mark | undefined;
+  /** What Gmail's bucket held, from a start that met it full: the first wall, less the refill meanwhile. */
+  private bucketUnits: number | undefined;
+  /** When the first call that Gmail charged went out (its bucket, full until then, refills from there; a refused call spends nothing). */
+  private firstSentAt: number | undefined;
   private readonly onEvent: (event: PacerEvent) => void;
   private readonly listeners = new Set<(event: PacerEvent) => void>();
 
@@ -277,14 +318,18 @@ export class QuotaPacer {
       this.phase = options.remembered.learning ? 'learning' : 'paced';
       this.pace = Math.max(options.remembered.unitsPerSecond, FLOOR_PACE);
       this.credit = Math.max(0, options.remembered.availableUnits ?? 0);
+      if (options.remembered.bucketUnits !== undefined && options.remembered.bucketUnits > 0) this.bucketUnits = options.remembered.bucketUnits;
+      // The credit is Gmail's whole bucket then: nothing of the refill is there before the first call.
+      if (this.credit > 0) this.tokens = 0;
       this.fromMemory = true;
     }
     this.refilledAt = world.now();
+    this.pacedAt = world.now();
   }
 
   /** The pace the pacer keeps, in units per second, once it has learned one (Gmail's per-user limit). */
   get unitsPerSecond(): number | undefined {
-    return this.phase === 'paced' ? this.pace : undefined;
+    return this.phase === 'paced' ? this.pace : this.probeBase;
   }
 
   /** The pace kept now, in units per second, learned or not. */
@@ -295,8 +340,9 @@ export class QuotaPacer {
   /** What this run learned (or started from and found right); undefined when it learned nothing. */
   learned(): LearnedQuota | undefined {
     if (this.phase === 'start') return undefined;
-    const first = this.firstWall;
-    const bucket = first === undefined ? undefined : first.units - (this.pace * (first.at - this.startedAt)) / 1000;
+    const bucket = this.bucketUnits;
+    // A run that ends while probing upward keeps the pace that held.
+    if (this.probeBase !== undefined) return { unitsPerSecond: this.probeBase, ...(bucket !== undefined && bucket > 0 ? { bucketUnits: bucket } : {}) };
     return { unitsPerSecond: this.pace, ...(bucket !== undefined && bucket > 0 ? { bucketUnits: bucket } : {}), ...(this.phase === 'learning' ? { learning: true } : {}) };
   }
 
@@ -408,6 +454,7 @@ export class QuotaPacer {
 
   private succeeded(ticket: Ticket, answer: Answer): void {
     const units = answer.spentUnits;
+    this.firstSentAt = Math.min(this.firstSentAt ?? ticket.sentAt, ticket.sentAt);
     this.unitsInSpan += units;
     this.unitsTotal += units;
     if (this.probeCap !== undefined && this.suspect !== undefined && ticket.sentAt >= this.suspect.at) {
@@ -422,6 +469,28 @@ export class QuotaPacer {
     }
     if (this.probeCap !== undefined) return;
     if (this.phase !== 'paced') this.pace += (this.phase === 'start' ? START_GROWTH : LEARNING_GROWTH) * units;
+    else this.probeIfQuiet();
+  }
+
+  /** Paced again after probing upward; a probe that found no more than before makes the next one wait twice as long. */
+  private endProbe(now: number): void {
+    this.probeQuietMs = this.pace > this.probeBase! * PROBE_FOUND ? PROBE_QUIET_MS : this.probeQuietMs * 2;
+    this.probeBase = undefined;
+    this.phase = 'paced';
+    this.pacedAt = now;
+  }
+
+  /** Paced, and Gmail has not refused for long: probe upward (PROBE_QUIET_MS). */
+  private probeIfQuiet(): void {
+    const now = this.world.now();
+    const refillMs = ((this.bucketUnits ?? 0) / this.pace) * 1000;
+    const quiet = now - Math.max(this.pacedAt, this.lastEpisodeAt);
+    if (this.suspect !== undefined || quiet < Math.max(this.probeQuietMs, 2 * refillMs)) return;
+    this.probeBase = this.pace;
+    this.probeStart = { at: now, units: this.unitsTotal };
+    this.phase = 'learning';
+    this.wall = undefined;
+    this.tell({ kind: 'pace', ms: 0, text: `no rate-limit answer for ${Math.round(quiet / 1000)} s at ${paceText(this.pace)}: probing upward (the quota may have been raised)` });
   }
 
   private rateLimited(ticket: Ticket, answer: Answer, now: number): void {
@@ -484,7 +553,6 @@ export class QuotaPacer {
     this.chain = undefined;
     this.strikes = 0;
     this.probeCap = undefined;
-    if (this.phase === 'start') this.firstWall = suspect;
     if (this.phase === 'paced' && this.fromMemory) {
       // The remembered quota is wrong (a new project, a lowered quota): learn it again, from half.
       this.fromMemory = false;
@@ -494,8 +562,21 @@ export class QuotaPacer {
       // What succeeded between the two answers is what Gmail refilled in between (within a
       // call's cost): learning starts there and climbs until Gmail refuses again.
       // Over so short a span, one call more or less is much: start at half, and climb.
-      const measured = ((this.unitsTotal - suspect.units) / Math.max(now - suspect.at, 1)) * 1000;
-      this.setPace(measured * START_GUESS, now, `Gmail refused again after its wait: learning its pace from half of ${Math.round(this.unitsTotal - suspect.units)} units in ${Math.round(now - suspect.at)} ms`);
+      const sinceFirst = suspect.at - (this.firstSentAt ?? this.startedAt);
+      const explained = explainedWall(suspect.units, sinceFirst);
+      if (explained) {
+        // A published bucket, spent from full, and the refill since the first call: its pace.
+        this.bucketUnits = explained.bucket;
+        this.setPace(
+          explained.refill * EXPLAINED_GUESS,
+          now,
+          `Gmail's wall came after ${Math.round(suspect.units)} units in ${Math.round(sinceFirst)} ms: a bucket of ${explained.bucket} and ${paceText(explained.refill)} of refill; learning its pace from ${Math.round(EXPLAINED_GUESS * 100)} % of that`,
+        );
+      } else {
+        const measured = ((this.unitsTotal - suspect.units) / Math.max(now - suspect.at, 1)) * 1000;
+        this.bucketUnits = suspect.units - (measured * sinceFirst) / 1000;
+        this.setPace(measured * START_GUESS, now, `Gmail refused again after its wait: learning its pace from half of ${Math.round(this.unitsTotal - suspect.units)} units in ${Math.round(now - suspect.at)} ms`);
+      }
       this.phase = 'learning';
     } else {
       const wall = this.wall;
@@ -505,6 +586,23 @@ export class QuotaPacer {
         // Gmail's bucket was empty at both ends: what it let through is what it refilled.
         this.setPace((units / span) * 1000 * MARGIN, now, `learned: ${Math.round(units)} units in ${Math.round(span)} ms between two walls of Gmail's quota, less ${Math.round((1 - MARGIN) * 100)} %`);
         this.phase = 'paced';
+        this.pacedAt = now;
+        if (this.probeBase !== undefined) this.endProbe(now);
+      } else if (this.probeBase !== undefined && wall === undefined) {
+        // The probe met Gmail's wall: its bucket was at most full when the probe began and is
+        // empty now, so what went through beyond a bucket's worth is what it refilled meanwhile.
+        const start = this.probeStart!;
+        const refill = ((suspect.units - start.units - (this.bucketUnits ?? 0)) / Math.max(suspect.at - start.at, 1)) * 1000;
+        if (refill > this.probeBase * PROBE_FOUND) {
+          this.setPace(refill * EXPLAINED_GUESS, now, `Gmail refused the probe after ${paceText(refill)} beyond its bucket: the quota was raised; learning its pace from ${Math.round(EXPLAINED_GUESS * 100)} % of that`);
+        } else {
+          this.setPace(this.probeBase, now, 'Gmail refused the probe: the quota was not raised');
+          this.endProbe(now);
+        }
+      } else if (this.probeBase !== undefined) {
+        // Refused again too soon to learn from: back to the pace that held.
+        this.setPace(this.probeBase, now, 'Gmail refused the probe again at once: back to the pace that held');
+        this.endProbe(now);
       } else {
         const factor = this.phase === 'learning' ? LEARNING_BACKOFF : BACKOFF;
         this.setPace(this.pace * factor, now, 'Gmail keeps refusing at this pace (someone else spends the same quota, or it is lower than learned)');
@@ -538,8 +636,25 @@ export class QuotaPacer {
    */
   private inFlightCap(): number {
     const early = this.phase === 'start' && this.unitsInSpan < START_PROOF_UNITS;
-    const cap = early ? Math.min(START_IN_FLIGHT, this.maxInFlight) : this.maxInFlight;
+    const cap = Math.min(early ? START_IN_FLIGHT : this.maxInFlight, this.maxInFlight, this.approachCap());
     return this.probeCap === undefined ? cap : Math.min(cap, this.probeCap);
+  }
+
+  /**
+   * From a full bucket, the start meets Gmail's wall once the bucket and the refill since the
+   * first call are spent: never more units in flight than a published bucket has left, and
+   * from its size on, until it is passed, APPROACH_IN_FLIGHT calls (they are all refused if
+   * the wall is there).
+   */
+  private approachCap(): number {
+    if (this.phase !== 'start' || this.firstSentAt === undefined) return Number.POSITIVE_INFINITY;
+    const seconds = (this.world.now() - this.firstSentAt) / 1000;
+    let cap = Number.POSITIVE_INFINITY;
+    for (const bucket of PUBLISHED_BUCKETS) {
+      if (this.unitsInSpan > bucket + APPROACH_REFILL * seconds) continue;
+      cap = Math.min(cap, Math.max(APPROACH_IN_FLIGHT, Math.floor((bucket - this.unitsInSpan) / UNIT_COSTS['messages.get'])));
+    }
+    return cap;
   }
 
   /** Batches grow as calls succeed before the first rate-limit answer: small while an empty quota may be near. */
@@ -578,6 +693,11 @@ export class QuotaPacer {
   }
 
   private refill(now: number): void {
+    // Gmail's bucket, full, refills nothing until the first call spends from it.
+    if (this.credit > 0 && this.unitsTotal === 0 && this.inFlight === 0) {
+      this.refilledAt = now;
+      return;
+    }
     this.tokens = Math.min(this.bucketSize(UNIT_COSTS['messages.get'] * MAX_BATCH_CALLS), this.tokens + ((now - this.refilledAt) / 1000) * this.pace);
     this.refilledAt = now;
   }
@@ -616,6 +736,18 @@ export class QuotaPacer {
 export function paceText(unitsPerSecond: number): string {
   const gets = unitsPerSecond / UNIT_COSTS['messages.get'];
   return `${Math.round(unitsPerSecond)} units/s (${gets < 10 ? gets.toFixed(1) : Math.round(gets)} gets/s)`;
+}
+
+/**
+ * The published bucket (the largest) that explains a first wall met after `units` had gone
+ * through, `ms` after the first call: the bucket, and the refill that topped it up meanwhile
+ * (at least the slowest quota Gmail publishes, at most APPROACH_REFILL). Undefined when none
+ * does (a quota of its own, a bucket that was not full).
+ */
+export function explainedWall(units: number, ms: number): { bucket: number; refill: number } | undefined {
+  const seconds = Math.max(ms, 1) / 1000;
+  const bucket = [...PUBLISHED_BUCKETS].reverse().find((size) => size + FLOOR_PACE * seconds <= units && units <= size + APPROACH_REFILL * seconds);
+  return bucket === undefined ? undefined : { bucket, refill: (units - bucket) / seconds };
 }
 
 function costKey(cost: Cost): string {

@@ -208,6 +208,12 @@ async function simulate(
   return outcome;
 }
 
+/** PACER_SIM_FIGURES=1: each run's figures on the simulated clock. */
+function figures(name: string, result: Outcome): void {
+  if (!process.env.PACER_SIM_FIGURES) return;
+  console.log(`${name}: ${result.messages} messages in ${result.seconds.toFixed(2)} s = ${result.ceilingShare.toFixed(3)} of the ceiling; ${result.rateLimited} of ${result.calls} calls refused = ${((100 * result.rateLimited) / result.calls).toFixed(2)} %; pace ${result.pace.toFixed(0)}; learned ${JSON.stringify(result.learned)}`);
+}
+
 describe('QuotaPacer', () => {
   it.each(REGIMES)('$0: learns the pace from the answers and fetches every message, at most 2 in 100 rate-limited, at least 0.90 of the ceiling', { timeout: 60_000 }, async (_name, regime) => {
     const result = await simulate(regime, 1000);
@@ -228,9 +234,12 @@ describe('QuotaPacer', () => {
     const COLD: Array<[string, Regime, number]> = [
       ['legacy', REGIMES[0]![1], 1000],
       ['per minute', REGIMES[1]![1], 4000],
+      ['2026 (time ×12)', REGIMES[2]![1], 900],
+      ['2026 (real time)', { unitsPerSecond: 100, capacity: 6000, getCost: 20, listCost: 5 }, 900],
     ];
     it.each(COLD)('%s: at most 2 in 100 calls rate-limited, at least 0.90 of the ceiling', { timeout: 60_000 }, async (_name, regime, messages) => {
       const result = await simulate(regime, messages, { full: true });
+      figures(`cold ${_name}`, result);
       expect(result.messages).toBe(messages);
       expect(result.concurrent).toBe(0);
       expect(result.rateLimited / result.calls).toBeLessThanOrEqual(0.02);
@@ -240,18 +249,40 @@ describe('QuotaPacer', () => {
 
   describe('a warm run: what the last run learned is remembered', () => {
     const regime = REGIMES[2]![1];
-    it('2026 (time ×12): the next run, its bucket refilled, spends the bucket and goes on at the pace: at least 0.93 of the ceiling (the cold run: 0.90), at most 1 in 200 calls rate-limited', { timeout: 60_000 }, async () => {
+    // The issue's target is 0.95: the simulated 0.947 loses 0.3 s to the process starting (Gmail's full bucket refills nothing meanwhile) and 1 % to the margin kept under the learned pace.
+    it('2026 (time ×12): the next run, its bucket refilled, spends the bucket and goes on at the pace: at least 0.94 of the ceiling (the cold run: 0.90), at most 1 in 200 calls rate-limited', { timeout: 60_000 }, async () => {
       const cold = await simulate(regime, 900, { full: true });
       expect(cold.learned?.unitsPerSecond).toBeGreaterThan(0);
       expect(cold.learned?.bucketUnits).toBeGreaterThan(0);
-      const warm = await simulate(regime, 900, { full: true, remembered: { unitsPerSecond: cold.learned!.unitsPerSecond, availableUnits: cold.learned!.bucketUnits! } });
+      const warm = await simulate(regime, 900, { full: true, remembered: { unitsPerSecond: cold.learned!.unitsPerSecond, availableUnits: cold.learned!.bucketUnits!, bucketUnits: cold.learned!.bucketUnits! } });
+      figures('cold 2026 ×12 (before warm)', cold);
+      figures('warm 2026 ×12', warm);
       expect(warm.messages).toBe(900);
       expect(warm.rateLimited / warm.calls).toBeLessThanOrEqual(0.005);
-      expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.93);
+      expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.94);
+    });
+
+    it('a quota raised since it was remembered (twice the pace) is noticed within the run: the pacer probes upward when Gmail refuses nothing', { timeout: 60_000 }, async () => {
+      const result = await simulate(regime, 3000, { full: true, remembered: { unitsPerSecond: 150, availableUnits: 1500, bucketUnits: 1500 } });
+      figures('raised quota (remembered half the pace)', result);
+      expect(result.messages).toBe(3000);
+      expect(result.learned?.unitsPerSecond).toBeGreaterThan(300 * 0.9);
+      expect(result.learned?.unitsPerSecond).toBeLessThan(300 * 1.05);
+      expect(result.rateLimited / result.calls).toBeLessThanOrEqual(0.02);
+    });
+
+    it('a quota that holds costs few refusals over a long run, probes included', { timeout: 60_000 }, async () => {
+      const cold = await simulate(regime, 900, { full: true });
+      const result = await simulate(regime, 6000, { full: true, remembered: { unitsPerSecond: cold.learned!.unitsPerSecond, availableUnits: cold.learned!.bucketUnits!, bucketUnits: cold.learned!.bucketUnits! } });
+      figures('long warm run (6,000 messages)', result);
+      expect(result.messages).toBe(6000);
+      expect(result.rateLimited / result.calls).toBeLessThanOrEqual(0.005);
+      expect(result.ceilingShare).toBeGreaterThanOrEqual(0.95);
     });
 
     it('a remembered pace that turns out wrong (twice too fast: a new project) is learned again within the run', { timeout: 60_000 }, async () => {
       const result = await simulate(regime, 1000, { remembered: { unitsPerSecond: 600 } });
+      figures('remembered twice too fast', result);
       expect(result.messages).toBe(1000);
       expect(result.learned?.unitsPerSecond).toBeGreaterThan(300 * 0.85);
       expect(result.learned?.unitsPerSecond).toBeLessThan(300 * 1.05);
