@@ -1,6 +1,6 @@
 /**
  * What one `list` run does with the cache: bring it up to date with Gmail's history before
- * listing, answer the messages it knows and keep the ones fetched, and work out which
+ * listing, answer the messages (and conversations) it knows and keep the ones fetched, and work out which
  * messages are new since a `--since-last` cursor. A cache that fails in the middle of a run
  * is given up for the rest of it (and deleted when corrupt), never trusted: the run goes on
  * fetching, as with --no-cache.
@@ -10,6 +10,7 @@ import { START, type CursorPosition } from '../gmail/cursor-position.js';
 import { ALL_HISTORY_TYPES, changesAfter, currentHistoryId, earlierHistoryId, readHistory, type HistoryDeps, type MailboxChanges } from '../gmail/history.js';
 import type { KnownMessages, ListQuery } from '../gmail/listing.js';
 import { readNewMail, type NewMail } from '../gmail/new-mail.js';
+import type { KnownThreads } from '../gmail/thread-listing.js';
 import { resolveCacheDir } from '../basics/cache-dir.js';
 import { cacheFile, removeCacheFile } from './paths.js';
 import { CacheFailure, openMessageCache, type CachedMessage, type CacheNotice, type MessageCache } from './message-cache.js';
@@ -72,6 +73,16 @@ export class ListCache {
       if (this.#broken !== undefined || from === undefined) return;
       this.#use(() => this.store.remember(messages.map(toCached), from));
     },
+  };
+
+  /**
+   * The thread listing's view (`list --threads`): summaries whose thread has not changed since
+   * (its historyId is the same), and fetched ones to keep. Needs no sync: the historyId that
+   * threads.list answers for each thread is the check.
+   */
+  readonly knownThreads: KnownThreads = {
+    lookup: (refs) => this.#use(() => this.store.lookupThreads(refs)) ?? new Map(),
+    remember: (threads) => void this.#use(() => this.store.rememberThreads(threads)),
   };
 
   /**

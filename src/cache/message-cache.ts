@@ -2,7 +2,8 @@
  * The message cache of one account: a SQLite database (better-sqlite3, a native addon
  * loaded on first use) holding, per message, what `list` shows and nothing more — thread id,
  * internalDate, the From/To/Subject/Date headers, the snippet and the label ids — plus the
- * Gmail historyId it is in step with and the `--since-last` cursors.
+ * Gmail historyId it is in step with and the `--since-last` cursors; and per conversation
+ * what `list --threads` shows, with the thread's historyId it was read at.
  *
  * It never serves a wrong row:
  * - every change is a transaction; a kill -9 leaves the last committed state (WAL journal);
@@ -19,6 +20,8 @@ import path from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
+import type { ThreadRef } from '../gmail/thread-listing.js';
+import type { ThreadSummary } from '../schemas/objects.js';
 import { makeDirectorySync } from '../basics/make-directory.js';
 import { formatPosition, parsePosition, START, type CursorPosition, type CursorSummary } from '../gmail/cursor-position.js';
 import { inspectPathSync } from '../basics/private-path.js';
@@ -28,8 +31,9 @@ import { cacheFileSet, removeCacheFile } from './paths.js';
  * Bumped whenever the tables change; a file with another version is rebuilt, except the
  * versions migrate() brings up to date (they hold --since-last cursors worth keeping).
  * 2: a cursor keeps a position (src/gmail/cursor-position.ts) and a pending one for --no-commit.
+ * 3: the threads table (`list --threads` summaries).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** How long to wait for another gmailctl's write transaction before giving up the cache. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -151,6 +155,7 @@ function initialize(db: Database, account: string): (CacheNotice & { kind: 'rebu
       return undefined;
     }
     if (version === 1) migrateFromVersion1(db);
+    if (version === 1 || version === 2) migrateFromVersion2(db);
     else if (version < SCHEMA_VERSION) return 'older-version';
     const owner = db.prepare("SELECT value FROM meta WHERE key = 'account'").get() as { value: string } | undefined;
     return owner?.value === account.toLowerCase() ? undefined : 'foreign';
@@ -169,6 +174,18 @@ function migrateFromVersion1(db: Database): void {
   db.exec(CURSORS_TABLE);
   const insert = db.prepare('INSERT INTO cursors (name, position, updated_at) VALUES (?, ?, ?)');
   for (const row of old) insert.run(row.name, formatPosition({ historyId: row.history_id, delivered: [], readAt: row.updated_at }), row.updated_at);
+  db.pragma('user_version = 2');
+}
+
+/**
+ * A conversation as `list --threads` showed it: the summary (JSON) made when the thread's
+ * historyId was history_id. A thread whose historyId moved is read again, so no sync is needed.
+ */
+const THREADS_TABLE = 'CREATE TABLE threads (id TEXT PRIMARY KEY, history_id TEXT NOT NULL, summary TEXT NOT NULL, checksum TEXT NOT NULL) WITHOUT ROWID;';
+
+/** Version 2 had no threads table: it gets an empty one (everything else is kept). */
+function migrateFromVersion2(db: Database): void {
+  db.exec(THREADS_TABLE);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
@@ -184,6 +201,7 @@ CREATE TABLE messages (
   checksum TEXT NOT NULL
 ) WITHOUT ROWID;
 ${CURSORS_TABLE}
+${THREADS_TABLE}
 `;
 
 interface Row {
@@ -225,6 +243,27 @@ function fromRow(row: Row): CachedMessage {
     snippet: row.snippet,
     payload: { headers: JSON.parse(row.headers) as CachedMessage['payload']['headers'] },
   };
+}
+
+interface ThreadRow {
+  id: string;
+  history_id: string;
+  summary: string;
+  checksum: string;
+}
+
+function threadChecksum(row: Omit<ThreadRow, 'checksum'>): string {
+  return createHash('sha256').update(JSON.stringify(['thread', row.id, row.history_id, row.summary])).digest('base64url').slice(0, 22);
+}
+
+function toThreadRow(thread: ThreadSummary): ThreadRow {
+  const row = { id: thread.id, history_id: thread.historyId, summary: JSON.stringify(thread) };
+  return { ...row, checksum: threadChecksum(row) };
+}
+
+function fromThreadRow(row: ThreadRow): ThreadSummary {
+  if (threadChecksum(row) !== row.checksum) throw new CorruptCacheError(`the cached row of thread ${row.id} fails its checksum`);
+  return JSON.parse(row.summary) as ThreadSummary;
 }
 
 function isCorruption(error: unknown): boolean {
@@ -346,6 +385,32 @@ export class MessageCache {
           return dropped;
         })
         .immediate(),
+    );
+  }
+
+  /** The cached summaries of these threads that were made at the historyId each has now. */
+  lookupThreads(refs: readonly ThreadRef[]): Map<string, ThreadSummary> {
+    return this.#guard(() => {
+      const wanted = new Map(refs.map((ref) => [ref.id, ref.historyId]));
+      const rows = this.db
+        .prepare('SELECT id, history_id, summary, checksum FROM threads WHERE id IN (SELECT value FROM json_each(?))')
+        .all(JSON.stringify([...wanted.keys()])) as ThreadRow[];
+      return new Map(rows.filter((row) => wanted.get(row.id) === row.history_id).map((row) => [row.id, fromThreadRow(row)]));
+    });
+  }
+
+  /**
+   * Keeps these summaries, each under the historyId it was made at. No compare-and-set: a
+   * summary is checked against the thread's historyId when it is read, so a row another
+   * process stored meanwhile is at worst one more miss.
+   */
+  rememberThreads(threads: readonly ThreadSummary[]): void {
+    if (threads.length === 0) return;
+    this.#guard(() =>
+      this.db.transaction(() => {
+        const insert = this.db.prepare('INSERT OR REPLACE INTO threads (id, history_id, summary, checksum) VALUES (@id, @history_id, @summary, @checksum)');
+        for (const thread of threads) if (thread.historyId !== '') insert.run(toThreadRow(thread));
+      })(),
     );
   }
 

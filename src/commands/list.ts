@@ -1,6 +1,6 @@
 /**
- * `gmailctl list`: the messages of a Gmail search, streamed page by page in the chosen
- * format, with a progress line on a terminal. The mailbox (src/auth/mailbox.ts) does the
+ * `gmailctl list`: the messages of a Gmail search (or with --threads its conversations),
+ * streamed page by page in the chosen format, with a progress line on a terminal. The mailbox (src/auth/mailbox.ts) does the
  * fetching, the message cache (src/cache/) answers what it already knows; this module keeps
  * the format, the progress, the writer loop and when a --since-last cursor moves.
  */
@@ -10,13 +10,13 @@ import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
 import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
 import { START, type CursorPosition } from '../gmail/cursor-position.js';
-import type { ListDeps, ListPage } from '../gmail/listing.js';
-import type { PacerEvent } from '../gmail/quota-pacer.js';
-import type { MessageSummary } from '../gmail/message.js';
+import type { ListDeps, ListPage, ListQuery } from '../gmail/listing.js';
+import type { ThreadPage } from '../gmail/thread-listing.js';
+import type { PacerEvent, QuotaPacer } from '../gmail/quota-pacer.js';
 import type { NewMail } from '../gmail/new-mail.js';
 import type { IO } from '../basics/io.js';
 import type { Mailbox } from '../auth/mailbox.js';
-import { createMessageWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
+import { createMessageWriter, createThreadSummaryWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { checkFollowFlags, DEFAULT_INTERVAL_SECONDS, rememberingWriter, writeFollowing } from './list-follow.js';
@@ -33,11 +33,14 @@ function defineList() {
     `gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'`,
     `gmailctl list --label Receipts               # a label's name works too`,
     `gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
+    `gmailctl list --threads -q 'subject:offsite'   # a conversation a row: newest date and sender, messages, first subject`,
+    `gmailctl list --threads --label INBOX -q is:unread --format ids | gmailctl thread -`,
   ])
     .option('-q, --query <query>', 'Gmail search, as in the search box (sent verbatim)')
     .addOption(new Option('--label <label>', 'only messages with this label, by id or name (repeatable)').argParser(collectLabel).default([] as string[], 'none'))
-    .option('-n, --max <n>', 'stop after n messages (default: all)', parseMax)
+    .option('-n, --max <n>', 'stop after n messages (with --threads: n conversations; default: all)', parseMax)
     .option('--include-spam-trash', 'include messages in SPAM and TRASH')
+    .option('--threads', 'one row per conversation (users.threads.list): id, the newest date and sender, the message count, the first subject; a repeat run reads again only the conversations that changed')
     .addOption(
       new Option(
         '--format <format>',
@@ -74,20 +77,13 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   ]);
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   checkFollowFlags(flags, format);
+  if (flags.threads) return runListThreads(context, flags, format);
   if (flags.follow && flags.sinceLast) throw new UsageError('--follow with --since-last is not available yet.');
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await context.mailbox(flags.account);
-  const labelIds = flags.label.length > 0 ? await resolveLabelIds(mailbox, flags.label).catch(async (error: unknown) => {
-    await mailbox.close();
-    throw error;
-  }) : [];
-  const query = {
-    query: flags.query,
-    labelIds,
-    includeSpamTrash: flags.includeSpamTrash ?? false,
-    max: flags.max,
-  };
+  const query = await listQuery(mailbox, flags, resolveLabelIds);
+  const labelIds = query.labelIds;
   let cache: OpenCache | undefined;
   let pages: AsyncIterable<ListPage>;
   let followFrom: string | undefined;
@@ -127,12 +123,10 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   const writer = listed.writer;
   const written: string[] = [];
   try {
-    const outcome = await writePages(io, pages, writer, {
-      stop,
-      progress: format !== 'ids',
-      max: flags.max,
-      secondsLeft: (messages) => mailbox.pacer.secondsFor(messages * METADATA_UNITS_PER_MESSAGE),
-      pauses: (listener) => mailbox.pacer.observe(listener),
+    const outcome = await writePages(io, pages, (page) => page.messages, writer, {
+      ...listProgress(format, flags, mailbox, stop),
+      noun: 'messages',
+      unitsPerRow: METADATA_UNITS_PER_MESSAGE,
       onWritten: since ? (messages) => written.push(...messages.map((m) => m.id)) : undefined,
     });
     // The cursor moves only when the run succeeds, and only past what reached stdout.
@@ -155,6 +149,61 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
     await mailbox.close();
   }
   if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+/**
+ * `list --threads`: the conversations of the search, a row each, from users.threads.list;
+ * a conversation's summary comes from the cache while its historyId has not moved, else from
+ * one threads.get (format=metadata). `--format ids` makes list calls only. No cursor and no
+ * following: those are about messages arriving (--since-last, --follow are usage errors).
+ */
+async function runListThreads(context: CommandContext, flags: ListFlags, format: OutputFormat): Promise<void> {
+  const { io, signal } = context;
+  if (flags.sinceLast !== undefined) {
+    throw new UsageError('--threads cannot go with --since-last: a cursor follows messages as they arrive, not conversations.', {
+      hint: "Use --since-last without --threads for new mail; its messages' threadId names their conversations.",
+    });
+  }
+  if (flags.follow) throw new UsageError('--threads cannot go with --follow: following prints messages as they arrive, not conversations.', { hint: 'Use --follow without --threads.' });
+  const [{ listThreadIds, listThreadSummaries, UNITS_PER_THREAD }, { resolveLabelIds }] = await Promise.all([import('../gmail/thread-listing.js'), import('../gmail/labels.js')]);
+  const stop = AbortSignal.any([signal, io.stdoutClosed]);
+  const mailbox = await context.mailbox(flags.account);
+  const query = await listQuery(mailbox, flags, resolveLabelIds);
+  let cache: OpenCache | undefined;
+  let pages: AsyncIterable<ThreadPage>;
+  try {
+    // Summaries are checked against the historyId threads.list gives each thread: no history read.
+    cache = await openCache(context, flags, format, mailbox);
+    const knownThreads = cache?.messages ? cache.store?.knownThreads : undefined;
+    pages = format === 'ids' ? listThreadIds(mailbox, query) : listThreadSummaries({ ...mailbox, knownThreads }, query);
+  } catch (error) {
+    cache?.store?.close();
+    await mailbox.close();
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+    throw error;
+  }
+  const writer = await createThreadSummaryWriter(format, io);
+  try {
+    await writePages(io, pages, (page) => page.threads, writer, { ...listProgress(format, flags, mailbox, stop), noun: 'conversations', unitsPerRow: UNITS_PER_THREAD });
+  } finally {
+    cache?.store?.close();
+    await mailbox.close();
+  }
+  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+/** The search and filters of a run: --label names resolved to ids (the mailbox is closed if that fails). */
+async function listQuery(mailbox: Mailbox, flags: ListFlags, resolveLabelIds: (mailbox: Mailbox, labels: string[]) => Promise<string[]>): Promise<ListQuery> {
+  const labelIds = flags.label.length > 0 ? await resolveLabelIds(mailbox, flags.label).catch(async (error: unknown) => {
+    await mailbox.close();
+    throw error;
+  }) : [];
+  return { query: flags.query, labelIds, includeSpamTrash: flags.includeSpamTrash ?? false, max: flags.max };
+}
+
+/** What writePages needs of a run for its progress line: where it stops, the quota pacer that knows the time left. */
+function listProgress(format: OutputFormat, flags: ListFlags, mailbox: Mailbox, stop: AbortSignal): Pick<WriteOptions<unknown>, 'stop' | 'progress' | 'max' | 'pacer'> {
+  return { stop, progress: format !== 'ids', max: flags.max, pacer: mailbox.pacer };
 }
 
 /** A --since-last run: its cursor's position, the new mail read from it, and why it cannot be saved (if known early). */
@@ -183,33 +232,31 @@ function moveCursor(since: SinceLast, store: ListCache | undefined, next: Cursor
  * Writes each page as it comes, with a progress line between pages. Whatever was written
  * stays valid (a JSON array is closed), even on error or Ctrl-C. Answers how it ended.
  */
-async function writePages(
+interface WriteOptions<T> {
+  /** What the rows are, for the progress line and warnings ("messages", "conversations"). */
+  noun: 'messages' | 'conversations';
+  stop: AbortSignal;
+  progress: boolean;
+  max: number | undefined;
+  /** Tells how long the rest takes at Gmail's per-user limit once learned, and of its pauses (a spent per-minute quota). */
+  pacer?: Pick<QuotaPacer, 'secondsFor' | 'observe'>;
+  /** Quota units a row costs, for the time left. */
+  unitsPerRow: number;
+  /** Told each page's rows once the writer has taken them. */
+  onWritten?: ((rows: readonly T[]) => void) | undefined;
+}
+
+async function writePages<P extends { resultSizeEstimate: number; leftOut?: number | undefined }, T>(
   io: IO,
-  pages: AsyncIterable<ListPage>,
-  writer: MessageWriter,
-  {
-    stop,
-    progress: showProgress,
-    max,
-    secondsLeft,
-    pauses,
-    onWritten,
-  }: {
-    stop: AbortSignal;
-    progress: boolean;
-    max: number | undefined;
-    /** How long `messages` more will take at Gmail's per-user limit, once it has been learned. */
-    secondsLeft?: (messages: number) => number | undefined;
-    /** Tells of the quota pacer's pauses (a spent per-minute quota); answers how to stop listening. */
-    pauses?: (listener: (event: PacerEvent) => void) => () => void;
-    /** Told each page's messages once the writer has taken them. */
-    onWritten?: ((messages: readonly MessageSummary[]) => void) | undefined;
-  },
+  pages: AsyncIterable<P>,
+  rowsOf: (page: P) => readonly T[],
+  writer: MessageWriter<T>,
+  { noun, stop, progress: showProgress, max, pacer, unitsPerRow, onWritten }: WriteOptions<T>,
 ): Promise<Outcome> {
   const progress = showProgress ? io.progress() : undefined;
   // A long wait for Gmail's quota shows on the progress line, as it begins.
   const unlisten = progress
-    ? pauses?.((event) => {
+    ? pacer?.observe((event) => {
         const text = pauseText(event, Date.now());
         if (text !== undefined) progress.update(text);
       })
@@ -220,15 +267,16 @@ async function writePages(
   let outcome: Outcome = 'failed';
   try {
     for await (const page of pages) {
+      const rows = rowsOf(page);
       progress?.clear();
-      await writer.writePage(page.messages);
-      onWritten?.(page.messages);
-      written += page.messages.length;
+      await writer.writePage(rows);
+      onWritten?.(rows);
+      written += rows.length;
       leftOut += page.leftOut ?? 0;
       if (stop.aborted) break;
       const seconds = Math.max((Date.now() - started) / 1000, 0.001);
       const expected = Math.max(Math.min(page.resultSizeEstimate, max ?? Number.POSITIVE_INFINITY), written);
-      progress?.update(progressText({ written, expected, perSecond: written / seconds, secondsLeft: secondsLeft?.(expected - written) }));
+      progress?.update(progressText({ written, expected, perSecond: written / seconds, secondsLeft: pacer?.secondsFor((expected - written) * unitsPerRow), noun }));
     }
     outcome = 'complete';
   } catch (error) {
@@ -240,7 +288,8 @@ async function writePages(
     await writer.end(stop.aborted ? 'stopped' : outcome);
   }
   if (leftOut > 0) {
-    io.warn(`${leftOut} message${leftOut === 1 ? ' was' : 's were'} deleted while listing and left out.`);
+    const one = noun === 'messages' ? 'message' : 'conversation';
+    io.warn(`${leftOut} ${leftOut === 1 ? `${one} was` : `${one}s were`} deleted while listing and left out.`);
   }
   return stop.aborted ? 'stopped' : outcome;
 }
@@ -249,8 +298,20 @@ async function writePages(
  * The progress line: messages written of Gmail's estimate, the rate, and once the quota
  * pacer has learned Gmail's per-user limit, the time the rest will take at it.
  */
-export function progressText({ written, expected, perSecond, secondsLeft }: { written: number; expected: number; perSecond: number; secondsLeft?: number | undefined }): string {
-  const line = `${written} of ~${expected} messages, ${Math.round(perSecond)}/s`;
+export function progressText({
+  written,
+  expected,
+  perSecond,
+  secondsLeft,
+  noun = 'messages',
+}: {
+  written: number;
+  expected: number;
+  perSecond: number;
+  secondsLeft?: number | undefined;
+  noun?: 'messages' | 'conversations';
+}): string {
+  const line = `${written} of ~${expected} ${noun}, ${Math.round(perSecond)}/s`;
   return secondsLeft === undefined || expected <= written ? line : `${line}, ~${duration(secondsLeft)} left at Gmail's per-user limit`;
 }
 

@@ -33,15 +33,23 @@ export async function searchMessages(context: CommandContext, mailbox: Mailbox, 
   }
 }
 
-/** The conversations of a search, newest activity first, at most `max`: a threads.list per 50, and a metadata threads.get each. */
-export async function searchThreads(mailbox: Mailbox, input: SearchInput): Promise<ThreadSummary[]> {
+/**
+ * The conversations of a search, newest activity first, at most `max`: a threads.list per 50,
+ * and a metadata threads.get for each thread the cache does not know at its historyId.
+ */
+export async function searchThreads(context: CommandContext, mailbox: Mailbox, input: SearchInput): Promise<ThreadSummary[]> {
   const [{ listThreadSummaries }, { resolveLabelIds }] = await Promise.all([import('../gmail/thread-listing.js'), import('../gmail/labels.js')]);
   const labelIds = input.labels.length > 0 ? await resolveLabelIds(mailbox, input.labels) : [];
-  const found: ThreadSummary[] = [];
-  for await (const page of listThreadSummaries(mailbox, { query: input.query, labelIds, includeSpamTrash: input.includeSpamTrash, max: input.max })) {
-    found.push(...page.threads);
+  const cache = await openCache(context, mailbox);
+  try {
+    const found: ThreadSummary[] = [];
+    for await (const page of listThreadSummaries({ ...mailbox, knownThreads: cache?.knownThreads }, { query: input.query, labelIds, includeSpamTrash: input.includeSpamTrash, max: input.max })) {
+      found.push(...page.threads);
+    }
+    return found;
+  } finally {
+    cache?.close();
   }
-  return found;
 }
 
 /**

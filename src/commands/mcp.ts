@@ -102,7 +102,7 @@ export async function runMcp(context: CommandContext, flags: McpFlags): Promise<
       outputSchema: { threads: z.array(schemas.threadSummarySchema) },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    answer(io, async (input) => ({ threads: clean(await tools.searchThreads(await mailbox(), searchQuery(input))) })),
+    answer(io, async (input) => ({ threads: clean(await tools.searchThreads(context, await mailbox(), searchQuery(input))) })),
   );
   server.registerTool(
     'read_messages',

@@ -1,31 +1,19 @@
 /**
  * Listing: pages of message ids from users.messages.list, followed to the end or to --max,
  * and (for formats that show more than ids) each page's metadata fetched concurrently while
- * the next list page is already on its way. Pages come out in the API's order, each message
- * once, as an async iterable: the consumer's pace (and its stopping) drives the work.
+ * the next list page is already on its way (the paging itself: src/gmail/pager.ts, which
+ * threads share). Pages come out in the API's order, each message once, as an async
+ * iterable: the consumer's pace (and its stopping) drives the work.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import { GoogleApiError } from '../basics/errors.js';
 import { idOnly, toSummary, type MessageSummary } from './message.js';
 import type { PartReply } from './batch.js';
 import { getEach, unlessGone, type CallGoogle } from './batch-get.js';
 import type { GmailClient } from './client.js';
+import { fetchAhead, MESSAGES_LIST, pagesOf, wellFormed, type ListQuery, type Page } from './pager.js';
 import { UNIT_COSTS, type QuotaPacer } from './quota-pacer.js';
 
-export interface ListQuery {
-  query?: string;
-  labelIds: string[];
-  includeSpamTrash: boolean;
-  /** Stop after this many messages. */
-  max?: number;
-  /**
-   * Only these ids (`--since-last`): the others are skipped without fetching anything for
-   * them, and listing stops once all of these have been seen.
-   */
-  only?: ReadonlySet<string>;
-  /** Never these ids (delivered already by an earlier `--since-last` run cut short with -n). */
-  except?: ReadonlySet<string>;
-}
+export { wellFormed, type ListQuery } from './pager.js';
 
 export interface ListPage {
   messages: MessageSummary[];
@@ -63,72 +51,11 @@ export const METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
 /** Quota units one message costs in a metadata listing: its get, and a share of the list call that listed it. */
 export const METADATA_UNITS_PER_MESSAGE = UNIT_COSTS['messages.get'] + UNIT_COSTS['messages.list'] / METADATA_PAGE_SIZE;
 
-export type IdPage = { ids: gmail_v1.Schema$Message[]; resultSizeEstimate: number };
+export type IdPage = Page<gmail_v1.Schema$Message>;
 
 /** Pages of bare ids: list calls only, 500 at a time. */
-export async function* listIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<IdPage> {
-  let pageToken: string | undefined;
-  let remaining = query.max ?? Number.POSITIVE_INFINITY;
-  let estimate: number | undefined;
-  const seen = new Set<string>();
-  // Pages filtered down to `only` stay full-sized: --max counts what is kept, not what is listed.
-  const only = query.only;
-  const wanted = (count: number): number => (only ? Number.POSITIVE_INFINITY : count);
-  let unseen = only?.size ?? Number.POSITIVE_INFINITY;
-  let next: Promise<gmail_v1.Schema$ListMessagesResponse> | undefined = unseen > 0 ? fetchPage(undefined, wanted(remaining)) : undefined;
-
-  function fetchPage(token: string | undefined, wanted: number): Promise<gmail_v1.Schema$ListMessagesResponse> {
-    const promise = deps.call('listing messages', async () => {
-      const response = await deps.gmail.users.messages.list(
-        {
-          userId: 'me',
-          maxResults: Math.min(pageSize, wanted),
-          ...(query.query !== undefined ? { q: query.query } : {}),
-          ...(query.labelIds.length > 0 ? { labelIds: query.labelIds } : {}),
-          ...(query.includeSpamTrash ? { includeSpamTrash: true } : {}),
-          ...(token ? { pageToken: token } : {}),
-        },
-        { signal: deps.signal },
-      );
-      return wellFormed(response.data, 'a page of messages');
-    });
-    promise.catch(() => undefined); // handled when awaited; no unhandled rejection meanwhile
-    return promise;
-  }
-
-  while (next && remaining > 0) {
-    const data: gmail_v1.Schema$ListMessagesResponse = await next;
-    estimate ??= only ? only.size : (data.resultSizeEstimate ?? 0);
-    pageToken = data.nextPageToken ?? undefined;
-    const listed = data.messages ?? [];
-    // Gmail pages can overlap when mail arrives while we page; each message once.
-    const take = (): gmail_v1.Schema$Message[] => {
-      const fresh: gmail_v1.Schema$Message[] = [];
-      for (const m of listed) {
-        if (fresh.length === remaining) break;
-        if (!m.id || seen.has(m.id)) continue;
-        seen.add(m.id);
-        if ((only && !only.has(m.id)) || query.except?.has(m.id)) continue;
-        fresh.push(m);
-      }
-      unseen -= only ? fresh.length : 0;
-      return fresh;
-    };
-    // With `only`, whether to go on depends on this page: filter first (it takes microseconds).
-    let fresh = only ? take() : undefined;
-    // Ask for the next page before anything else: it is all that stands between one round
-    // trip and the next. (Should this page repeat messages, the few still missing are asked
-    // for afterwards.)
-    const stillWanted = remaining - (fresh?.length ?? listed.length);
-    next = pageToken && stillWanted > 0 && unseen > 0 ? fetchPage(pageToken, wanted(stillWanted)) : undefined;
-    fresh ??= take();
-    remaining -= fresh.length;
-    if (!next && pageToken && remaining > 0 && unseen > 0) next = fetchPage(pageToken, wanted(remaining));
-    // Let the request for the next page reach the socket before the consumer writes this
-    // page: it takes a few promise hops inside Google's client to get there.
-    if (next) await new Promise((resolve) => setImmediate(resolve));
-    if (fresh.length > 0) yield { ids: fresh, resultSizeEstimate: estimate ?? 0 };
-  }
+export function listIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<IdPage> {
+  return pagesOf(deps, query, MESSAGES_LIST, pageSize);
 }
 
 /** `idPages`: where the ids come from (default: the listing of `query`; `--since-last` lists its new mail). */
@@ -147,61 +74,8 @@ export async function* listMessageIds(deps: ListDeps, query: ListQuery, idPages:
  * never waiting for the next list page, which can take seconds on a big mailbox. Fetching
  * runs ahead of writing by one page at most, so memory stays flat.
  */
-export async function* listMessageSummaries(
-  deps: ListDeps,
-  query: ListQuery,
-  ids: AsyncIterable<IdPage> = listIdPages(deps, query, METADATA_PAGE_SIZE),
-): AsyncGenerator<ListPage> {
-  const idPages = ids[Symbol.asyncIterator]();
-  /** Pages whose metadata is being fetched, in the API's order. */
-  const fetching: Array<Promise<ListPage>> = [];
-  let nextIds: Promise<IteratorResult<IdPage>> | undefined;
-  let listed = false;
-  try {
-    while (!listed || fetching.length > 0) {
-      // Ask for the next id page while at most one page is being fetched.
-      if (!listed && !nextIds && fetching.length < 2) nextIds = idPages.next();
-      const head = fetching[0];
-      let winner = await Promise.race([
-        ...(nextIds ? [nextIds.then(() => 'ids' as const)] : []),
-        ...(head ? [head.then(() => 'page' as const)] : []),
-      ]);
-      // An id page that is in (or arrives within this turn) gets its metadata started
-      // before the finished page is handed over: the consumer's writing then overlaps it.
-      if (winner === 'page' && nextIds && (await settlesNow(nextIds))) winner = 'ids';
-      if (winner === 'page') {
-        fetching.shift();
-        yield await head!;
-        continue;
-      }
-      const ids = await nextIds!;
-      nextIds = undefined;
-      if (ids.done) listed = true;
-      else {
-        const page = fetchSummaries(deps, ids.value);
-        page.catch(() => undefined); // awaited in turn; no unhandled rejection meanwhile
-        fetching.push(page);
-      }
-    }
-  } catch (error) {
-    // A list page failed: what was already fetched is still written, then the failure.
-    if (!deps.signal.aborted) for (const page of fetching.splice(0)) yield await page;
-    throw error;
-  } finally {
-    // Not awaited: a list call still under way ends with the signal, or is left to finish.
-    idPages.return?.(undefined).catch(() => undefined);
-  }
-}
-
-/** True when the promise settles before the event loop's next turn. */
-function settlesNow(promise: Promise<unknown>): Promise<boolean> {
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
-  ]);
+export function listMessageSummaries(deps: ListDeps, query: ListQuery, ids: AsyncIterable<IdPage> = listIdPages(deps, query, METADATA_PAGE_SIZE)): AsyncGenerator<ListPage> {
+  return fetchAhead(ids, (page) => fetchSummaries(deps, page), deps.signal);
 }
 
 /** A message's metadata, or undefined when it no longer exists (deleted since the list). */
@@ -254,13 +128,3 @@ function metadataPath(id: string): string {
   return `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}`;
 }
 
-/**
- * gaxios hands over a body that is not JSON as a string rather than failing: reading it as
- * an empty page would end the listing early and silently. Fail loudly instead.
- */
-export function wellFormed<T extends object>(data: T | string | null | undefined, what: string): T {
-  if (typeof data === 'object' && data !== null) return data;
-  throw new GoogleApiError(`Gmail answered with a malformed body for ${what} (not a JSON object).`, undefined, {
-    hint: 'This is usually a proxy or a transient fault between you and Google; try again.',
-  });
-}

@@ -1,14 +1,18 @@
 /**
- * Listing conversations: pages of users.threads.list for a search, each page's threads
- * summarised from users.threads.get with format=metadata (From, Subject and the dates of
- * every message, no bodies), batched in sizes the quota pacer allows. Pages come out in the
- * API's order (newest activity first), each thread once, as an async iterable.
+ * Listing conversations: pages of users.threads.list for a search (the pager that message
+ * listing uses, src/gmail/pager.ts), each page's threads summarised from users.threads.get
+ * with format=metadata (From, Subject and the dates of every message, no bodies), batched in
+ * sizes the quota pacer allows, while the next page is listed. A summary kept from an
+ * earlier run (the message cache) is used while the thread's historyId is still the one
+ * threads.list answers: a thread that did not change costs nothing but its share of the
+ * list call. Pages come out in the API's order (newest activity first), each thread once.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { ThreadSummary } from '../schemas/objects.js';
 import { getEach, unlessGone } from './batch-get.js';
 import { decodeHtmlEntities } from './message.js';
-import { wellFormed, type ListDeps, type ListQuery } from './listing.js';
+import { MAX_PAGE_SIZE, wellFormed, type ListDeps, type ListQuery } from './listing.js';
+import { fetchAhead, pagesOf, THREADS_LIST, type Page } from './pager.js';
 import { UNIT_COSTS } from './quota-pacer.js';
 
 export interface ThreadPage {
@@ -19,67 +23,81 @@ export interface ThreadPage {
   leftOut: number;
 }
 
-/** Small enough that the first rows show quickly; a threads.get costs twice a message get. */
-export const THREAD_PAGE_SIZE = 50;
-const THREAD_HEADERS = ['From', 'Subject'];
-
-/** Pages of thread ids (list calls only), `pageSize` at a time, to `query.max` threads. */
-export async function* listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize = 500): AsyncGenerator<{ ids: string[]; resultSizeEstimate: number }> {
-  let pageToken: string | undefined;
-  let remaining = query.max ?? Number.POSITIVE_INFINITY;
-  let estimate: number | undefined;
-  const seen = new Set<string>();
-  do {
-    const token = pageToken;
-    const data = await deps.call('listing conversations', async () => {
-      const response = await deps.gmail.users.threads.list(
-        {
-          userId: 'me',
-          maxResults: Math.min(pageSize, remaining),
-          ...(query.query !== undefined ? { q: query.query } : {}),
-          ...(query.labelIds.length > 0 ? { labelIds: query.labelIds } : {}),
-          ...(query.includeSpamTrash ? { includeSpamTrash: true } : {}),
-          ...(token ? { pageToken: token } : {}),
-        },
-        { signal: deps.signal },
-      );
-      return wellFormed(response.data, 'a page of conversations');
-    });
-    estimate ??= data.resultSizeEstimate ?? 0;
-    pageToken = data.nextPageToken ?? undefined;
-    // Pages can overlap when mail arrives while we page: each thread once.
-    const ids = (data.threads ?? []).flatMap((thread) => (thread.id && !seen.has(thread.id) ? [thread.id] : [])).slice(0, remaining);
-    for (const id of ids) seen.add(id);
-    remaining -= ids.length;
-    if (ids.length > 0) yield { ids, resultSizeEstimate: estimate };
-  } while (pageToken && remaining > 0);
+/** A thread as users.threads.list names it: its id and the id of its last change. */
+export interface ThreadRef {
+  id: string;
+  historyId: string;
 }
 
-/** Pages of thread summaries: a list call per THREAD_PAGE_SIZE threads, then their metadata. */
-export async function* listThreadSummaries(deps: ListDeps, query: ListQuery): AsyncGenerator<ThreadPage> {
-  for await (const page of listThreadIdPages(deps, query, THREAD_PAGE_SIZE)) {
-    const fetched = await getEach(deps, page.ids, {
-      doing: 'reading conversations',
-      path: (id) => `gmail/v1/users/me/threads/${encodeURIComponent(id)}?format=metadata&${THREAD_HEADERS.map((h) => `metadataHeaders=${h}`).join('&')}`,
-      one: (id) =>
-        deps.call('reading conversations', () =>
-          unlessGone(async () => {
-            const response = await deps.gmail.users.threads.get({ userId: 'me', id, format: 'metadata', metadataHeaders: THREAD_HEADERS }, { signal: deps.signal });
-            return wellFormed(response.data, `thread ${id}`);
-          }),
-        ),
-      unitCost: UNIT_COSTS['threads.get'],
-      parse: (body, id) => wellFormed(body as gmail_v1.Schema$Thread | string, `thread ${id}`),
-    });
-    const threads = page.ids.flatMap((id) => {
-      const thread = fetched.get(id);
-      return thread ? [toThreadSummary(id, thread)] : [];
-    });
-    yield { threads, resultSizeEstimate: page.resultSizeEstimate, leftOut: page.ids.length - threads.length };
+/**
+ * Summaries kept from earlier runs. A summary is true for as long as its thread's historyId
+ * stays the one it was made from (any new message, label change or deletion in the thread
+ * gives the thread a new one), so `lookup` answers only those whose historyId matches.
+ */
+export interface KnownThreads {
+  lookup(refs: readonly ThreadRef[]): Map<string, ThreadSummary>;
+  remember(threads: readonly ThreadSummary[]): void;
+}
+
+export interface ThreadListDeps extends ListDeps {
+  /** Summaries already known (the local cache): only the other threads are fetched. */
+  knownThreads?: KnownThreads | undefined;
+}
+
+/** Small enough that the first rows show quickly; a threads.get costs twice a message get. */
+export const THREAD_PAGE_SIZE = 50;
+/** Quota units one thread costs in a listing that reads it: its threads.get, and a share of the list call. */
+export const UNITS_PER_THREAD = UNIT_COSTS['threads.get'] + UNIT_COSTS['threads.list'] / THREAD_PAGE_SIZE;
+const THREAD_HEADERS = ['From', 'Subject'];
+
+/** Pages of thread refs (list calls only), `pageSize` at a time, to `query.max` threads. */
+export function listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<Page<gmail_v1.Schema$Thread>> {
+  return pagesOf(deps, query, THREADS_LIST, pageSize);
+}
+
+/** Pages of bare thread ids (`list --threads --format ids`): list calls only, 500 at a time. */
+export async function* listThreadIds(deps: ListDeps, query: ListQuery): AsyncGenerator<ThreadPage> {
+  for await (const page of listThreadIdPages(deps, query, MAX_PAGE_SIZE)) {
+    yield { threads: page.ids.map((ref) => idOnly(ref)), resultSizeEstimate: page.resultSizeEstimate, leftOut: 0 };
   }
 }
 
-/** A conversation in a search, as search_threads answers it: the newest message's date, sender and snippet, the first one's subject. */
+/** Pages of thread summaries: a list call per THREAD_PAGE_SIZE threads, then the metadata of those the cache does not know. */
+export function listThreadSummaries(deps: ThreadListDeps, query: ListQuery): AsyncGenerator<ThreadPage> {
+  return fetchAhead(listThreadIdPages(deps, query, THREAD_PAGE_SIZE), (page) => summarise(deps, page), deps.signal);
+}
+
+async function summarise(deps: ThreadListDeps, page: Page<gmail_v1.Schema$Thread>): Promise<ThreadPage> {
+  const refs = page.ids.map((thread) => ({ id: thread.id as string, historyId: thread.historyId ?? '' }));
+  const known = deps.knownThreads?.lookup(refs.filter((ref) => ref.historyId !== '')) ?? new Map<string, ThreadSummary>();
+  const fetched = await getEach(deps, refs.map((ref) => ref.id).filter((id) => !known.has(id)), {
+    doing: 'reading conversations',
+    path: (id) => `gmail/v1/users/me/threads/${encodeURIComponent(id)}?format=metadata&${THREAD_HEADERS.map((h) => `metadataHeaders=${h}`).join('&')}`,
+    one: (id) =>
+      deps.call('reading conversations', () =>
+        unlessGone(async () => {
+          const response = await deps.gmail.users.threads.get({ userId: 'me', id, format: 'metadata', metadataHeaders: THREAD_HEADERS }, { signal: deps.signal });
+          return wellFormed(response.data, `thread ${id}`);
+        }),
+      ),
+    unitCost: UNIT_COSTS['threads.get'],
+    parse: (body, id) => wellFormed(body as gmail_v1.Schema$Thread | string, `thread ${id}`),
+  });
+  const made = new Map([...fetched].flatMap(([id, thread]) => (thread ? [[id, toThreadSummary(id, thread)] as const] : [])));
+  if (made.size > 0) deps.knownThreads?.remember([...made.values()]);
+  const threads = refs.flatMap((ref) => {
+    const summary = known.get(ref.id) ?? made.get(ref.id);
+    return summary ? [summary] : [];
+  });
+  return { threads, resultSizeEstimate: page.resultSizeEstimate, leftOut: refs.length - threads.length };
+}
+
+/** A thread known by its id only (`--format ids` prints nothing else). */
+function idOnly(ref: gmail_v1.Schema$Thread): ThreadSummary {
+  return { id: ref.id ?? '', historyId: ref.historyId ?? '', messageCount: 0, date: '', from: '', subject: '', snippet: '', labelIds: [] };
+}
+
+/** A conversation in a search, as `list --threads` prints it and search_threads answers it: the newest message's date, sender and snippet, the first one's subject. */
 export function toThreadSummary(id: string, thread: gmail_v1.Schema$Thread): ThreadSummary {
   const at = (message: gmail_v1.Schema$Message): number => Number(message.internalDate ?? 0);
   const messages = [...(thread.messages ?? [])].sort((a, b) => at(a) - at(b));

@@ -5,6 +5,7 @@
  */
 import type { IO } from '../basics/io.js';
 import type { MessageSummary } from '../gmail/message.js';
+import type { ThreadSummary } from './objects.js';
 import { toJson, toSingleLine } from '../basics/single-line.js';
 import type { MessageWriter } from './writer.js';
 
@@ -23,20 +24,31 @@ export function defaultFormat(io: IO): OutputFormat {
 }
 
 /** The table writer (and the width tables it needs) loads only when a table is asked for. */
-export async function createMessageWriter(format: OutputFormat, io: IO): Promise<MessageWriter> {
+export function createMessageWriter(format: OutputFormat, io: IO): Promise<MessageWriter> {
+  return rowWriter<MessageSummary>(format, io, (m) => [m.id, m.date, m.from, m.subject], async () => (await import('./table.js')).tableWriter(io));
+}
+
+/**
+ * `list --threads`: the same formats, a conversation a row. TSV: id, the newest message's
+ * date and sender, the message count, the first subject; JSON/NDJSON: the thread objects.
+ */
+export function createThreadSummaryWriter(format: OutputFormat, io: IO): Promise<MessageWriter<ThreadSummary>> {
+  return rowWriter<ThreadSummary>(format, io, (t) => [t.id, t.date, t.from, String(t.messageCount), t.subject], async () => (await import('./table.js')).threadTableWriter(io));
+}
+
+/** A format's writer for rows with an id: `tsvFields` for TSV (each cleaned onto one line), `table` for the table. */
+async function rowWriter<T extends { id: string }>(format: OutputFormat, io: IO, tsvFields: (row: T) => string[], table: () => Promise<MessageWriter<T>>): Promise<MessageWriter<T>> {
   switch (format) {
     case 'ids':
-      return lineWriter<MessageSummary>(io, (m) => m.id);
+      return lineWriter<T>(io, (row) => row.id);
     case 'tsv':
-      return lineWriter<MessageSummary>(io, (m) => [m.id, m.date, m.from, m.subject].map(toSingleLine).join('\t'));
+      return lineWriter<T>(io, (row) => tsvFields(row).map(toSingleLine).join('\t'));
     case 'ndjson':
-      return lineWriter<MessageSummary>(io, (m) => toJson(m));
+      return lineWriter<T>(io, (row) => toJson(row));
     case 'json':
-      return jsonArrayWriter<MessageSummary>(io);
-    case 'table': {
-      const { tableWriter } = await import('./table.js');
-      return tableWriter(io);
-    }
+      return jsonArrayWriter<T>(io);
+    case 'table':
+      return table();
   }
 }
 

@@ -4,8 +4,10 @@
  * line separator can move the cursor, retitle the window or reorder what a person reads.
  */
 import { describe, expect, it } from 'vitest';
-import { createMessageWriter } from '../../src/output/formats.js';
+import { createMessageWriter, createThreadSummaryWriter } from '../../src/output/formats.js';
 import type { MessageSummary } from '../../src/gmail/message.js';
+import type { ThreadSummary } from '../../src/output/objects.js';
+import type { IO } from '../../src/basics/io.js';
 import { toSingleLine } from '../../src/basics/single-line.js';
 import { redact } from '../../src/basics/redact.js';
 import { fakeTerminal, settle } from './fake-io.js';
@@ -22,20 +24,39 @@ describe('the one terminal cleaner', () => {
     for (const ch of BIDI_AND_SEPARATORS) expect(toSingleLine(`a${ch}b`)).toBe('a b');
   });
 
-  it('cleans subjects and senders in the table and in TSV', async () => {
-    const hostile = message('invoice\u202egpj.exe\u2028second line\u2066x\u2069', 'Mallory\u202e <m@example.com>');
+  const hostileThread: ThreadSummary = {
+    id: '18c2a1f0b3d4e5f0',
+    historyId: '4242',
+    messageCount: 3,
+    date: '2026-03-14T09:26:53.000Z',
+    from: 'Mallory\u202e\u001b]0;owned\u0007 <m@example.com>',
+    subject: 'invoice\u202egpj.exe\u2028second line\u009b2J',
+    snippet: '',
+    labelIds: ['INBOX', 'UNREAD'],
+  };
+  it.each([
+    ['messages (list)', 4, async (format: 'tsv' | 'table', io: IO) => {
+      const writer = await createMessageWriter(format, io);
+      await writer.writePage([message('invoice\u202egpj.exe\u2028second line\u2066x\u2069', 'Mallory\u202e <m@example.com>')]);
+      await writer.end('complete');
+    }],
+    ['conversations (list --threads)', 5, async (format: 'tsv' | 'table', io: IO) => {
+      const writer = await createThreadSummaryWriter(format, io);
+      await writer.writePage([hostileThread]);
+      await writer.end('complete');
+    }],
+  ] as const)('cleans subjects and senders of %s in the table and in TSV', async (_what, tsvFields, print) => {
     for (const format of ['tsv', 'table'] as const) {
       const terminal = fakeTerminal({ tty: format === 'table', columns: 200, env: { NO_COLOR: '1' } });
-      const writer = await createMessageWriter(format, terminal.io);
-      await writer.writePage([hostile]);
-      await writer.end('complete');
+      await print(format, terminal.io);
       await settle();
       const lines = terminal.out().replace(/\n$/, '').split('\n');
       expect(lines, format).toHaveLength(format === 'table' ? 2 : 1);
-      // TSV's own tabs separate the four fields; nothing else may be a control character.
+      // TSV's own tabs separate the fields; nothing else may be a control character.
       const fields = lines.flatMap((line) => (format === 'tsv' ? line.split('\t') : [line]));
-      expect(fields.length, format).toBe(format === 'tsv' ? 4 : 2);
+      expect(fields.length, format).toBe(format === 'tsv' ? tsvFields : 2);
       for (const field of fields) expect(field, format).not.toMatch(DANGEROUS);
+      expect(lines.at(-1), format).toMatch(/invoice gpj\.exe second line/);
     }
   });
 
