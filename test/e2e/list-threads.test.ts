@@ -292,19 +292,33 @@ describe('list --threads with the cache', () => {
     expect(threadGets()).toHaveLength(threads.length);
   });
 
-  it('a cache file of the previous version (2) gets the threads table, and keeps its --since-last cursor', async () => {
+  it.each([
+    [2, (db: import('better-sqlite3').Database) => db.exec('DROP TABLE threads')],
+    [
+      1,
+      (db: import('better-sqlite3').Database) => {
+        // Version 1 kept a cursor as a bare historyId.
+        const position = JSON.parse((db.prepare("SELECT position FROM cursors WHERE name = 'kept'").get() as { position: string }).position) as { historyId: string };
+        db.exec('DROP TABLE threads; DROP TABLE cursors; CREATE TABLE cursors (name TEXT PRIMARY KEY, history_id TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;');
+        db.prepare("INSERT INTO cursors VALUES ('kept', ?, ?)").run(position.historyId, Date.now());
+      },
+    ],
+  ] as const)('a cache file of version %i gets the threads table, and keeps its --since-last cursor', async (version, downgrade) => {
     const start = await cached.run(['list', '--since-last', 'kept', '--format', 'ids']);
     expect(start.exitCode, start.stderr).toBe(0);
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(cacheFile());
-    db.exec('DROP TABLE threads');
-    db.pragma('user_version = 2');
+    downgrade(db);
+    db.pragma(`user_version = ${version}`);
     db.close();
     const threads = await threadsJson(cached);
     expect(threads.length).toBeGreaterThan(0);
     const cursors = await cached.run(['cursor', 'list']);
     expect(cursors.stdout).toMatch(/^kept\b/m);
     expect(cursors.stderr).not.toMatch(/rebuilt|deleted/);
+    // The cursor still stands where it was: nothing new since.
+    const next = await cached.run(['list', '--since-last', 'kept', '--format', 'ids']);
+    expect([next.exitCode, next.stdout]).toEqual([0, '']);
     emulator.clearRequests();
     await threadsJson(cached);
     expect(threadGets()).toEqual([]);
