@@ -453,6 +453,63 @@ describe('the listener survives a connection flood', () => {
   });
 });
 
+/** Another local user who keeps `count` connections to the listener open, each with a partial request (test/helpers/listener-flooder.mjs). */
+async function startFlooder(port: string, count: number, partialRequest: string): Promise<{ stop(): Promise<string> }> {
+  const flooder = execa(process.execPath, [path.join(ROOT, 'test', 'helpers', 'listener-flooder.mjs'), port, String(count), partialRequest], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    flooder.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('holding')) resolve();
+    });
+    void flooder.then((result) => reject(new Error(`the flooder ended first: ${result.stderr}`)));
+  });
+  return {
+    async stop() {
+      flooder.kill('SIGTERM');
+      return String((await flooder).stdout);
+    },
+  };
+}
+
+describe('the listener is not starved by partial requests (issue 23 item 4)', () => {
+  // 40 > 32, the connections the listener holds at once. The listener used to drop the newest
+  // connection when full (the browser's, which had not sent its request yet) as soon as the
+  // others had each sent a few bytes.
+  const floods = [
+    // The first bytes of a callback, as a listener that only counts bytes sees a browser's.
+    { kind: 'the start of a callback', partial: (pathname: string) => `GET ${pathname}?state=` },
+    { kind: 'the start of another request', partial: (pathname: string) => `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1` },
+    { kind: 'nothing', partial: () => '' },
+  ];
+  for (const flood of floods) {
+    it(`another user holding 40 connections that sent ${flood.kind} (reopening each one dropped): the callback gets through at the first try, the login succeeds, one warning says so`, async () => {
+      const s = await sandbox();
+      const run = startCli(['login', '--no-browser', '--timeout', '30'], s.env);
+      const { url, redirectUri } = await run.authUrl();
+      const flooder = await startFlooder(redirectUri.port, 40, flood.partial(redirectUri.pathname));
+      try {
+        // Held for longer than a browser takes to send a request, as an attacker's would be.
+        await sleepThen(1500, async () => undefined);
+        const redirect = await consentRedirect(url);
+        // One try, as a browser following the redirect makes: no reload.
+        const status = await fetch(redirect).then(
+          (answer) => answer.status,
+          (error: Error) => `no answer: ${String((error.cause as Error | undefined)?.message ?? error.message)}`,
+        );
+        expect(status, run.stderr()).toBe(200);
+        const result = await run.child;
+        expect(result.exitCode, run.stderr()).toBe(0);
+        expect(run.stderr()).toMatch(/Logged in as /);
+        expect(run.stderr().match(/opening many connections to the login listener/g), run.stderr()).toHaveLength(1);
+      } finally {
+        await flooder.stop();
+        run.child.kill('SIGINT');
+      }
+    });
+  }
+});
+
 /** Moves `file` into a world-writable directory and leaves a symbolic link to it in its place; answers where it went. */
 async function linkIntoSharedDirectory(s: Sandbox, file: string): Promise<string> {
   const shared = path.join(s.dir, 'shared');
