@@ -36,6 +36,8 @@ interface LoginEvents {
   keptRefreshToken(account: string): void;
   /** A second, different answer carried this login's state: someone else has seen the consent URL. */
   secondAnswer(): void;
+  /** Something on this machine opens connections to the listener faster than a browser does; told once. */
+  listenerFlooded(listenerAddress: string): void;
 }
 
 interface LoginOptions {
@@ -83,6 +85,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       contested = true;
       events.secondAnswer();
     },
+    onFlooded: () => events.listenerFlooded(`127.0.0.1:${listener.port}`),
   });
   const stopPasting = new AbortController();
   let browser: Promise<OpenedBrowser> | undefined;

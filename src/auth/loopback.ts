@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { LoginError } from '../basics/errors.js';
 import { interpretCallback, type CallbackOutcome } from './callback.js';
+import { guardConnections } from './connection-guard.js';
 import { resultPage } from './result-page.js';
 
 export const CALLBACK_PATH = '/oauth2callback';
@@ -34,16 +35,12 @@ interface LoopbackOptions {
    * (a reload) or a different one — then someone else had the state.
    */
   onSecondAnswer?: (sameAnswer: boolean) => void;
+  /** Told once, when the listener first had to drop a connection to keep room for the browser's (see connection-guard.ts). */
+  onFlooded?: () => void;
 }
 
 /** Node refuses request lines and headers larger than this with 431, without calling us. */
 const MAX_HEADER_BYTES = 8 * 1024;
-/**
- * Connections held open at once. A browser opens a handful; anyone on the machine can open
- * thousands and run the process out of file descriptors, starving the real callback. Past
- * the cap the oldest connection that has sent nothing (else the oldest) is dropped.
- */
-const MAX_CONNECTIONS = 32;
 /** A connection silent for this long is dropped. */
 const IDLE_MS = 10_000;
 
@@ -54,10 +51,12 @@ export async function startLoopbackListener(options: LoopbackOptions): Promise<L
   });
   let answer: AcceptedCallback | undefined;
   const sockets = new Set<Socket>();
+  const guard = guardConnections(CALLBACK_PATH, () => options.onFlooded?.());
 
   const server = createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
     (request, response) => {
+      guard.answering(request.socket);
       const outcome = handle(request, port, options.expectedState, answer);
       if (outcome.kind === 'accepted') {
         answer = outcome.callback;
@@ -74,7 +73,7 @@ export async function startLoopbackListener(options: LoopbackOptions): Promise<L
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setTimeout(IDLE_MS, () => socket.destroy());
-    if (sockets.size > MAX_CONNECTIONS) dropOne(sockets);
+    guard.accepted(socket);
   });
   // A malformed or oversized request must not crash the login: answer 400/431 and drop it.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -119,12 +118,6 @@ export async function startLoopbackListener(options: LoopbackOptions): Promise<L
       return closing;
     },
   };
-}
-
-/** The oldest connection that has sent nothing yet, else the oldest: never the newest (the real callback, perhaps). */
-function dropOne(sockets: Set<Socket>): void {
-  const oldest = [...sockets];
-  (oldest.find((socket) => socket.bytesRead === 0) ?? oldest[0])?.destroy();
 }
 
 type Handled =

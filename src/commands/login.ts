@@ -86,6 +86,13 @@ async function loginAndReport({ io, env, signal, google, workspace: openWorkspac
       secondAnswer() {
         io.warn('A second, different answer carrying this login\'s state reached the listener: someone else has seen the consent URL.');
       },
+      listenerFlooded(address) {
+        io.warn(
+          `Something on this machine is opening many connections to the login listener (${address}) and not finishing its requests; ` +
+            'gmailctl drops them and keeps waiting for your browser. If the browser cannot get through, another user of this machine ' +
+            'may be interfering: press Ctrl-C and run gmailctl login --no-browser, then paste the address the browser ends up on.',
+        );
+      },
       keptRefreshToken(address) {
         io.info(`Google sent no new refresh token; keeping the one already stored for ${address}.`);
       },

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
 import { execa } from 'execa';
-import { consentRedirect, startCli, type BackgroundRun } from '../helpers/background.js';
+import { consentRedirect, startCli, startFlooder, type BackgroundRun } from '../helpers/background.js';
 import { CLI, ROOT, type Sandbox, type SandboxOptions } from '../helpers/sandbox.js';
 import { useEmulator } from '../helpers/use-emulator.js';
 
@@ -452,25 +452,6 @@ describe('the listener survives a connection flood', () => {
     }
   });
 });
-
-/** Another local user who keeps `count` connections to the listener open, each with a partial request (test/helpers/listener-flooder.mjs). */
-async function startFlooder(port: string, count: number, partialRequest: string): Promise<{ stop(): Promise<string> }> {
-  const flooder = execa(process.execPath, [path.join(ROOT, 'test', 'helpers', 'listener-flooder.mjs'), port, String(count), partialRequest], { reject: false });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    flooder.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('holding')) resolve();
-    });
-    void flooder.then((result) => reject(new Error(`the flooder ended first: ${result.stderr}`)));
-  });
-  return {
-    async stop() {
-      flooder.kill('SIGTERM');
-      return String((await flooder).stdout);
-    },
-  };
-}
 
 describe('the listener is not starved by partial requests (issue 23 item 4)', () => {
   // 40 > 32, the connections the listener holds at once. The listener used to drop the newest

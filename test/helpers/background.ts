@@ -3,7 +3,10 @@
  * stderr is watched as it arrives, so the test can wait for the consent URL.
  */
 import { execa, type ResultPromise } from 'execa';
-import { CLI } from './sandbox.js';
+import path from 'node:path';
+import { CLI, ROOT } from './sandbox.js';
+
+const FLOODER = path.join(ROOT, 'test', 'helpers', 'listener-flooder.mjs');
 
 export interface BackgroundRun {
   child: ResultPromise;
@@ -80,4 +83,23 @@ export async function consentRedirect(authUrl: URL): Promise<URL> {
   const location = response.headers.get('location');
   if (response.status !== 302 || !location) throw new Error(`consent answered ${response.status}, not a redirect`);
   return new URL(location);
+}
+
+/** Another local user who keeps `count` connections to the listener open, each with a partial request (test/helpers/listener-flooder.mjs). */
+export async function startFlooder(port: string, count: number, partialRequest: string): Promise<{ stop(): Promise<string> }> {
+  const flooder = execa(process.execPath, [FLOODER, port, String(count), partialRequest], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    flooder.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('holding')) resolve();
+    });
+    void flooder.then((result) => reject(new Error(`the flooder ended first: ${result.stderr}`)));
+  });
+  return {
+    async stop() {
+      flooder.kill('SIGTERM');
+      return String((await flooder).stdout);
+    },
+  };
 }
