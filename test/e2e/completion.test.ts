@@ -128,9 +128,13 @@ describe.runIf(hasBash)('bash', () => {
     expect((await complete('list', '--fo')).sort()).toEqual(['--follow', '--format']);
   });
 
+  it('gmailctl list --th<TAB> → --threads', async () => {
+    expect(await complete('list', '--th')).toEqual(['--threads']);
+  });
+
   it('gmailctl list --<TAB> offers the list flags only', async () => {
     const words = await complete('list', '--');
-    for (const flag of ['--query', '--label', '--max', '--format', '--json', '--account', '--include-spam-trash', '--follow', '--interval']) expect(words).toContain(flag);
+    for (const flag of ['--query', '--label', '--max', '--format', '--json', '--account', '--include-spam-trash', '--follow', '--interval', '--threads']) expect(words).toContain(flag);
     expect(words).not.toContain('--no-browser');
     expect(words).not.toContain('--all');
   });

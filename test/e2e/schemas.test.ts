@@ -83,6 +83,18 @@ describe('every JSON object printed validates against its schema', () => {
     expectValid('list', ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown));
   });
 
+  it('list --threads --json and --format ndjson, the same objects as MCP search_threads', async () => {
+    const json = await s.run(['list', '--threads', '--json', '--include-spam-trash']);
+    expect(json.exitCode, json.stderr).toBe(0);
+    const threads = JSON.parse(json.stdout) as Array<{ messageCount: number }>;
+    expect(threads.length).toBe(new Set(emulator.mailbox().map((message) => message.threadId)).size);
+    expect(threads.some((thread) => thread.messageCount > 1)).toBe(true);
+    expectValid('list-threads', threads);
+    const ndjson = await s.run(['list', '--threads', '--format', 'ndjson', '--max', '20']);
+    expect(ndjson.exitCode, ndjson.stderr).toBe(0);
+    expectValid('list-threads', ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown));
+  });
+
   it('labels --format json and ndjson, with and without the counts', async () => {
     for (const args of [['labels', '--format', 'json'], ['labels', '--format', 'json', '--no-counts']]) {
       const result = await s.run(args);

@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faults, startEmulator, type Emulator } from '../emulator/index.js';
 import { consentRedirect } from '../helpers/background.js';
@@ -182,6 +183,38 @@ describe.runIf(hasTmux || inCI)('on a terminal (tmux)', () => {
     const inboxLine = coloured.split('\n').find((line) => line.includes('INBOX') && line.includes('system')) ?? '';
     const before = /^((?:\u001b\[[0-9;]*m)*)INBOX/.exec(inboxLine)?.[1] ?? '';
     expect(before, JSON.stringify(inboxLine)).toMatch(/\u001b\[(?:[0-9;]*;)?1m/);
+  });
+
+  it('list --threads: a table no wider than the pane, MSGS right-aligned under its header, no progress line left', { timeout: 60_000 }, async () => {
+    const progressScreens: string[] = [];
+    const final = await runInPane(`${cli} list --threads`, (text) => {
+      if (/ of ~\d+ \w+, \d+\/s/.test(text)) progressScreens.push(text);
+    });
+    expect(exitOf(final)).toBe(0);
+    // A progress line, when the run lasts long enough to show one, counts conversations.
+    for (const text of progressScreens) expect(text).toMatch(/^\d+ of ~\d+ conversations, \d+\/s/m);
+    const all = await screen({ history: true });
+    expect(all).not.toMatch(/ of ~\d+ conversations/);
+    const lines = all.split('\n');
+    const header = lines.find((line) => /^ID {2,}DATE {2,}FROM {2,}MSGS {2}SUBJECT$/.test(line));
+    expect(header, all).toBeDefined();
+    const visible = emulator.mailbox().filter((m) => !m.labelIds.includes('SPAM') && !m.labelIds.includes('TRASH'));
+    const threads = new Map<string, number>();
+    for (const m of emulator.mailbox()) threads.set(m.threadId, (threads.get(m.threadId) ?? 0) + 1);
+    const rows = lines.filter((line) => /^[0-9a-f]{16}\s/.test(line));
+    expect(rows.map((row) => row.slice(0, 16))).toEqual([...new Set(visible.map((m) => m.threadId))]);
+    // The count ends where MSGS ends, in terminal columns (a CJK name takes two a character).
+    const end = header!.indexOf('MSGS') + 'MSGS'.length;
+    for (const row of rows) {
+      let prefix = '';
+      for (const char of row) {
+        if (stringWidth(prefix + char) > end) break;
+        prefix += char;
+      }
+      expect(prefix, row).toMatch(new RegExp(` ${threads.get(row.slice(0, 16))}$`));
+    }
+    for (const line of lines) expect(stringWidth(line), line).toBeLessThanOrEqual(WIDTH);
+    expect(final.trimEnd().split('\n').at(-1)).toBe(PROMPT);
   });
 
   // With stdout piped and stderr on the terminal (`| cat`, `| less`), the rows reach the
