@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { resolveCacheDir } from '../basics/cache-dir.js';
 import { inspectPathSync, type PathRule } from '../basics/private-path.js';
+import { accountFile, accountOfFile } from './paths.js';
 
 /** The pace memory's files are named after the account; the suffix tells them from the message cache. */
 export const PACE_SUFFIX = '.quota.json';
@@ -39,7 +39,7 @@ const RULE: PathRule = { kind: 'file', replaceHint: 'Delete it (gmailctl cache c
 const DIR_RULE: PathRule = { kind: 'directory', replaceHint: 'Remove it or set GMAILCTL_CACHE_DIR to a directory of your own.' };
 
 export function paceFile(cacheDir: string, account: string): string {
-  return path.join(cacheDir, `${encodeURIComponent(account.toLowerCase())}${PACE_SUFFIX}`);
+  return accountFile(cacheDir, account, PACE_SUFFIX);
 }
 
 export interface PaceMemory {
@@ -115,12 +115,7 @@ export function removePaceFile(cacheDir: string, account: string): number {
 
 /** The account a pace memory file belongs to, or undefined for any other file. */
 export function accountOfPaceFile(name: string): string | undefined {
-  if (!name.endsWith(PACE_SUFFIX)) return undefined;
-  try {
-    return decodeURIComponent(name.slice(0, -PACE_SUFFIX.length));
-  } catch {
-    return undefined;
-  }
+  return accountOfFile(name, PACE_SUFFIX);
 }
 
 function readEntries(file: string): Record<string, unknown> {

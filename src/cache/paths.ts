@@ -11,14 +11,27 @@ import { UsageError } from '../basics/errors.js';
 export const CACHE_SUFFIX = '.cache.sqlite';
 
 export function cacheFile(cacheDir: string, account: string): string {
-  return path.join(cacheDir, `${encodeURIComponent(account.toLowerCase())}${CACHE_SUFFIX}`);
+  return accountFile(cacheDir, account, CACHE_SUFFIX);
 }
 
 /** The account a cache file belongs to, or undefined for a file that is not a cache. */
 export function accountOfCacheFile(name: string): string | undefined {
-  if (!name.endsWith(CACHE_SUFFIX)) return undefined;
+  return accountOfFile(name, CACHE_SUFFIX);
+}
+
+/**
+ * A file of one account's in the cache directory: the address, lowercased and
+ * percent-encoded (an address may hold `/`), then what kind of file it is.
+ */
+export function accountFile(cacheDir: string, account: string, suffix: string): string {
+  return path.join(cacheDir, `${encodeURIComponent(account.toLowerCase())}${suffix}`);
+}
+
+/** The account an `accountFile` name belongs to, or undefined for any other file. */
+export function accountOfFile(name: string, suffix: string): string | undefined {
+  if (!name.endsWith(suffix)) return undefined;
   try {
-    return decodeURIComponent(name.slice(0, -CACHE_SUFFIX.length));
+    return decodeURIComponent(name.slice(0, -suffix.length));
   } catch {
     return undefined;
   }
