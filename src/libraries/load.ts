@@ -22,12 +22,19 @@ export function useBundleLoader(loader: BundleLoader): void {
   loadBundle = loader;
 }
 
-let loading: Promise<GoogleLibraries> | undefined;
-
-export function loadGoogleLibraries(): Promise<GoogleLibraries> {
-  loading ??= typeof GMAILCTL_GOOGLE_BUNDLE === 'string' ? loadBundled(GMAILCTL_GOOGLE_BUNDLE) : import('./google.js');
-  return loading;
+/**
+ * Loads a library once, on first call. Each `load` below picks the bundle when the build
+ * named one (esbuild replaces the GMAILCTL_*_BUNDLE constant, so the branch that imports the
+ * sources is dropped from dist/ and the library is not bundled into the app twice).
+ */
+function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => (loading ??= load());
 }
+
+export const loadGoogleLibraries = loadOnce<GoogleLibraries>(() =>
+  typeof GMAILCTL_GOOGLE_BUNDLE === 'string' ? loadBundled(GMAILCTL_GOOGLE_BUNDLE) : import('./google.js'),
+);
 
 async function loadBundled<T>(bundle: string): Promise<T> {
   if (!loadBundle) throw new Error(`gmailctl's entry did not say how to load ${bundle}`);
@@ -39,26 +46,20 @@ type SecretServiceUnlock = typeof import('./secret-service-unlock.js');
 /** The bundle's file name for src/libraries/secret-service-unlock.ts, in dist/; unbundled: undefined. */
 declare const GMAILCTL_UNLOCK_BUNDLE: string | undefined;
 
-let unlocking: Promise<SecretServiceUnlock> | undefined;
-
 /** The D-Bus library that unlocks a locked Secret Service: loaded only when one is found locked. */
-export function loadSecretServiceUnlock(): Promise<SecretServiceUnlock> {
-  unlocking ??= typeof GMAILCTL_UNLOCK_BUNDLE === 'string' ? loadBundled(GMAILCTL_UNLOCK_BUNDLE) : import('./secret-service-unlock.js');
-  return unlocking;
-}
+export const loadSecretServiceUnlock = loadOnce<SecretServiceUnlock>(() =>
+  typeof GMAILCTL_UNLOCK_BUNDLE === 'string' ? loadBundled(GMAILCTL_UNLOCK_BUNDLE) : import('./secret-service-unlock.js'),
+);
 
 type McpLibraries = typeof import('./mcp.js');
 
 /** The bundle's file name for src/libraries/mcp.ts, in dist/; unbundled: undefined. */
 declare const GMAILCTL_MCP_BUNDLE: string | undefined;
 
-let mcpLoading: Promise<McpLibraries> | undefined;
-
 /** The MCP SDK, zod and the printed objects' schemas: loaded only by `gmailctl mcp` and `gmailctl schema`. */
-export function loadMcpLibraries(): Promise<McpLibraries> {
-  mcpLoading ??= typeof GMAILCTL_MCP_BUNDLE === 'string' ? loadBundled(GMAILCTL_MCP_BUNDLE) : import('./mcp.js');
-  return mcpLoading;
-}
+export const loadMcpLibraries = loadOnce<McpLibraries>(() =>
+  typeof GMAILCTL_MCP_BUNDLE === 'string' ? loadBundled(GMAILCTL_MCP_BUNDLE) : import('./mcp.js'),
+);
 
 /**
  * Starts loading the libraries now, so that compiling them overlaps with reading the
