@@ -7,9 +7,9 @@ import type { IO } from '../basics/io.js';
 import type { MessageSummary } from '../gmail/message.js';
 import type { ThreadSummary } from './objects.js';
 import { toJson, toSingleLine } from '../basics/single-line.js';
-import type { MessageWriter } from './writer.js';
+import type { ItemWriter, MessageWriter } from './writer.js';
 
-export type { MessageWriter, Outcome } from './writer.js';
+export type { ItemWriter, MessageWriter, Outcome } from './writer.js';
 
 export const OUTPUT_FORMATS = ['ids', 'tsv', 'table', 'json', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -77,4 +77,10 @@ export function jsonArrayWriter<T>(io: IO): MessageWriter<T> {
       else if (outcome !== 'failed') await io.write('[]\n');
     },
   };
+}
+
+/** Whole objects one at a time, as one JSON array (`json`) or one object a line (`ndjson`). */
+export function jsonItemWriter<T>(format: 'json' | 'ndjson', io: IO): ItemWriter<T> {
+  const pages = format === 'json' ? jsonArrayWriter<T>(io) : lineWriter<T>(io, (item) => toJson(item));
+  return { write: (item) => pages.writePage([item]), end: (outcome) => pages.end(outcome) };
 }

@@ -5,8 +5,8 @@
  */
 import type { IO } from '../basics/io.js';
 import type { AttachmentSummary, ShownMessage } from '../schemas/objects.js';
-import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
-import { toJson, toSafeLines, toSafeTerminalText, toSingleLine } from '../basics/single-line.js';
+import { jsonItemWriter, type ItemWriter } from './formats.js';
+import { toSafeLines, toSafeTerminalText, toSingleLine } from '../basics/single-line.js';
 
 export const WHOLE_MESSAGE_FORMATS = ['text', 'raw', 'mbox', 'json', 'ndjson'] as const;
 export type WholeMessageFormat = (typeof WHOLE_MESSAGE_FORMATS)[number];
@@ -28,10 +28,7 @@ export interface WholeMessage {
   shown: ShownMessage | undefined;
 }
 
-export interface WholeMessageWriter {
-  write(item: WholeMessage): Promise<void>;
-  end(outcome: Outcome): Promise<void>;
-}
+export type WholeMessageWriter = ItemWriter<WholeMessage>;
 
 /** Whether the format prints the message read (mail/read-message.ts), not only its raw bytes. */
 export function needsReading(format: WholeMessageFormat): boolean {
@@ -48,17 +45,11 @@ export function createWholeMessageWriter(format: WholeMessageFormat, io: IO, cou
     case 'mbox':
       return mboxWriter(io);
     case 'json':
-      return shownWriter(jsonArrayWriter<ShownMessage>(io));
-    case 'ndjson':
-      return shownWriter(lineWriter<ShownMessage>(io, (message) => toJson(message)));
+    case 'ndjson': {
+      const json = jsonItemWriter<ShownMessage>(format, io);
+      return { write: async (item) => item.shown && (await json.write(item.shown)), end: (outcome) => json.end(outcome) };
+    }
   }
-}
-
-function shownWriter(writer: ReturnType<typeof jsonArrayWriter<ShownMessage>>): WholeMessageWriter {
-  return {
-    write: (item) => writer.writePage(item.shown ? [item.shown] : []),
-    end: (outcome) => writer.end(outcome),
-  };
 }
 
 /** The message exactly as Gmail returned it: for `> message.eml`. */

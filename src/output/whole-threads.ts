@@ -5,32 +5,23 @@
  * thread is written as soon as it is its turn.
  */
 import type { IO } from '../basics/io.js';
-import { toJson } from '../basics/single-line.js';
-import { jsonArrayWriter, lineWriter, type Outcome } from './formats.js';
+import { jsonItemWriter, type ItemWriter } from './formats.js';
 import type { ThreadObject } from './objects.js';
 import { messageAsText } from './whole-messages.js';
 
 export const THREAD_FORMATS = ['text', 'json', 'ndjson', 'mbox'] as const;
 export type ThreadFormat = (typeof THREAD_FORMATS)[number];
 
-export interface ThreadWriter {
-  write(thread: ThreadObject): Promise<void>;
-  end(outcome: Outcome): Promise<void>;
-}
+export type ThreadWriter = ItemWriter<ThreadObject>;
 
 export function createThreadWriter(format: Exclude<ThreadFormat, 'mbox'>, io: IO): ThreadWriter {
   switch (format) {
     case 'text':
       return textWriter(io);
     case 'json':
-      return pageWriter(jsonArrayWriter<ThreadObject>(io));
     case 'ndjson':
-      return pageWriter(lineWriter<ThreadObject>(io, (thread) => toJson(thread)));
+      return jsonItemWriter<ThreadObject>(format, io);
   }
-}
-
-function pageWriter(writer: ReturnType<typeof jsonArrayWriter<ThreadObject>>): ThreadWriter {
-  return { write: (thread) => writer.writePage([thread]), end: (outcome) => writer.end(outcome) };
 }
 
 /**

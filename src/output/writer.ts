@@ -12,3 +12,10 @@ export interface MessageWriter<T = MessageSummary> {
   /** Closes what the format opened (a JSON array). */
   end(outcome: Outcome): Promise<void>;
 }
+
+/** A writer of one item at a time: `show`'s messages, `thread`'s conversations. */
+export interface ItemWriter<T> {
+  write(item: T): Promise<void>;
+  /** Closes what the format opened (a JSON array). */
+  end(outcome: Outcome): Promise<void>;
+}
