@@ -17,3 +17,21 @@ export function accountOrAllCommand(usage: string, description: string, help: { 
     .option('--account <email>', help.account, parseAccount)
     .addOption(new Option('--all', help.all).conflicts('account'));
 }
+
+/**
+ * A command that prints objects by id — `show` (messages), `thread` (conversations): the ids
+ * as arguments or one a line on stdin, and --format among `formats` (or --json).
+ */
+export function byIdCommand<Format extends string>(
+  name: string,
+  description: string,
+  examples: readonly string[],
+  help: { ids: string; stdin: string; format: string },
+  formats: readonly Format[],
+) {
+  return newCommand(name, description, examples)
+    .argument('[ids...]', help.ids)
+    .option('--stdin', help.stdin)
+    .addOption(new Option('--format <format>', help.format).choices(formats))
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'));
+}

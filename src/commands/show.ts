@@ -4,30 +4,35 @@
  * format=raw get (gmail/messages.ts), read into what is shown (mail/read-message.ts: the
  * MIME split, the text, the attachments), then written (output/whole-messages.ts).
  */
-import { Option } from '@commander-js/extra-typings';
-import { GmailctlError, GoogleApiError, InterruptedError } from '../basics/errors.js';
+import { GmailctlError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
 import type { MessageRead } from '../mail/read-message.js';
-import type { Outcome } from '../output/index.js';
 import { WHOLE_MESSAGE_FORMATS, type WholeMessageFormat, type WholeMessage } from '../output/whole-messages.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { newCommand } from './define.js';
+import { byIdCommand } from './define.js';
 import { collectIds } from './ids.js';
+import { notFound, printEach } from './print-each.js';
 import { parseAccount } from './options.js';
 
 function defineShow() {
-  return newCommand('show', 'print messages by id: the text a person reads, the raw message (mbox for several), or JSON', [
-    'gmailctl show 18c1f0e2a5b3d4e6',
-    `gmailctl list -q 'from:boss@example.com newer_than:1d' --format ids | gmailctl show -`,
-    'gmailctl show 18c1f0e2a5b3d4e6 --format raw > message.eml',
-    `gmailctl list -q 'label:receipts' --format ids | gmailctl show - --format mbox > receipts.mbox`,
-    `gmailctl show 18c1f0e2a5b3d4e6 --json | jq -r '.[0].attachments[].filename'`,
-    'gmailctl show 18c1f0e2a5b3d4e6 --save-attachments ~/Downloads/mail',
-  ])
-    .argument('[ids...]', 'message ids, as `list --format ids` prints them; - reads them from stdin, one a line')
-    .option('--stdin', 'read message ids from stdin, one a line (same as -)')
-    .addOption(new Option('--format <format>', 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson').choices(WHOLE_MESSAGE_FORMATS))
-    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+  return byIdCommand(
+    'show',
+    'print messages by id: the text a person reads, the raw message (mbox for several), or JSON',
+    [
+      'gmailctl show 18c1f0e2a5b3d4e6',
+      `gmailctl list -q 'from:boss@example.com newer_than:1d' --format ids | gmailctl show -`,
+      'gmailctl show 18c1f0e2a5b3d4e6 --format raw > message.eml',
+      `gmailctl list -q 'label:receipts' --format ids | gmailctl show - --format mbox > receipts.mbox`,
+      `gmailctl show 18c1f0e2a5b3d4e6 --json | jq -r '.[0].attachments[].filename'`,
+      'gmailctl show 18c1f0e2a5b3d4e6 --save-attachments ~/Downloads/mail',
+    ],
+    {
+      ids: 'message ids, as `list --format ids` prints them; - reads them from stdin, one a line',
+      stdin: 'read message ids from stdin, one a line (same as -)',
+      format: 'text (default), raw (the RFC 822 message; an mbox for several ids), mbox, json or ndjson',
+    },
+    WHOLE_MESSAGE_FORMATS,
+  )
     .option('--save-attachments <dir>', 'also write each attachment into this directory (mode 0600, safe names)')
     .option('--force', 'with --save-attachments: replace files that exist')
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
@@ -46,19 +51,17 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
     import('../gmail/messages.js'),
     import('../output/whole-messages.js'),
   ]);
-  // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
-  const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await openMailbox(flags.account);
   const writer = createWholeMessageWriter(format, io, new Set(ids).size);
   const saver = flags.saveAttachments === undefined ? undefined : await attachmentSaver(io, flags.saveAttachments, flags.force ?? false);
   const missing: string[] = [];
-  let outcome: Outcome = 'failed';
-  try {
-    for await (const fetched of messages.getRawMessages(mailbox, ids)) {
-      if (!fetched.found) {
-        missing.push(fetched.id);
-        continue;
-      }
+  await printEach({
+    io,
+    signal,
+    mailbox,
+    items: messages.getRawMessages(mailbox, ids),
+    async print(fetched) {
+      if (!fetched.found) return void missing.push(fetched.id);
       const item: WholeMessage = { id: fetched.id, raw: fetched.raw, internalDate: Number(fetched.message.internalDate), shown: undefined };
       if (needsReading(format) || saver) {
         const { readMessage } = await import('../mail/read-message.js');
@@ -68,24 +71,12 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
         await saver?.save(fetched.id, read.files);
       }
       await writer.write(item);
-      if (stop.aborted) break;
-    }
-    outcome = 'complete';
-  } catch (error) {
-    // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
-    if (!stop.aborted) throw error;
-  } finally {
-    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
-    await writer.end(stop.aborted ? 'stopped' : outcome);
-    await mailbox.close();
-  }
-  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
+    },
+    end: (outcome) => writer.end(outcome),
+  });
   saver?.finish();
-  if (missing.length > 0) {
-    throw new GoogleApiError(`${missing.length === 1 ? 'Message' : `${missing.length} messages`} not found: ${missing.join(', ')}.`, 404, {
-      hint: 'It was deleted, or the id belongs to another account (--account).',
-    });
-  }
+  const missed = notFound('Message', missing, 'It was deleted, or the id belongs to another account (--account).');
+  if (missed) throw missed;
 }
 
 /** Saves attachments as they come (their bytes decoded from the message); says on stderr what went where; refuses to overwrite. */

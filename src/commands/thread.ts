@@ -5,29 +5,34 @@
  * tree (mail/read-message.ts, the same shown message as show's from the raw bytes) —, then
  * written (output/whole-threads.ts). Only mbox fetches each message raw.
  */
-import { Option } from '@commander-js/extra-typings';
-import { GoogleApiError, InterruptedError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
 import type { MessageDeps } from '../gmail/messages.js';
 import type { GmailThread } from '../gmail/threads.js';
 import type { Outcome } from '../output/index.js';
 import { THREAD_FORMATS, type ThreadFormat } from '../output/whole-threads.js';
 import type { CommandContext, ContextSource } from './context.js';
-import { newCommand } from './define.js';
+import { byIdCommand } from './define.js';
 import { collectIds } from './ids.js';
+import { notFound, printEach } from './print-each.js';
 import { parseAccount } from './options.js';
 
 function defineThread() {
-  return newCommand('thread', 'print whole conversations by thread id, oldest message first: as text, JSON, NDJSON or an mbox', [
-    'gmailctl thread 18c1f0e2a5b3d4e6',
-    `gmailctl list -q 'subject:offsite' --json | jq -r '.[].threadId' | sort -u | gmailctl thread -`,
-    `gmailctl thread 18c1f0e2a5b3d4e6 --json | jq -r '.[0].messages[] | "\\(.date) \\(.from)"'`,
-    'gmailctl thread 18c1f0e2a5b3d4e6 --format mbox > conversation.mbox',
-  ])
-    .argument('[ids...]', 'thread ids (the threadId of any message of the conversation, as `list --json` prints it); - reads them from stdin, one a line')
-    .option('--stdin', 'read thread ids from stdin, one a line (same as -)')
-    .addOption(new Option('--format <format>', 'text (default), json, ndjson, or mbox (every message raw)').choices(THREAD_FORMATS))
-    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+  return byIdCommand(
+    'thread',
+    'print whole conversations by thread id, oldest message first: as text, JSON, NDJSON or an mbox',
+    [
+      'gmailctl thread 18c1f0e2a5b3d4e6',
+      `gmailctl list -q 'subject:offsite' --json | jq -r '.[].threadId' | sort -u | gmailctl thread -`,
+      `gmailctl thread 18c1f0e2a5b3d4e6 --json | jq -r '.[0].messages[] | "\\(.date) \\(.from)"'`,
+      'gmailctl thread 18c1f0e2a5b3d4e6 --format mbox > conversation.mbox',
+    ],
+    {
+      ids: 'thread ids (the threadId of any message of the conversation, as `list --json` prints it); - reads them from stdin, one a line',
+      stdin: 'read thread ids from stdin, one a line (same as -)',
+      format: 'text (default), json, ndjson, or mbox (every message raw)',
+    },
+    THREAD_FORMATS,
+  )
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
@@ -41,32 +46,22 @@ export async function runThread({ io, signal, mailbox: openMailbox }: CommandCon
   const ids = await collectIds(io, args, flags.stdin ?? false, { noun: 'thread', command: 'thread' });
   const format: ThreadFormat = flags.format ?? (flags.json ? 'json' : 'text');
   const [threads, print] = await Promise.all([import('../gmail/threads.js'), format === 'mbox' ? mboxPrinter(io) : threadPrinter(io, format)]);
-  // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
-  const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await openMailbox(flags.account);
   const missing: string[] = [];
-  let outcome: Outcome = 'failed';
-  try {
-    for await (const fetched of threads.getThreads(mailbox, ids, format === 'mbox' ? 'minimal' : 'full')) {
-      if (!fetched.found) missing.push(fetched.id);
-      else await print.write(mailbox, fetched.thread);
-      if (stop.aborted) break;
-    }
-    outcome = 'complete';
-  } catch (error) {
-    // A closed stdout or Ctrl-C makes in-flight requests fail with an abort: a normal end.
-    if (!stop.aborted) throw error;
-  } finally {
-    // Whatever was written stays valid (a JSON array is closed), even on error or Ctrl-C.
-    await print.end(stop.aborted ? 'stopped' : outcome);
-    await mailbox.close();
-  }
-  if (signal.aborted && !io.stdoutClosed.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
-  if (missing.length > 0) {
-    throw new GoogleApiError(`${missing.length === 1 ? 'Thread' : `${missing.length} threads`} not found: ${missing.join(', ')}.`, 404, {
-      hint: 'It was deleted, or the id belongs to another account (--account). A thread id is the threadId of any of its messages (`gmailctl list --json`).',
-    });
-  }
+  await printEach({
+    io,
+    signal,
+    mailbox,
+    items: threads.getThreads(mailbox, ids, format === 'mbox' ? 'minimal' : 'full'),
+    print: async (fetched) => (fetched.found ? print.write(mailbox, fetched.thread) : void missing.push(fetched.id)),
+    end: (outcome) => print.end(outcome),
+  });
+  const missed = notFound(
+    'Thread',
+    missing,
+    'It was deleted, or the id belongs to another account (--account). A thread id is the threadId of any of its messages (`gmailctl list --json`).',
+  );
+  if (missed) throw missed;
 }
 
 interface ThreadPrinter {
