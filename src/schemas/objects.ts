@@ -11,6 +11,15 @@
 import { z } from 'zod';
 import type { SchemaName } from './names.js';
 
+/** A header's value as a string; "" when the message has none. */
+const header = (description: string) => z.string().describe(`${description}; "" when absent.`);
+
+/** A whole number of things (bytes, messages). */
+const count = (description: string) => z.number().int().min(0).describe(description);
+
+/** One of a label's counts, which `labels --no-counts` leaves out. */
+const labelCount = (description: string) => z.number().int().min(0).optional().describe(`${description} (absent with --no-counts).`);
+
 const isoDate = z
   .string()
   .describe('When Gmail received the message: ISO 8601 UTC from its internalDate ("2026-01-31T09:15:00.000Z"); "" when only ids were fetched.');
@@ -21,9 +30,9 @@ export const messageSummarySchema = z
     threadId: z.string().describe("The id of the conversation the message belongs to."),
     labelIds: z.array(z.string()).describe('Label ids (INBOX, UNREAD, Label_12…).'),
     date: isoDate,
-    from: z.string().describe('The From header as sent; "" when absent.'),
-    to: z.string().describe('The To header as sent; "" when absent.'),
-    subject: z.string().describe('The Subject header; "" when absent.'),
+    from: header('The From header as sent'),
+    to: header('The To header as sent'),
+    subject: header('The Subject header'),
     snippet: z.string().describe("Gmail's short extract of the body, HTML entities decoded."),
   })
   .describe('A message as `gmailctl list` prints it in JSON and NDJSON.');
@@ -32,7 +41,7 @@ export const attachmentSummarySchema = z
   .object({
     filename: z.string().describe('As the message names it (decoded); "" when it names none.'),
     mimeType: z.string().describe('Lowercased, without parameters.'),
-    size: z.number().int().min(0).describe('Decoded size in bytes (the bytes --save-attachments saves).'),
+    size: count('Decoded size in bytes (the bytes --save-attachments saves).'),
     disposition: z.enum(['attachment', 'inline']).describe('"inline" when the part says so (an image the HTML shows), else "attachment".'),
     contentId: z.string().describe('The Content-ID without its angle brackets; "" when the part has none.'),
     partId: z.string().describe('Gmail\'s number for the part ("1", "1.2"): stable across calls, the same as in format=full.'),
@@ -41,13 +50,13 @@ export const attachmentSummarySchema = z
 
 export const shownMessageSchema = messageSummarySchema
   .extend({
-    from: z.string().describe('The first From address, decoded ("Ann Example <ann@example.com>"); "" when absent.'),
-    to: z.string().describe('The To addresses, decoded, comma-separated; "" when absent.'),
-    subject: z.string().describe('The Subject header, decoded; "" when absent.'),
-    cc: z.string().describe('The Cc header, decoded; "" when absent.'),
-    bcc: z.string().describe('The Bcc header, decoded; "" when absent.'),
-    replyTo: z.string().describe('The Reply-To header, decoded; "" when absent.'),
-    messageId: z.string().describe('The Message-ID header, angle brackets included; "" when absent.'),
+    from: header('The first From address, decoded ("Ann Example <ann@example.com>")'),
+    to: header('The To addresses, decoded, comma-separated'),
+    subject: header('The Subject header, decoded'),
+    cc: header('The Cc header, decoded'),
+    bcc: header('The Bcc header, decoded'),
+    replyTo: header('The Reply-To header, decoded'),
+    messageId: header('The Message-ID header, angle brackets included'),
     text: z.string().describe('The body as text: the text/plain part when it is a real one, else the HTML as text.'),
     textSource: z.enum(['text/plain', 'text/html', 'none']).describe('Where `text` came from.'),
     html: z.string().describe('The text/html parts, in order, line ends as sent; "" when none.'),
@@ -61,10 +70,10 @@ export const labelSchema = z
     id: z.string().describe("Gmail's immutable id: INBOX, CATEGORY_UPDATES, Label_12."),
     name: z.string().describe('The name people see; for a system label, its id.'),
     type: z.enum(['system', 'user']).describe('"system" (Gmail\'s own) or "user".'),
-    messagesTotal: z.number().int().min(0).optional().describe('Messages with the label (absent with --no-counts).'),
-    messagesUnread: z.number().int().min(0).optional().describe('Unread messages with the label (absent with --no-counts).'),
-    threadsTotal: z.number().int().min(0).optional().describe('Conversations with a message with the label (absent with --no-counts).'),
-    threadsUnread: z.number().int().min(0).optional().describe('Conversations with an unread message with the label (absent with --no-counts).'),
+    messagesTotal: labelCount('Messages with the label'),
+    messagesUnread: labelCount('Unread messages with the label'),
+    threadsTotal: labelCount('Conversations with a message with the label'),
+    threadsUnread: labelCount('Conversations with an unread message with the label'),
   })
   .describe('A label as `gmailctl labels` prints it in JSON and NDJSON.');
 
@@ -72,7 +81,7 @@ export const threadSummarySchema = z
   .object({
     id: z.string().describe("Gmail's thread id."),
     historyId: z.string().describe('The id of the last change to the thread: it changes whenever the thread does.'),
-    messageCount: z.number().int().min(0).describe('How many messages the thread holds.'),
+    messageCount: count('How many messages the thread holds.'),
     date: z.string().describe("The newest message's date: ISO 8601 UTC, from its internalDate."),
     from: z.string().describe("The newest message's From header."),
     subject: z.string().describe('The first message\'s Subject header; "" when it has none.'),
