@@ -5,13 +5,11 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
-import { consentRedirect, startCli } from '../helpers/background.js';
 import { CLI } from '../helpers/sandbox.js';
 import { useEmulator } from '../helpers/use-emulator.js';
 

@@ -7,15 +7,13 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../emulator/index.js';
 import { ROOT, type Sandbox } from '../helpers/sandbox.js';
 import { readOnlyMounts, runReadOnlyTests } from '../helpers/read-only.js';
 import { useEmulator } from '../helpers/use-emulator.js';
 
 const ADA = 'ada@example.com';
 
-let emulator: Emulator;
-const newSandbox = useEmulator({ accounts: [ADA], messages: 12 }, (started) => (emulator = started), { runner: 'in-process' });
+const newSandbox = useEmulator({ accounts: [ADA], messages: 12 }, () => undefined, { runner: 'in-process' });
 const readOnlyDuringTest = readOnlyMounts();
 
 async function loggedIn(options: { cache?: boolean } = {}): Promise<Sandbox> {

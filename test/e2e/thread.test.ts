@@ -10,7 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HARD_CASES, hardCase, type HardCaseName } from '../emulator/hard-cases.js';
+import { HARD_CASES, type HardCaseName } from '../emulator/hard-cases.js';
 import { CONVERSATION_SUBJECT, startEmulator, type Emulator, type MailboxMessage } from '../emulator/index.js';
 import { createSandbox, runInProcess, type Sandbox } from '../helpers/sandbox.js';
 import type { ThreadObject } from '../../src/output/objects.js';
