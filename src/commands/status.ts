@@ -42,7 +42,7 @@ export async function runStatus({ io, env, google, environmentLogin, workspace }
   }
   if (!current) throw new AuthRequiredError('You are not logged in to any account.');
   if (!current.ok && current.source === 'environment') {
-    throw new AuthRequiredError(`The login in the environment does not work: ${current.detail}.`, undefined, {
+    throw new AuthRequiredError(`The login in the environment does not work: ${sentence(current.detail)}`, undefined, {
       hint: 'Set a fresh GMAILCTL_REFRESH_TOKEN (with GMAILCTL_CLIENT_ID and GMAILCTL_CLIENT_SECRET) or GMAILCTL_ACCESS_TOKEN.',
     });
   }
@@ -51,7 +51,12 @@ export async function runStatus({ io, env, google, environmentLogin, workspace }
       hint: 'Check your network connection and try again, or run: gmailctl status --offline',
     });
   }
-  if (!current.ok) throw new AuthRequiredError(`The login for ${current.account} does not work: ${current.detail}.`, current.account);
+  if (!current.ok) throw new AuthRequiredError(`The login for ${current.account} does not work: ${sentence(current.detail)}`, current.account);
+}
+
+/** A detail as the end of a sentence: one full stop, whether or not it came with its own. */
+function sentence(detail: string): string {
+  return `${detail.replace(/\.+$/, '')}.`;
 }
 
 function renderStatus(report: StatusReport, io: IO): string {

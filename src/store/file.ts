@@ -26,9 +26,13 @@ export class FileStore implements TokenStore {
     this.location = path.join(configDir, 'tokens.json');
   }
 
-  /** The file and its directory may not exist yet (set() creates them); if they do, they must be private. */
+  /**
+   * The file and its directory may not exist yet (set() creates them); if they do, they must be
+   * private, and the file readable as logins: a corrupt file stops a login before the consent,
+   * not after it, and status names it as the store's problem.
+   */
   async probe(): Promise<void> {
-    await this.#checkPermissions();
+    await this.#read();
   }
 
   async get(account: string): Promise<StoredLogin | undefined> {

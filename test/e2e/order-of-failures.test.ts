@@ -6,7 +6,7 @@
  * before the consent URL.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Emulator } from '../emulator/index.js';
 import type { Sandbox } from '../helpers/sandbox.js';
@@ -89,5 +89,38 @@ describe.runIf(runReadOnlyTests)('a read-only config directory', () => {
     expect(list.stdout).toBe(before.stdout);
     expect(list.stdout).not.toBe('');
     expect((await s.run(['status'])).exitCode).toBe(0);
+  });
+});
+
+// Found trying the packed tarball (issue #24): login went through the whole consent before
+// failing on a tokens.json it could not read, and status sent the user to that login (exit 4,
+// "Run: gmailctl login", "….." doubled) although only moving the file away helps.
+describe('a corrupt tokens.json (file store)', () => {
+  async function corrupted(): Promise<Sandbox> {
+    const s = await loggedIn();
+    await writeFile(path.join(s.configDir, 'tokens.json'), 'garbage\n');
+    emulator.clearRequests();
+    return s;
+  }
+
+  it('login stops before the consent, naming the file and what to do', async () => {
+    const s = await corrupted();
+    const result = await s.login(['--account', ADA]);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(path.join(s.configDir, 'tokens.json'));
+    expect(result.stderr).toMatch(/corrupt/);
+    expect(result.stderr).toMatch(/Move it away/);
+    expect(result.stderr).not.toMatch(/Open this URL/);
+    expect(emulator.requests.map((r) => r.path)).not.toContain(AUTH_PATH);
+  });
+
+  it('status says the token store cannot be used (exit 1), not that logging in again helps', async () => {
+    const s = await corrupted();
+    const result = await s.run(['status']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/corrupt/);
+    expect(result.stderr).toMatch(/Move it away/);
+    expect(result.stderr).not.toMatch(/\.\./);
+    expect(result.stderr).not.toMatch(/^Run: gmailctl login --account/m);
   });
 });
