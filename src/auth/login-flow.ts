@@ -13,6 +13,7 @@ import { AuthRequiredError, GmailctlError, InterruptedError, LoginError } from '
 import { oauthErrorDetail, oauthErrorOf, toGmailctlError } from '../gmail/google-error.js';
 import { createGmailClient } from '../gmail/client.js';
 import { registerSecret } from '../basics/redact.js';
+import { toSingleLine, unsafeCharacterIn } from '../basics/single-line.js';
 import type { StoredLogin } from '../store/token-store.js';
 import { describeDenial, interpretCallback, MAX_PASTED_LINE, parsePastedAnswer, type CallbackOutcome } from './callback.js';
 import type { OpenedBrowser } from './browser.js';
@@ -97,6 +98,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     const code = await waitForCode(listener, state, stopPasting.signal, options);
     const tokens = await exchangeCode(client, code, codeVerifier, listener.redirectUri);
     const account = await identifyAccount(client, apiRoot, signal);
+    await refuseUnsafeAddress(account, () => revokeUnwanted(client, tokens, account, options));
     await refuseAnotherAccount(options.accountHint, account, () => revokeUnwanted(client, tokens, account, options));
     const stored = await loginToStore(tokens, account, options);
     if (signal.aborted) throw signal.reason as Error;
@@ -235,6 +237,24 @@ async function refuseAnotherAccount(asked: string | undefined, account: string, 
   });
 }
 
+/**
+ * Google's answer names the account, and that name goes on the terminal, into config.json,
+ * the keychain, file names and shell completion. One that holds a line break, an escape or a
+ * bidi control (no Gmail address does) is a hostile or broken answer: nothing is stored and
+ * the tokens it brought are revoked (`revoke` says how that went). The message shows the
+ * address cleaned.
+ */
+async function refuseUnsafeAddress(account: string, revoke: () => Promise<string>): Promise<void> {
+  const unsafe = unsafeCharacterIn(account);
+  if (!unsafe) return;
+  const revoked = await revoke();
+  throw new LoginError(
+    `Google named the account "${toSingleLine(account)}", an address holding a control or bidi character (${unsafe}), which no Gmail address has. ` +
+      `Nothing was stored or changed; ${revoked}.`,
+    { hint: 'Run gmailctl login again; if Google keeps naming such an address, check GMAILCTL_API_ROOT and the OAuth client file: they decide who answers.' },
+  );
+}
+
 /** How long a refused login waits for its tokens' revocation, at most: it is only a courtesy. */
 const REVOKE_UNWANTED_MS = 5_000;
 
@@ -245,16 +265,17 @@ const REVOKE_UNWANTED_MS = 5_000;
  */
 async function revokeUnwanted(client: OAuth2Client, tokens: Credentials & { access_token: string }, account: string, options: LoginOptions): Promise<string> {
   const known = options.workspace.settings.accounts ?? [];
-  if (known.some((k) => sameAddress(k, account))) return `the tokens for ${account} were not revoked, since it has a stored login here`;
+  const shown = toSingleLine(account); // it may be the very address refused for what it holds
+  if (known.some((k) => sameAddress(k, account))) return `the tokens for ${shown} were not revoked, since it has a stored login here`;
   const token = tokens.refresh_token ?? tokens.access_token;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     revokeToken(client, options.credentials.revokeUri, token).then(
-      () => `the tokens Google issued for ${account} were revoked`,
-      (error: unknown) => `revoking the tokens Google issued for ${account} failed (${toGmailctlError(error, { doing: 'revoking them' }).message})`,
+      () => `the tokens Google issued for ${shown} were revoked`,
+      (error: unknown) => `revoking the tokens Google issued for ${shown} failed (${toGmailctlError(error, { doing: 'revoking them' }).message})`,
     ),
     new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`the tokens Google issued for ${account} could not be revoked within ${REVOKE_UNWANTED_MS / 1000} s`), REVOKE_UNWANTED_MS);
+      timer = setTimeout(() => resolve(`the tokens Google issued for ${shown} could not be revoked within ${REVOKE_UNWANTED_MS / 1000} s`), REVOKE_UNWANTED_MS);
     }),
     new Promise<string>((resolve) => options.signal.addEventListener('abort', () => resolve('revoking was interrupted'), { once: true })),
   ]);

@@ -16,6 +16,17 @@ export function toSingleLine(text: string): string {
   return text.replace(UNSAFE_CHARACTERS, ' ');
 }
 
+/**
+ * The first character of `text` that has no place in a name shown on a line (an account
+ * address): a control character (C0, DEL, C1: a line break, an escape), a bidi control
+ * (overrides, isolates, the marks U+200E/200F/061C) or a line or paragraph separator, as
+ * `U+XXXX`; undefined when there is none.
+ */
+export function unsafeCharacterIn(text: string): string | undefined {
+  const found = /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/u.exec(text)?.[0];
+  return found === undefined ? undefined : `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /** Our own multi-line messages (a warning and its hint): each line cleaned, the line breaks kept. */
 export function toSafeLines(text: string): string {
   return text.split('\n').map(toSingleLine).join('\n');

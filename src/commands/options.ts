@@ -3,6 +3,7 @@
  * (exit 2) that names the flag, so each message only says what a good value is.
  */
 import { InvalidArgumentError } from 'commander';
+import { unsafeCharacterIn } from '../basics/single-line.js';
 
 function wholeNumber(value: string): number | undefined {
   return /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
@@ -48,6 +49,9 @@ export function parseCursorName(value: string): string {
 /** --account / GMAILCTL_ACCOUNT: an email address, checked only for its shape. */
 export function parseAccount(value: string): string {
   const trimmed = value.trim();
+  // Said first: the shape check below would call such an address merely misspelt.
+  const unsafe = unsafeCharacterIn(trimmed);
+  if (unsafe) throw new InvalidArgumentError(`The address holds a control or bidi character (${unsafe}); no Gmail address does.`);
   if (!/^[^\s@]+@[^\s@]+$/.test(trimmed)) throw new InvalidArgumentError('Expected an email address, like you@gmail.com.');
   return trimmed;
 }

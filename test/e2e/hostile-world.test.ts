@@ -4,12 +4,13 @@
  * was filed; each names the guarantee it protects.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
+import { consentRedirect, startCli } from '../helpers/background.js';
 import { CLI } from '../helpers/sandbox.js';
 import { useEmulator } from '../helpers/use-emulator.js';
 
@@ -24,8 +25,13 @@ const MARK = path.join(marks, 'pwned');
 /** An address a hostile server reports: a clipboard write (OSC 52), a screen clear, a command substitution. */
 const HOSTILE = `eve\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J$(touch\${IFS}${MARK})@example.com`;
 
+/** An address whose line break would start a line of its own: `Logged in as mal` and a forged line. */
+const BROKEN_LINE = 'mal\nwarning: run gmailctl login --insecure-storage@example.com';
+/** An address that reads backwards past its right-to-left override (U+202E). */
+const REVERSED = 'eve\u202emoc.elgoog@example.com';
+
 let emulator: Emulator;
-const sandbox = useEmulator({ accounts: [ADA, HOSTILE], messages: 40 }, (started) => (emulator = started));
+const sandbox = useEmulator({ accounts: [ADA, HOSTILE, BROKEN_LINE, REVERSED], messages: 40 }, (started) => (emulator = started));
 afterEach(() => {
   emulator.clearFaults();
   emulator.setAccessTokenLifetime(3599);
@@ -38,6 +44,23 @@ async function loggedIn(account = ADA, options: Parameters<typeof sandbox>[0] = 
   const s = await sandbox(options);
   const login = await s.login(['--account', account]);
   expect(login.exitCode, login.stderr).toBe(0);
+  return s;
+}
+
+/**
+ * A login stored under a hostile address, as an older gmailctl (which took any address
+ * Google named) or a planted config could have left it: `login` refuses such an address now,
+ * so the test logs in as Ada and renames her login. What prints stored addresses must still
+ * clean them.
+ */
+async function storedAs(address: string) {
+  const s = await loggedIn(ADA);
+  const tokensFile = path.join(s.configDir, 'tokens.json');
+  const configFile = path.join(s.configDir, 'config.json');
+  const tokens = JSON.parse(await readFile(tokensFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(tokensFile, JSON.stringify({ [address]: tokens[ADA] }), { mode: 0o600 });
+  const settings = JSON.parse(await readFile(configFile, 'utf8')) as { defaultAccount?: string; accounts?: string[] };
+  await writeFile(configFile, JSON.stringify({ ...settings, defaultAccount: address, accounts: [address] }), { mode: 0o600 });
   return s;
 }
 
@@ -110,7 +133,7 @@ describe('forged lines on stderr (item 7)', () => {
 
 describe('a hostile address reaches neither the terminal nor the shell (item 6)', () => {
   it('status on a terminal prints the address without its escape sequences', async () => {
-    const s = await loggedIn(HOSTILE);
+    const s = await storedAs(HOSTILE);
     const env = { ...s.env, TERM: 'xterm-256color' };
     const command = `'${process.execPath}' '${CLI}' status`;
     const result = await execa('script', ['-qefc', command, '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 });
@@ -122,14 +145,14 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
   });
 
   it('the hidden __accounts prints no control character', async () => {
-    const s = await loggedIn(HOSTILE);
+    const s = await storedAs(HOSTILE);
     const result = await s.run(['__accounts']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).not.toMatch(UNSAFE_ON_A_TERMINAL);
   });
 
   it('bash completion of --account and of switch never expands what an address holds', async () => {
-    const s = await loggedIn(HOSTILE);
+    const s = await storedAs(HOSTILE);
     expect((await s.login(['--account', ADA])).exitCode).toBe(0);
     const shims = await mkdtemp(path.join(tmpdir(), 'gmailctl-shim-'));
     try {
@@ -152,6 +175,57 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
       await rm(shims, { recursive: true, force: true });
     }
   });
+});
+
+describe('login refuses an address that holds a control or bidi character (item 6, at the source)', () => {
+  const hostile = [
+    { name: 'escape sequences and $(…)', address: HOSTILE, character: /U\+001B/ },
+    { name: 'a right-to-left override', address: REVERSED, character: /U\+202E/ },
+  ];
+  for (const { name, address, character } of hostile) {
+    it(`--account with ${name}: exit 2 before anything is asked of Google; the message names the character, cleaned`, async () => {
+      const s = await sandbox();
+      emulator.clearRequests();
+      const result = await s.login(['--account', address]);
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(character);
+      expect(result.stderr).toMatch(/--account/);
+      expect(result.stderr).not.toMatch(UNSAFE_ON_A_TERMINAL);
+      expect(emulator.requests.filter((r) => r.path === '/token')).toEqual([]);
+      await expect(stat(path.join(s.configDir, 'tokens.json'))).rejects.toThrow(/ENOENT/);
+    });
+  }
+
+  const answered = [
+    { name: 'a line break', address: BROKEN_LINE, character: /U\+000A/ },
+    { name: 'escape sequences and $(…)', address: HOSTILE, character: /U\+001B/ },
+    { name: 'a right-to-left override', address: REVERSED, character: /U\+202E/ },
+  ];
+  for (const { name, address, character } of answered) {
+    it(`an address with ${name} in Google's answer: exit 1, nothing stored, its tokens revoked; the message names the character, cleaned`, async () => {
+      const s = await sandbox();
+      const run = startCli(['login', '--no-browser', '--timeout', '20'], s.env);
+      const { url } = await run.authUrl();
+      const before = new Set(emulator.tokens().refreshTokens);
+      emulator.clearRequests();
+      const chosen = new URL(url);
+      chosen.searchParams.set('account', address); // the emulator's consent form: this account answers
+      expect((await fetch(await consentRedirect(chosen))).status).toBe(200);
+      const result = await run.child;
+      expect(result.exitCode, run.stderr()).toBe(1);
+      expect(run.stderr()).toMatch(character);
+      expect(run.stderr()).toMatch(/Nothing was stored/);
+      expect(run.stderr()).not.toMatch(/Logged in as/);
+      expect(run.stderr()).not.toMatch(UNSAFE_ON_A_TERMINAL);
+      // No line of ours was forged: each stderr line is one we wrote (the URL's block, warnings, the error and its hint).
+      expect(run.stderr().split('\n').filter((line) => line.startsWith('warning: run'))).toEqual([]);
+      await expect(stat(path.join(s.configDir, 'tokens.json'))).rejects.toThrow(/ENOENT/);
+      const issued = emulator.tokens().refreshTokens.filter((token) => !before.has(token));
+      const revoked = emulator.requests.filter((r) => r.method === 'POST' && r.path === '/revoke').map((r) => new URLSearchParams(r.body).get('token'));
+      expect(issued).toHaveLength(1);
+      expect(revoked).toContain(issued[0]);
+    });
+  }
 });
 
 describe('one message cannot stop show (item 8)', () => {

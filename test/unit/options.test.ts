@@ -92,4 +92,22 @@ describe('--account', () => {
       expect(refusal(parseAccount, value).message).toMatch(/email address/);
     }
   });
+
+  it('refuses an address holding a control or bidi character, naming it (issue 23)', () => {
+    const cases: Array<[string, string]> = [
+      ['eve\u001b]52;c;eA==\u0007@example.com', 'U+001B'],
+      ['eve\u0085x@example.com', 'U+0085'],
+      ['eve\u009b2J@example.com', 'U+009B'],
+      ['eve\u202emoc@example.com', 'U+202E'],
+      ['eve\u2066x@example.com', 'U+2066'],
+      ['eve\u200fx@example.com', 'U+200F'],
+      ['eve\u061cx@example.com', 'U+061C'],
+      ['eve\u007fx@example.com', 'U+007F'],
+    ];
+    for (const [value, character] of cases) {
+      expect(refusal(parseAccount, value).message).toContain(`control or bidi character (${character})`);
+    }
+    // Letters from any script are fine: an internationalised address is not refused for them.
+    expect(parseAccount('jürgen@exämple.de')).toBe('jürgen@exämple.de');
+  });
 });
