@@ -22,6 +22,7 @@ export interface FollowFlags {
   interval?: number;
   max?: number;
   sinceLast?: string;
+  commit?: boolean;
 }
 
 /** Usage errors of --follow and --interval, before anything is asked of Google. */
@@ -32,6 +33,18 @@ export function checkFollowFlags(flags: FollowFlags, format: OutputFormat): void
   }
   if (format === 'json') {
     throw new UsageError('--follow cannot write --format json: an array that never ends is not JSON.', { hint: 'Use --format ndjson (one object a line) with --follow.' });
+  }
+  if (!flags.sinceLast) return;
+  // A run that never ends has no end to commit at: with --follow the cursor moves after each printed message.
+  if (flags.commit === false) {
+    throw new UsageError('--no-commit cannot go with --follow: a run that follows never ends, so there is no end to commit at; with --follow the cursor advances after each printed message.', {
+      hint: 'Leave out --no-commit (a consumer that may fail: run list --since-last NAME --no-commit from cron, then gmailctl cursor commit NAME).',
+    });
+  }
+  if (flags.max !== undefined) {
+    throw new UsageError('-n cannot go with --follow --since-last: -n leaves the rest of the new mail for a later run, and following would pass over it.', {
+      hint: 'To start a cursor without printing the mail so far: gmailctl list … --since-last NAME --format ids > /dev/null',
+    });
   }
 }
 
@@ -68,8 +81,16 @@ export interface FollowRun {
   newestSeen: number | undefined;
   /** Aborted by Ctrl-C, SIGTERM or the reader of stdout going away: following ends. */
   stop: AbortSignal;
-  /** Told each history position that is dealt with and written (a --since-last cursor moves there). */
-  reached?: (historyId: string) => void;
+  /** A --since-last cursor, moved after each message written and each poll dealt with. */
+  cursor?: FollowCursor;
+}
+
+/** Where following tells a --since-last cursor how far it got (each step saved; a failure to save is thrown). */
+export interface FollowCursor {
+  /** These messages reached stdout. */
+  delivered(ids: readonly string[]): void;
+  /** Everything added up to `historyId` was written or cannot match; `readAt`: when that was read. */
+  caughtUp(historyId: string, readAt: number): void;
 }
 
 /** Follows until stopped; a failure that is not an outage (a revoked login) is thrown. */
@@ -91,7 +112,7 @@ export async function writeFollowing(io: IO, deps: ListDeps, writer: MessageWrit
       if (event.kind !== 'checked') idle.clear();
       await tell(io, writer, event, run);
       if (run.stop.aborted) break;
-      if (event.kind === 'checked') idle.update(idleText(event.at, run.intervalSeconds));
+      if (event.kind === 'checked') idle.update(idleText(event.readAt, run.intervalSeconds));
     }
   } catch (error) {
     // Ctrl-C or a closed stdout makes the request in flight fail with an abort: a normal end.
@@ -105,10 +126,12 @@ async function tell(io: IO, writer: MessageWriter, event: FollowEvent, run: Foll
   switch (event.kind) {
     case 'message':
       await writer.writePage([event.message]);
-      if (!run.stop.aborted) run.reached?.(event.historyId);
+      // Handed to the OS (a reader gone shows up now, not after the cursor moved past it).
+      if (run.cursor) await io.flush();
+      if (!run.stop.aborted) run.cursor?.delivered([event.message.id]);
       return;
     case 'checked':
-      run.reached?.(event.historyId);
+      if (!run.stop.aborted) run.cursor?.caughtUp(event.historyId, event.readAt);
       return;
     case 'unreachable':
       io.warn(`Google cannot be reached (${event.reason.replace(/\.$/, '')}); still following, asking again every ${run.intervalSeconds} s.`);

@@ -9,7 +9,7 @@ import type { ListCache } from '../cache/list-cache.js';
 import { describeCacheNotice } from '../cache/notices.js';
 import { cacheEnabled } from '../cache/paths.js';
 import { CacheError, InterruptedError, UsageError } from '../basics/errors.js';
-import { START, type CursorPosition } from '../gmail/cursor-position.js';
+import { afterDelivering, caughtUp, START, type CursorPosition } from '../gmail/cursor-position.js';
 import type { ListDeps, ListPage, ListQuery } from '../gmail/listing.js';
 import type { ThreadPage } from '../gmail/thread-listing.js';
 import type { PacerEvent, QuotaPacer } from '../gmail/quota-pacer.js';
@@ -19,7 +19,7 @@ import type { Mailbox } from '../auth/mailbox.js';
 import { createMessageWriter, createThreadSummaryWriter, defaultFormat, OUTPUT_FORMATS, type MessageWriter, type Outcome, type OutputFormat } from '../output/index.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
-import { checkFollowFlags, DEFAULT_INTERVAL_SECONDS, rememberingWriter, writeFollowing } from './list-follow.js';
+import { checkFollowFlags, DEFAULT_INTERVAL_SECONDS, rememberingWriter, writeFollowing, type FollowCursor } from './list-follow.js';
 import { parseAccount, parseCursorName, parseInterval, parseLabel, parseMax } from './options.js';
 
 function defineList() {
@@ -78,7 +78,6 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   const format: OutputFormat = flags.format ?? (flags.json ? 'json' : defaultFormat(io));
   checkFollowFlags(flags, format);
   if (flags.threads) return runListThreads(context, flags, format);
-  if (flags.follow && flags.sinceLast) throw new UsageError('--follow with --since-last is not available yet.');
   // Stop fetching when the user presses Ctrl-C or the reader of stdout goes away.
   const stop = AbortSignal.any([signal, io.stdoutClosed]);
   const mailbox = await context.mailbox(flags.account);
@@ -104,7 +103,7 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
       }
     } else if (cache?.messages) await store?.sync();
     // Following starts from where the mailbox was when the listing began: nothing in between is missed.
-    if (flags.follow) followFrom = await currentHistoryId(mailbox);
+    if (flags.follow) followFrom = since?.newMail?.historyId ?? (await currentHistoryId(mailbox));
     deps = cache?.messages && store ? { ...mailbox, known: store.known } : mailbox;
     const delivered = since?.position.delivered ?? [];
     const listing = delivered.length > 0 ? { ...query, except: new Set(delivered) } : query;
@@ -122,26 +121,40 @@ export async function runList(context: CommandContext, flags: ListFlags): Promis
   const listed = rememberingWriter(await createMessageWriter(format, io));
   const writer = listed.writer;
   const written: string[] = [];
+  // With --follow, a --since-last cursor moves after each page written, then after each message followed.
+  const cursor = since && flags.follow ? followCursor(since, cache?.store) : undefined;
   try {
     const outcome = await writePages(io, pages, (page) => page.messages, writer, {
       ...listProgress(format, flags, mailbox, stop),
       noun: 'messages',
       unitsPerRow: METADATA_UNITS_PER_MESSAGE,
-      onWritten: since ? (messages) => written.push(...messages.map((m) => m.id)) : undefined,
+      onWritten: since
+        ? async (messages) => {
+            const ids = messages.map((m) => m.id);
+            written.push(...ids);
+            if (!cursor) return;
+            await io.flush();
+            if (!stop.aborted) cursor.delivered(ids);
+          }
+        : undefined,
     });
     // The cursor moves only when the run succeeds, and only past what reached stdout.
     if (since && outcome === 'complete') {
-      const next = since.newMail && positionAfter(since.position, since.newMail, written, !(flags.max !== undefined && written.length >= flags.max));
-      moveCursor(since, cache?.store, next, flags.commit === false);
+      if (cursor && since.newMail) cursor.caughtUp(since.newMail.historyId, since.newMail.readAt);
+      else {
+        const next = since.newMail && positionAfter(since.position, since.newMail, written, !(flags.max !== undefined && written.length >= flags.max));
+        moveCursor(since, cache?.store, next, flags.commit === false);
+      }
     }
     if (followFrom !== undefined && outcome === 'complete') {
       await writeFollowing(io, deps, writer, {
         query: { query: query.query, labelIds, includeSpamTrash: query.includeSpamTrash },
         from: followFrom,
         intervalSeconds: flags.interval ?? DEFAULT_INTERVAL_SECONDS,
-        printed: listed.printed,
+        printed: [...listed.printed, ...(since?.position.delivered ?? [])],
         newestSeen: listed.newestSeen(),
         stop,
+        ...(cursor ? { cursor } : {}),
       });
     }
   } finally {
@@ -229,6 +242,26 @@ function moveCursor(since: SinceLast, store: ListCache | undefined, next: Cursor
 }
 
 /**
+ * A --since-last cursor moved step by step while following: past each message written, and
+ * to each position following has dealt with. Each step is saved at once (a kill -9 loses
+ * none); one that cannot be saved ends the run with exit 1.
+ */
+function followCursor(since: SinceLast, store: ListCache | undefined): FollowCursor {
+  let position = since.position;
+  const save = (next: CursorPosition): void => {
+    moveCursor(since, store, next, false);
+    position = next;
+  };
+  return {
+    delivered: (ids) => save(afterDelivering(position, ids)),
+    caughtUp: (historyId, readAt) => {
+      // An idle poll changes nothing: no write.
+      if (position.historyId !== historyId || position.delivered.length > 0) save(caughtUp(historyId, readAt));
+    },
+  };
+}
+
+/**
  * Writes each page as it comes, with a progress line between pages. Whatever was written
  * stays valid (a JSON array is closed), even on error or Ctrl-C. Answers how it ended.
  */
@@ -243,7 +276,7 @@ interface WriteOptions<T> {
   /** Quota units a row costs, for the time left. */
   unitsPerRow: number;
   /** Told each page's rows once the writer has taken them. */
-  onWritten?: ((rows: readonly T[]) => void) | undefined;
+  onWritten?: ((rows: readonly T[]) => void | Promise<void>) | undefined;
 }
 
 async function writePages<P extends { resultSizeEstimate: number; leftOut?: number | undefined }, T>(
@@ -270,7 +303,7 @@ async function writePages<P extends { resultSizeEstimate: number; leftOut?: numb
       const rows = rowsOf(page);
       progress?.clear();
       await writer.writePage(rows);
-      onWritten?.(rows);
+      await onWritten?.(rows);
       written += rows.length;
       leftOut += page.leftOut ?? 0;
       if (stop.aborted) break;

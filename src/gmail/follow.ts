@@ -48,8 +48,8 @@ export interface FollowOptions {
 export type FollowEvent =
   /** A new matching message; `historyId`: the position that a restart may resume after once it is written. */
   | { kind: 'message'; message: MessageSummary; historyId: string }
-  /** A poll went through: everything up to `historyId` is dealt with. */
-  | { kind: 'checked'; historyId: string; at: number }
+  /** A poll went through: everything up to `historyId` is dealt with; `readAt`: when it began (this machine's ms). */
+  | { kind: 'checked'; historyId: string; readAt: number }
   /** Google could not be reached (after the usual retries); told once per outage. */
   | { kind: 'unreachable'; reason: string }
   /** The first poll that went through after an outage. */
@@ -104,7 +104,7 @@ export async function* followMailbox(deps: ListDeps, options: FollowOptions): As
     const started = clock.now();
     let events: FollowEvent[] | undefined;
     try {
-      events = await poll(deps, options, state, printed, clock);
+      events = await poll(deps, options, state, printed, clock, started);
     } catch (error) {
       if (deps.signal.aborted) return;
       if (!isOutage(error)) throw error;
@@ -128,6 +128,7 @@ async function poll(
   state: FollowState,
   printed: RecentIds,
   clock: FollowClock,
+  readAt: number,
 ): Promise<FollowEvent[]> {
   const read = await readHistory(deps, state.position, ['messageAdded', 'messageDeleted']);
   if (read === 'expired') return resync(deps, options, state, printed, clock);
@@ -143,7 +144,7 @@ async function poll(
     events.push({ kind: 'message', message: toSummary(message), historyId: read.added.get(id)?.historyId ?? state.position });
   }
   if (unreadable.length > 0) events.push({ kind: 'unreadable', ids: unreadable });
-  events.push({ kind: 'checked', historyId: read.historyId, at: clock.now() });
+  events.push({ kind: 'checked', historyId: read.historyId, readAt });
   state.position = read.historyId;
   return events;
 }
@@ -217,6 +218,7 @@ async function resync(
   printed: RecentIds,
   clock: FollowClock,
 ): Promise<FollowEvent[]> {
+  const readAt = clock.now();
   const now = await currentHistoryId(deps);
   const query = options.query.query?.trim();
   const since = `after:${afterSeconds(state.newestSeen ?? state.started - CLOCK_MARGIN_MS)}`;
@@ -234,7 +236,7 @@ async function resync(
     // Resumable only from where history was lost: a restart lists them again (at least once).
     events.push({ kind: 'message', message: toSummary(message), historyId: state.position });
   }
-  events.push({ kind: 'checked', historyId: now, at: clock.now() });
+  events.push({ kind: 'checked', historyId: now, readAt });
   state.position = now;
   return events;
 }

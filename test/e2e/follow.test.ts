@@ -15,6 +15,8 @@ const ACCOUNT = 'ada@example.com';
 let SUBJECT = '';
 let QUERY: string[] = [];
 let tests = 0;
+/** One a test (no two tests share a subject). */
+const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango'];
 const INTERVAL = ['--interval', '5'];
 const HISTORY_PATH = '/gmail/v1/users/me/history';
 const LIST_PATH = '/gmail/v1/users/me/messages';
@@ -37,7 +39,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   tests += 1;
-  SUBJECT = `Build ${['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'][tests % 10]} finished`;
+  SUBJECT = `Build ${NAMES[tests % NAMES.length]} finished`;
   QUERY = ['-q', `subject:"${SUBJECT.toLowerCase()}"`];
 });
 afterEach(async () => {
@@ -61,9 +63,9 @@ const historyCalls = () => emulator.requests.filter((r) => r.path === HISTORY_PA
 const listCalls = () => emulator.requests.filter((r) => r.path === LIST_PATH);
 
 /** Resolves once `check` holds, polling; fails with `what` after WAIT_MS. */
-async function until(what: string, check: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -223,5 +225,115 @@ describe('list --follow', { timeout: 90_000 }, () => {
     expect(json.stderr).toMatch(/ndjson/);
     expect((await s.run(['list', '--follow', '--interval', '4'])).exitCode).toBe(2);
     expect((await s.run(['list', '--interval', '10'])).exitCode).toBe(2);
+  });
+});
+
+describe('list --follow --since-last NAME', { timeout: 120_000 }, () => {
+  /** Ids printed by every run so far under one cursor, in order. */
+  const printedBy = (runs: BackgroundRun[]): string[] => runs.flatMap((run) => lines(run.stdout()));
+  /** Resolves once the emulator was asked for one of these messages' metadata (alone or in a batch). */
+  const askedFor = (ids: readonly string[]) =>
+    until('a metadata request for the new mail', () => emulator.requests.some((r) => ids.some((id) => r.path.endsWith(`/messages/${id}`))));
+  /** Resolves once a history call arrived after `count` of them (the poll after what was printed). */
+  const pollAfter = (count: number) => until('the next poll', () => historyCalls().length > count);
+
+  it('advances after each printed message: kill -9 in the middle of new mail, a restart prints the rest once and nothing twice', async () => {
+    const name = `follow-${tests}`;
+    const before = newMail(2);
+    const first = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--since-last', name]);
+    // The first run prints every match (the cursor starts), then follows.
+    await until('the listing', () => lines(first.stdout()).length === 2);
+    expect(lines(first.stdout()).sort()).toEqual([...before].sort());
+    await following();
+    const a = newMail(3);
+    await until('the first new mail', () => lines(first.stdout()).length === 5);
+    await pollAfter(historyCalls().length);
+
+    // The next new mail is reported, and its metadata held back: kill -9 while it is in flight.
+    emulator.enqueue({ path: /^\/gmail\/v1\/users\/me\/messages\/[^/]+$/ }, faults.slow(60_000), 10);
+    const b = newMail(3);
+    await askedFor(b);
+    first.child.kill('SIGKILL');
+    await first.child;
+    emulator.clearFaults();
+    const c = newMail(2); // while nothing follows
+
+    emulator.clearRequests();
+    const second = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--since-last', name]);
+    await until('what arrived since the cursor', () => lines(second.stdout()).length === 5);
+    expect(lines(second.stdout()).sort()).toEqual([...b, ...c].sort());
+    await following();
+    const d = newMail(1);
+    await until('the mail after the restart', () => lines(second.stdout()).length === 6);
+    const polls = historyCalls().length;
+    await pollAfter(polls);
+    second.child.kill('SIGKILL');
+    await second.child;
+
+    // A third run: nothing is new.
+    emulator.clearRequests();
+    const third = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--since-last', name]);
+    // Its cursor's history read, then the first poll of following: the listing is over.
+    await until('the first poll', () => historyCalls().length > 1);
+    const all = printedBy([first, second, third]);
+    expect(all.sort()).toEqual([...before, ...a, ...b, ...c, ...d].sort());
+    expect(new Set(all).size).toBe(all.length);
+    expect(second.stderr() + third.stderr()).toBe('');
+  });
+
+  it('advances after each page of the listing: kill -9 between two pages, a restart prints the second page only', async () => {
+    const name = `pages-${tests}`;
+    // 150 matches: the listing writes the newest 100, then the 50 oldest; those 50's metadata is held back.
+    const added = newMail(150);
+    const oldest = added.slice(0, 50);
+    emulator.enqueue({ path: new RegExp(`/messages/(${oldest.join('|')})$`) }, faults.slow(60_000), 1);
+    const first = follow([...QUERY, ...INTERVAL, '--format', 'tsv', '--since-last', name]);
+    await until('the first page', () => lines(first.stdout()).length === 100);
+    // The cursor has moved past that page (it exists only once it has advanced).
+    await until('the cursor saved', () => execa(process.execPath, [CLI, 'cursor', 'list', '--json'], { env: s.env, extendEnv: false }).then((r) => r.stdout.includes(`"${name}"`)), WAIT_MS);
+    first.child.kill('SIGKILL');
+    await first.child;
+    emulator.clearFaults();
+
+    const second = follow([...QUERY, ...INTERVAL, '--format', 'tsv', '--since-last', name]);
+    await until('the second page', () => lines(second.stdout()).length === 50);
+    await until('the first poll', () => historyCalls().length > 0);
+    expect(firstFields(first.stdout())).toEqual([...added.slice(50)].reverse());
+    expect(firstFields(second.stdout())).toEqual([...oldest].reverse());
+  });
+
+  it('after a history gap while following: resynced with a warning, and a restart prints nothing twice', async () => {
+    const name = `gap-${tests}`;
+    const first = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--since-last', name]);
+    await following();
+    const seen = newMail(2);
+    await until('two matches', () => lines(first.stdout()).length === 2);
+    const afterGap = newMail(2);
+    emulator.expireHistory();
+    await first.waitForStderr(/no longer has the mailbox's history/, WAIT_MS);
+    await until('the matches after the gap', () => lines(first.stdout()).length === 4);
+    await pollAfter(historyCalls().length);
+    first.child.kill('SIGTERM');
+    expect((await first.child).exitCode).toBe(143);
+
+    emulator.clearRequests();
+    const second = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--since-last', name]);
+    await following();
+    const later = newMail(1);
+    await until('the mail after the restart', () => lines(second.stdout()).length === 1);
+    expect(lines(first.stdout())).toEqual([...seen, ...afterGap]);
+    expect(lines(second.stdout())).toEqual(later);
+    expect(second.stderr()).toBe('');
+  });
+
+  it('refuses --no-commit and -n with --follow --since-last (exit 2), saying why', async () => {
+    const noCommit = await s.run(['list', ...QUERY, '--follow', '--since-last', 'x', '--no-commit']);
+    expect(noCommit.exitCode).toBe(2);
+    expect(noCommit.stderr).toMatch(/--no-commit/);
+    const max = await s.run(['list', ...QUERY, '--follow', '--since-last', 'x', '-n', '3']);
+    expect(max.exitCode).toBe(2);
+    expect(max.stderr).toMatch(/-n/);
+    // Refused before anything is asked of Google.
+    expect(emulator.requests).toEqual([]);
   });
 });
