@@ -10,12 +10,14 @@
  *   POST   /__emulator/settings              {latencyMs?, quota? ("legacy" | {regime, …} | null = off), strict?, concurrentCallsPerUser?,
  *                                             autoApprove?, accessTokenLifetimeSec?, omitRefreshToken?, grantedScopes? (null = all)}
  *   POST   /__emulator/mailbox/labels        {ids, add?, remove?, account?}   change labels (history records)
- *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, threadId?, servedAfterMs?, account?}   new mail
+ *   POST   /__emulator/mailbox/messages      {count, labelIds?, subject?, threadId?, servedAfterMs?, account?}   new mail; answers {ids}
  *   POST   /__emulator/mailbox/import        an RFC 822 message: the bytes as the body (any content type but JSON)
  *                                             with ?labelIds=&internalDate=&date=&threadId=&account= , or JSON
  *                                             {raw (base64url, as Gmail's messages.import), labelIds?, internalDate?, date?, threadId?, account?}
  *   POST   /__emulator/mailbox/delete        {ids, account?}                  delete for good
  *   POST   /__emulator/mailbox/expire-history {account?}                     older starts answer 404
+ *   POST   /__emulator/outage                {ms}   once this answer is sent, connections are refused
+ *                                             (ECONNREFUSED) for ms milliseconds, the control API's too
  * Bad input answers 400 with {"error": "..."}.
  */
 import type { RecordedRequest, Reply } from './exchange.js';
@@ -46,6 +48,8 @@ type Controlled = Pick<
   | 'deleteMessages'
   | 'expireHistory'
   | 'mailbox'
+  | 'refuseConnections'
+  | 'acceptConnections'
 >;
 
 class ControlInputError extends Error {}
@@ -245,6 +249,14 @@ export function handleControl(request: RecordedRequest, emulator: Controlled, by
       case 'POST /__emulator/mailbox/expire-history':
         emulator.expireHistory(optionalString(parseJson(request.body).account, 'account'));
         return jsonReply(200, {});
+      case 'POST /__emulator/outage': {
+        const { ms } = parseJson(request.body);
+        if (typeof ms !== 'number' || !(ms > 0) || ms > 3_600_000) throw new ControlInputError('ms must be a number of milliseconds, more than 0 and at most an hour');
+        const outage = (): void => {
+          void emulator.refuseConnections().then(() => setTimeout(() => void emulator.acceptConnections(), ms));
+        };
+        return { ...jsonReply(200, {}), then: outage };
+      }
       case 'GET /__emulator/hard-cases':
         return jsonReply(200, hardCases(emulator, optionalString(request.query.get('account') ?? undefined, 'account')));
       default:

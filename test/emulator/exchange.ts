@@ -24,6 +24,8 @@ export interface Reply {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Run once the reply has been handed to the OS (the control API's outage begins then). */
+  then?: () => void;
 }
 
 /** Google's JSON APIs answer with this exact content type. */

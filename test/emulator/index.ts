@@ -114,6 +114,14 @@ export interface Emulator {
   deleteMessages(ids: readonly string[], email?: string): void;
   /** Gmail forgets the history so far: history.list from any earlier start answers 404. */
   expireHistory(email?: string): void;
+  /**
+   * An outage: the emulator stops listening and drops every connection, so that clients get
+   * "connection refused" (ECONNREFUSED), until acceptConnections(). Requests made meanwhile
+   * are neither answered nor recorded; mail can still be added, as it arrives at Gmail.
+   */
+  refuseConnections(): Promise<void>;
+  /** Listens again, on the same port, after refuseConnections(). */
+  acceptConnections(): Promise<void>;
   /** Closes the server and every open socket, keep-alive ones too. */
   close(): Promise<void>;
 }
@@ -230,6 +238,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     importMessage: (raw, options, email) => mailboxOf(email).importMessage(Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8'), options),
     deleteMessages: (ids, email) => mailboxOf(email).deleteMessages(ids),
     expireHistory: (email) => mailboxOf(email).history.expire(),
+    refuseConnections: () => server.refuseConnections(),
+    acceptConnections: () => server.acceptConnections(),
     close: async () => {
       await server.close();
     },

@@ -105,6 +105,13 @@ export interface ServerOptions {
 
 export interface RunningServer {
   port: number;
+  /**
+   * Stops listening and drops every connection, in flight or idle: a client now gets
+   * "connection refused" (ECONNREFUSED), as when the network or Google is gone.
+   */
+  refuseConnections(): Promise<void>;
+  /** Listens again on the same port. */
+  acceptConnections(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -271,23 +278,37 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       write(response, apiError(500));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  let closed = false;
+  const stopListening = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  await listen(options.port);
+  const port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing.abort();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    port,
+    refuseConnections: stopListening,
+    acceptConnections: () => (server.listening || closed ? Promise.resolve() : listen(port)),
+    close: () => {
+      closed = true;
+      closing.abort();
+      return stopListening();
+    },
   };
 }
 
 function write(response: http.ServerResponse, reply: Reply): void {
   if (response.destroyed) return;
   response.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
-  response.end(reply.body);
+  response.end(reply.body, reply.then);
 }
