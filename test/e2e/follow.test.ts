@@ -157,6 +157,37 @@ describe('list --follow', { timeout: 90_000 }, () => {
     expect(run.child.exitCode).toBeNull();
   });
 
+  it('outlives a real outage (connection refused): told once, back once, and what arrived meanwhile printed after it, once', async () => {
+    // --debug: each retry is a line on stderr, so that the test sees the polls that fail.
+    const run = follow([...QUERY, ...INTERVAL, '--format', 'ids', '--debug']);
+    await following();
+    const before = newMail(1);
+    await until('a match before the outage', () => lines(run.stdout()).length === 1);
+    await emulator.refuseConnections();
+    try {
+      await run.waitForStderr(/cannot be reached/, 60_000);
+      expect(run.stderr()).toMatch(/cannot be reached \([^)]*(ECONNREFUSED|connect)/i);
+      const during = newMail(2);
+      // The next poll fails as well, and is told of no more.
+      const retries = () => run.stderr().match(/retry 1 of/g)?.length ?? 0;
+      const failedPolls = retries();
+      await until('another failed poll', () => retries() > failedPolls);
+      emulator.clearRequests();
+      await emulator.acceptConnections();
+      await run.waitForStderr(/can be reached again/, WAIT_MS);
+      await until('the mail of the outage', () => lines(run.stdout()).length === 3);
+      expect(lines(run.stdout())).toEqual([...before, ...during]);
+      const polls = historyCalls().length;
+      await until('another poll', () => historyCalls().length > polls);
+      expect(lines(run.stdout())).toHaveLength(3);
+      expect(run.stderr().match(/cannot be reached/g)).toHaveLength(1);
+      expect(run.stderr().match(/can be reached again/g)).toHaveLength(1);
+      expect(run.child.exitCode).toBeNull();
+    } finally {
+      await emulator.acceptConnections();
+    }
+  });
+
   it('resyncs with a warning when Gmail no longer has the history, printing nothing twice', async () => {
     const run = follow([...QUERY, ...INTERVAL, '--format', 'tsv']);
     await following();
