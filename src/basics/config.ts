@@ -74,7 +74,7 @@ const CONFIG_DIR_RULE: PathRule = {
 };
 
 /** Throws when the config directory exists but is a link, another user's, or writable by others. */
-export async function checkConfigDir(configDir: string): Promise<void> {
+async function checkConfigDir(configDir: string): Promise<void> {
   await checkPrivatePath(configDir, CONFIG_DIR_RULE, (message, hint) => new ConfigError(message, { hint }));
 }
 

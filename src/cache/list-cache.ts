@@ -179,7 +179,7 @@ function toCached(message: gmail_v1.Schema$Message): CachedMessage {
   };
 }
 
-export interface OpenListCacheOptions {
+interface OpenListCacheOptions {
   env: NodeJS.ProcessEnv;
   account: string;
   deps: HistoryDeps;

@@ -43,7 +43,7 @@ export async function describeCache(env: NodeJS.ProcessEnv, account: string, not
   }
 }
 
-export interface ClearedCache {
+interface ClearedCache {
   account: string;
   file: string;
   /** Bytes the file took (with its journal); 0 when there was none. */

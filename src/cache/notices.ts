@@ -1,7 +1,7 @@
 /** The words for what happened to the cache: commands print them on stderr. */
 import type { ListCacheNotice } from './list-cache.js';
 
-export interface NoticeText {
+interface NoticeText {
   /** Warnings show even with --quiet; information does not. */
   level: 'warn' | 'info';
   text: string;

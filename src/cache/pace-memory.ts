@@ -15,14 +15,14 @@ import { inspectPathSync, type PathRule } from '../basics/private-path.js';
 import { accountFile, accountOfFile } from './paths.js';
 
 /** The pace memory's files are named after the account; the suffix tells them from the message cache. */
-export const PACE_SUFFIX = '.quota.json';
+const PACE_SUFFIX = '.quota.json';
 /**
  * A remembered quota is used for a day: a project's quota changes rarely, and the first run
  * of a day meets a full bucket anyway, where a cold start learns a raised quota again.
  */
-export const REMEMBER_FOR_MS = 24 * 60 * 60 * 1000;
+const REMEMBER_FOR_MS = 24 * 60 * 60 * 1000;
 
-export interface RememberedPace {
+interface RememberedPace {
   /** Gmail's refill as the pacer keeps it, in the pacer's units (a get = 5) per second. */
   unitsPerSecond: number;
   /** What Gmail's bucket held when it was full, in the same units; absent when unknown. */
@@ -38,7 +38,7 @@ export interface RememberedPace {
 const RULE: PathRule = { kind: 'file', replaceHint: 'Delete it (gmailctl cache clear); the quota is learned again.' };
 const DIR_RULE: PathRule = { kind: 'directory', replaceHint: 'Remove it or set GMAILCTL_CACHE_DIR to a directory of your own.' };
 
-export function paceFile(cacheDir: string, account: string): string {
+function paceFile(cacheDir: string, account: string): string {
   return accountFile(cacheDir, account, PACE_SUFFIX);
 }
 

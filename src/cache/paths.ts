@@ -8,7 +8,7 @@ import type { Settings } from '../basics/config.js';
 import { UsageError } from '../basics/errors.js';
 
 /** Cache files are named after the account; the suffix tells them from anything else there. */
-export const CACHE_SUFFIX = '.cache.sqlite';
+const CACHE_SUFFIX = '.cache.sqlite';
 
 export function cacheFile(cacheDir: string, account: string): string {
   return accountFile(cacheDir, account, CACHE_SUFFIX);

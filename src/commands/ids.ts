@@ -10,7 +10,7 @@ import type { IO } from '../basics/io.js';
 const GMAIL_ID = /^[0-9a-f]{1,16}$/i;
 
 /** What the ids name, for the messages: `show` reads messages, `thread` threads. */
-export interface IdKind {
+interface IdKind {
   /** "message" or "thread". */
   noun: 'message' | 'thread';
   /** The command, for the usage hints: "show". */
@@ -41,7 +41,7 @@ export async function collectIds(io: IO, args: readonly string[], fromStdin: boo
 }
 
 /** One id a line; blank lines are skipped, and a TSV line (from `gmailctl list`) gives its first field. */
-export function idsFromText(text: string): string[] {
+function idsFromText(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim().split(/\s/)[0] ?? '')

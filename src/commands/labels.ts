@@ -25,13 +25,13 @@ function defineLabels() {
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
-export type LabelsFlags = ReturnType<ReturnType<typeof defineLabels>['opts']>;
+type LabelsFlags = ReturnType<ReturnType<typeof defineLabels>['opts']>;
 
 export function labelsCommand(context: ContextSource) {
   return defineLabels().action((flags) => runLabels(context(), flags));
 }
 
-export async function runLabels(context: CommandContext, flags: LabelsFlags): Promise<void> {
+async function runLabels(context: CommandContext, flags: LabelsFlags): Promise<void> {
   const { io, signal } = context;
   const format: LabelFormat = flags.format ?? (flags.json ? 'json' : io.isStdoutTTY ? 'table' : 'tsv');
   const [{ readLabels }, { toLabelObjects, writeLabels }, mailbox] = await Promise.all([import('../gmail/labels.js'), import('../output/labels.js'), context.mailbox(flags.account)]);

@@ -8,7 +8,7 @@ import type { Mailbox } from '../auth/mailbox.js';
 import type { LabelObject, MessageSummary, ShownMessage, ThreadObject, ThreadSummary } from '../schemas/objects.js';
 import type { CommandContext } from './context.js';
 
-export interface SearchInput {
+interface SearchInput {
   query: string | undefined;
   labels: string[];
   max: number;

@@ -22,7 +22,7 @@ export function schemaCommand(context: ContextSource) {
   return defineSchema().action((name) => runSchema(context(), name));
 }
 
-export async function runSchema({ io }: CommandContext, name: (typeof SCHEMA_NAMES)[number] | undefined): Promise<void> {
+async function runSchema({ io }: CommandContext, name: (typeof SCHEMA_NAMES)[number] | undefined): Promise<void> {
   if (name === undefined) {
     await io.write(SCHEMA_NAMES.map((each) => `${each}\n`).join(''));
     return;

@@ -38,7 +38,7 @@ function defineShow() {
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
-export type ShowFlags = ReturnType<ReturnType<typeof defineShow>['opts']>;
+type ShowFlags = ReturnType<ReturnType<typeof defineShow>['opts']>;
 
 export function showCommand(context: ContextSource) {
   return defineShow().action((ids, flags) => runShow(context(), ids, flags));

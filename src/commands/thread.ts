@@ -36,13 +36,13 @@ function defineThread() {
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
-export type ThreadFlags = ReturnType<ReturnType<typeof defineThread>['opts']>;
+type ThreadFlags = ReturnType<ReturnType<typeof defineThread>['opts']>;
 
 export function threadCommand(context: ContextSource) {
   return defineThread().action((ids, flags) => runThread(context(), ids, flags));
 }
 
-export async function runThread({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ThreadFlags): Promise<void> {
+async function runThread({ io, signal, mailbox: openMailbox }: CommandContext, args: readonly string[], flags: ThreadFlags): Promise<void> {
   const ids = await collectIds(io, args, flags.stdin ?? false, { noun: 'thread', command: 'thread' });
   const format: ThreadFormat = flags.format ?? (flags.json ? 'json' : 'text');
   const [threads, print] = await Promise.all([import('../gmail/threads.js'), format === 'mbox' ? mboxPrinter(io) : threadPrinter(io, format)]);

@@ -22,7 +22,7 @@ export interface BatchGetDeps {
   batch?: (paths: string[]) => Promise<PartReply[]>;
 }
 
-export interface GetEach<T> {
+interface GetEach<T> {
   /** What the calls do, for error messages: "reading message metadata". */
   doing: string;
   /** The API path (relative to the API root, with its query) of the call for `key`. */

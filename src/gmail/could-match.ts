@@ -6,7 +6,7 @@
  * leaving out a message that matches would lose it.
  */
 
-export interface LabelFilter {
+interface LabelFilter {
   /** Gmail search, as given to -q. */
   query?: string | undefined;
   /** --label, as label ids: all must be on the message. */
@@ -41,7 +41,7 @@ const REQUIRED_LABEL: Record<string, string> = {
  * spaces (an implicit AND) is read; anything with OR, braces, parentheses or quotes answers
  * none (it could mean anything we do not parse).
  */
-export function requiredLabels(query: string | undefined): string[] {
+function requiredLabels(query: string | undefined): string[] {
   if (query === undefined) return [];
   if (/[(){}"]/.test(query) || /(^|\s)(OR|AND|AROUND)(\s|$)/.test(query) || query.includes('|')) return [];
   const labels = new Set<string>();

@@ -32,7 +32,7 @@ export async function resolveLabelIds(mailbox: { gmail: GmailClient; call: CallG
   });
 }
 
-export interface LabelDeps extends BatchGetDeps {
+interface LabelDeps extends BatchGetDeps {
   gmail: GmailClient;
 }
 

@@ -16,10 +16,10 @@ export interface MessageDeps {
   signal: AbortSignal;
 }
 
-export type FetchedMessage = { id: string; found: true; message: gmail_v1.Schema$Message; raw: Buffer } | { id: string; found: false };
+type FetchedMessage = { id: string; found: true; message: gmail_v1.Schema$Message; raw: Buffer } | { id: string; found: false };
 
 /** How many messages may be fetched ahead of the one being written: bounds memory (a raw message can weigh 35 MB). */
-export const FETCH_AHEAD = 16;
+const FETCH_AHEAD = 16;
 
 /** Each id once, in the order given, fetched concurrently but never more than `ahead` ahead. */
 export function getRawMessages(deps: MessageDeps, ids: readonly string[], ahead = FETCH_AHEAD): AsyncGenerator<FetchedMessage> {

@@ -72,9 +72,9 @@ export function msToNextMinute(now: number): number {
  * (counted from the request's first attempt) before the run gives up: long enough for a
  * burst of another program on the same quota to pass, short enough for a cron job to end.
  */
-export const PER_MINUTE_GIVE_UP_MS = 5 * 60_000;
+const PER_MINUTE_GIVE_UP_MS = 5 * 60_000;
 /** …and for at most this many attempts (a Retry-After of 0 must not spin for five minutes). */
-export const PER_MINUTE_MAX_ATTEMPTS = 12;
+const PER_MINUTE_MAX_ATTEMPTS = 12;
 
 /**
  * Whether a request that failed so, after `retries` retries, `sinceFirstMs` after its first

@@ -19,13 +19,13 @@ export interface GmailThread {
   messages: gmail_v1.Schema$Message[];
 }
 
-export type FetchedThread = { id: string; found: true; thread: GmailThread } | { id: string; found: false };
+type FetchedThread = { id: string; found: true; thread: GmailThread } | { id: string; found: false };
 
 /** `full`: each message's part tree (to read it); `minimal`: its ids and labels only (to fetch it raw). */
 export type ThreadFormat = 'full' | 'minimal';
 
 /** Threads weigh more than messages (every message's bodies): fewer are fetched ahead of the one being written. */
-export const THREADS_AHEAD = 4;
+const THREADS_AHEAD = 4;
 
 /** Each id once, in the order given, fetched concurrently but never more than `ahead` ahead. */
 export function getThreads(deps: MessageDeps, ids: readonly string[], format: ThreadFormat = 'full', ahead = THREADS_AHEAD): AsyncGenerator<FetchedThread> {

@@ -28,7 +28,7 @@ export interface MessagePart {
 }
 
 /** A leaf's transfer-decoded bytes, or (in Gmail's tree) the id to fetch them with attachments.get. */
-export type PartBody = { size: number; bytes: Uint8Array } | { size: number; attachmentId: string };
+type PartBody = { size: number; bytes: Uint8Array } | { size: number; attachmentId: string };
 
 /** The first header of that name (case-insensitive), unfolded; undefined when absent. */
 export function headerOf(part: Pick<MessagePart, 'headers'>, name: string): string | undefined {
@@ -162,7 +162,7 @@ export function decodeQuotedPrintable(body: string): Buffer {
   );
 }
 
-export interface StructuredHeader {
+interface StructuredHeader {
   /** Lowercased: "text/plain", "attachment". */
   value: string;
   /** Lowercased names; RFC 2231 continuations joined and decoded. */
@@ -251,11 +251,6 @@ function percentDecoded(value: string): Buffer {
 export function decodeCharset(bytes: Uint8Array, charset: string): { text: string; unknown: boolean } {
   const decoder = decoderFor(charset);
   return { text: (decoder ?? new TextDecoder('utf-8')).decode(bytes), unknown: decoder === undefined };
-}
-
-/** Whether TextDecoder knows the label, as written or without the x-/cs prefixes and separators mail uses. */
-export function isKnownCharset(label: string): boolean {
-  return decoderFor(label) !== undefined;
 }
 
 function decoderFor(label: string): InstanceType<typeof TextDecoder> | undefined {

@@ -19,7 +19,7 @@ import { MAX_HTML_DEPTH, readableBody } from './readable.js';
  * part Gmail did not inline (one users.messages.attachments.get; called only for a text
  * body that is needed, or an attachment's content when asked for).
  */
-export type MessageSource =
+type MessageSource =
   | { message: gmail_v1.Schema$Message; raw: Uint8Array }
   | { message: gmail_v1.Schema$Message; attachment: (attachmentId: string) => Promise<Uint8Array> };
 

@@ -3,7 +3,7 @@
  * turned into text with every link kept as `text <url>`. html-to-text is loaded only when a
  * message needs it.
  */
-export interface ReadableBody {
+interface ReadableBody {
   text: string;
   /** Where the text came from. */
   source: 'text/plain' | 'text/html' | 'none';
@@ -35,7 +35,7 @@ const STUB_PHRASES =
  * A text/plain part is a stub when it is empty, or short and only says to look at the HTML.
  * A short real message ("Thanks!") is not a stub: only the phrases above make one.
  */
-export function isStub(plain: string): boolean {
+function isStub(plain: string): boolean {
   const text = plain.trim();
   return text === '' || (text.length < 400 && STUB_PHRASES.test(text));
 }
@@ -85,7 +85,7 @@ const TOKEN = /<!--[\s\S]*?(?:-->|$)|<(\/?)([a-zA-Z][\w:-]*)((?:[^>"']|"[^"]*"|'
  * renderer walks at most `maxDepth` levels; undefined when the HTML is not that deep (it is
  * rendered as it is). One pass over the tags, no recursion: any depth costs linear time.
  */
-export function flattenDeepHtml(html: string, maxDepth: number): string | undefined {
+function flattenDeepHtml(html: string, maxDepth: number): string | undefined {
   if (!nestsDeeperThan(html, maxDepth)) return undefined;
   const out: string[] = [];
   const open: Array<{ name: string; kept: boolean; href?: string }> = [];

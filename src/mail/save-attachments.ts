@@ -10,14 +10,14 @@ import path from 'node:path';
 import { GmailctlError } from '../basics/errors.js';
 import { checkPrivatePath, type PathRule } from '../basics/private-path.js';
 
-export interface AttachmentToSave {
+interface AttachmentToSave {
   messageId: string;
   filename: string;
   mimeType: string;
   content: Uint8Array;
 }
 
-export type SaveOutcome =
+type SaveOutcome =
   | { kind: 'saved'; path: string; from: AttachmentToSave }
   | { kind: 'exists'; path: string; from: AttachmentToSave };
 

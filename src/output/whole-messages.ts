@@ -28,7 +28,7 @@ export interface WholeMessage {
   shown: ShownMessage | undefined;
 }
 
-export type WholeMessageWriter = ItemWriter<WholeMessage>;
+type WholeMessageWriter = ItemWriter<WholeMessage>;
 
 /** Whether the format prints the message read (mail/read-message.ts), not only its raw bytes. */
 export function needsReading(format: WholeMessageFormat): boolean {
@@ -91,7 +91,7 @@ function mboxWriter(io: IO): WholeMessageWriter {
   };
 }
 
-export function toMboxEntry(raw: Buffer, internalDate: number): Buffer {
+function toMboxEntry(raw: Buffer, internalDate: number): Buffer {
   // latin1 maps each byte to one char and back: 8-bit bodies pass through untouched.
   const text = raw.toString('latin1').replace(/\r\n/g, '\n');
   const quoted = text.replace(/^(>*From )/gm, '>$1');
@@ -111,7 +111,7 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** The envelope date of an mbox `From ` line: asctime(3) in UTC, "Sat Oct 31 18:04:05 2026". */
-export function asctime(ms: number): string {
+function asctime(ms: number): string {
   const d = new Date(Number.isFinite(ms) ? ms : 0);
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
@@ -168,7 +168,7 @@ export function messageAsText(m: ShownMessage, io: IO): string[] {
 }
 
 /** "812 B", "1.2 KB", "3.4 MB": sizes in 1024s, one decimal below 10. */
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB'];
   let value = bytes / 1024;

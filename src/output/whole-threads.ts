@@ -12,7 +12,7 @@ import { messageAsText } from './whole-messages.js';
 export const THREAD_FORMATS = ['text', 'json', 'ndjson', 'mbox'] as const;
 export type ThreadFormat = (typeof THREAD_FORMATS)[number];
 
-export type ThreadWriter = ItemWriter<ThreadObject>;
+type ThreadWriter = ItemWriter<ThreadObject>;
 
 export function createThreadWriter(format: Exclude<ThreadFormat, 'mbox'>, io: IO): ThreadWriter {
   switch (format) {

@@ -37,7 +37,7 @@ export const messageSummarySchema = z
   })
   .describe('A message as `gmailctl list` prints it in JSON and NDJSON.');
 
-export const attachmentSummarySchema = z
+const attachmentSummarySchema = z
   .object({
     filename: z.string().describe('As the message names it (decoded); "" when it names none.'),
     mimeType: z.string().describe('Lowercased, without parameters.'),
