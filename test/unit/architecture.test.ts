@@ -103,6 +103,11 @@ describe('the shape of src/', () => {
     expect(readers).toEqual([]);
   });
 
+  it('has no command read an environment variable itself: it asks its context (src/commands/context.ts)', () => {
+    const readers = sourceFiles().filter((file) => file.startsWith('commands/') && file !== 'commands/context.ts' && /\benv(?:\.[A-Z_]|\[)/.test(code(file)));
+    expect(readers).toEqual([]);
+  });
+
   it('imports only modules that exist (the graph below is complete)', () => {
     const files = new Set(sourceFiles());
     const missing = sourceFiles().flatMap((file) => importsOf(file).filter((target) => !files.has(target)).map((target) => `${file} → ${target}`));
