@@ -82,11 +82,12 @@ export interface Page<T> {
 }
 
 /**
- * The pages of `query` from one list method, `pageSize` at a time, to `query.max` items.
+ * The pages of `query` from one list method, `pageSize` at a time (asked again for each
+ * page when it is a function), to `query.max` items.
  * `query.only` keeps just those ids (pages stay full-sized: --max counts what is kept) and
  * stops once all were seen; `query.except` leaves those out.
  */
-export async function* pagesOf<R extends ListedPage, T extends { id?: string | null | undefined }>(deps: PagerDeps, query: ListQuery, method: ListMethod<R, T>, pageSize: number): AsyncGenerator<Page<T>> {
+export async function* pagesOf<R extends ListedPage, T extends { id?: string | null | undefined }>(deps: PagerDeps, query: ListQuery, method: ListMethod<R, T>, pageSize: number | (() => number)): AsyncGenerator<Page<T>> {
   let pageToken: string | undefined;
   let remaining = query.max ?? Number.POSITIVE_INFINITY;
   let estimate: number | undefined;
@@ -99,7 +100,7 @@ export async function* pagesOf<R extends ListedPage, T extends { id?: string | n
   function fetchPage(token: string | undefined, wanted: number): Promise<R> {
     const params: ListParams = {
       userId: 'me',
-      maxResults: Math.min(pageSize, wanted),
+      maxResults: Math.min(typeof pageSize === 'number' ? pageSize : pageSize(), wanted),
       ...(query.query !== undefined ? { q: query.query } : {}),
       ...(query.labelIds.length > 0 ? { labelIds: query.labelIds } : {}),
       ...(query.includeSpamTrash ? { includeSpamTrash: true } : {}),

@@ -50,8 +50,8 @@ export const THREAD_PAGE_SIZE = 50;
 export const UNITS_PER_THREAD = UNIT_COSTS['threads.get'] + UNIT_COSTS['threads.list'] / THREAD_PAGE_SIZE;
 const THREAD_HEADERS = ['From', 'Subject'];
 
-/** Pages of thread refs (list calls only), `pageSize` at a time, to `query.max` threads. */
-export function listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize = MAX_PAGE_SIZE): AsyncGenerator<Page<gmail_v1.Schema$Thread>> {
+/** Pages of thread refs (list calls only), `pageSize` at a time (asked for each page when a function), to `query.max` threads. */
+export function listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize: number | (() => number) = MAX_PAGE_SIZE): AsyncGenerator<Page<gmail_v1.Schema$Thread>> {
   return pagesOf(deps, query, THREADS_LIST, pageSize);
 }
 
@@ -62,14 +62,30 @@ export async function* listThreadIds(deps: ListDeps, query: ListQuery): AsyncGen
   }
 }
 
-/** Pages of thread summaries: a list call per THREAD_PAGE_SIZE threads, then the metadata of those the cache does not know. */
+/**
+ * Pages of thread summaries: a list call per THREAD_PAGE_SIZE threads, then the metadata of
+ * those the cache does not know. Once the cache has known every thread of a page (a repeat
+ * run, little changed), the next list calls ask for the largest page (500): a repeat of a
+ * big search costs a tenth of the list calls, and its rows need no fetching to show.
+ */
 export function listThreadSummaries(deps: ThreadListDeps, query: ListQuery): AsyncGenerator<ThreadPage> {
-  return fetchAhead(listThreadIdPages(deps, query, THREAD_PAGE_SIZE), (page) => summarise(deps, page), deps.signal);
+  let allKnown = false;
+  const pageSize = (): number => (allKnown ? MAX_PAGE_SIZE : THREAD_PAGE_SIZE);
+  return fetchAhead(
+    listThreadIdPages(deps, query, pageSize),
+    (page) =>
+      summarise(deps, page, (known) => {
+        allKnown = known === page.ids.length;
+      }),
+    deps.signal,
+  );
 }
 
-async function summarise(deps: ThreadListDeps, page: Page<gmail_v1.Schema$Thread>): Promise<ThreadPage> {
+/** One page's summaries: the cache's (`onKnown` is told how many it knew), then the others fetched. */
+async function summarise(deps: ThreadListDeps, page: Page<gmail_v1.Schema$Thread>, onKnown: (known: number) => void = () => undefined): Promise<ThreadPage> {
   const refs = page.ids.map((thread) => ({ id: thread.id as string, historyId: thread.historyId ?? '' }));
   const known = deps.knownThreads?.lookup(refs.filter((ref) => ref.historyId !== '')) ?? new Map<string, ThreadSummary>();
+  onKnown(known.size);
   const fetched = await getEach(deps, refs.map((ref) => ref.id).filter((id) => !known.has(id)), {
     doing: 'reading conversations',
     path: (id) => `gmail/v1/users/me/threads/${encodeURIComponent(id)}?format=metadata&${THREAD_HEADERS.map((h) => `metadataHeaders=${h}`).join('&')}`,

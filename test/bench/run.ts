@@ -701,6 +701,62 @@ async function sinceLastCost(): Promise<Figure[]> {
 // ---------------------------------------------------------------------------------------
 
 /**
+ * `list --threads` on a 3,000-message mailbox (30 ms latency), message cache on: the calls,
+ * quota units and wall time of a first run (a threads.list per 50 conversations and a
+ * metadata threads.get each), of a repeat with nothing changed (target: list calls only —
+ * every summary is answered by the cache, checked against the historyId threads.list gives
+ * each thread; once a page was all known, the list calls ask for 500 a page), and of a run
+ * after one reply in a conversation (target: that one read again).
+ */
+async function listThreadsCost(): Promise<Figure[]> {
+  const bench = await benchWithLogin({ messages: 3000, seed: 5, latencyMs: 30 }, { cache: true });
+  try {
+    const args = ['list', '--threads', '--format', 'tsv'];
+    const run = async (label: string): Promise<{ list: number; gets: number; other: number; units2026: number; unitsLegacy: number; wallMs: number; rows: number }> => {
+      bench.emulator.clearRequests();
+      const result = checkRun(label, await gmailctl(bench.sandbox, args));
+      const requests = bench.emulator.requests.filter((r) => r.path.startsWith('/gmail/'));
+      const methods = requests.map((r) => gmailMethodOf(r.path));
+      const figures = {
+        list: methods.filter((m) => m === 'threads.list').length,
+        gets: methods.filter((m) => m === 'threads.get').length,
+        other: methods.filter((m) => m !== 'threads.list' && m !== 'threads.get').length,
+        units2026: unitsSpent(requests, '2026'),
+        unitsLegacy: unitsSpent(requests, 'legacy'),
+        wallMs: result.wallMs,
+        rows: result.stdout.split('\n').filter(Boolean).length,
+      };
+      say(`${label}: ${figures.rows} conversations; ${figures.list} threads.list, ${figures.gets} threads.get, ${figures.other} other; ${figures.units2026} units (2026) / ${figures.unitsLegacy} (legacy); ${fmt(figures.wallMs, 0)} ms`);
+      return figures;
+    };
+    const first = await run('first run (empty cache)');
+    const repeat = await run('repeat, nothing changed');
+    const conversation = bench.emulator.mailbox().find((m) => m.subject === CONVERSATION_SUBJECT)!.threadId;
+    bench.emulator.addMessages(1, { threadId: conversation });
+    const reply = await run('after one reply in a conversation');
+    if (repeat.rows !== first.rows || reply.rows !== first.rows) problem(`list --threads printed ${first.rows}, then ${repeat.rows}, then ${reply.rows} conversations`);
+    return [
+      {
+        name: 'list --threads repeat, nothing changed (3,000 messages)',
+        measured: `${repeat.list} threads.list + ${repeat.gets} threads.get + ${repeat.other} other = ${repeat.units2026} units (first run: ${first.list} + ${first.gets} threads.get = ${first.units2026} units 2026, ${fmt(first.wallMs / 1000, 1)} s → ${fmt(repeat.wallMs / 1000, 1)} s)`,
+        target: 'list calls only',
+        met: repeat.gets === 0 && repeat.other === 0 && repeat.list > 0,
+      },
+      {
+        name: 'list --threads after one reply',
+        measured: `${reply.gets} threads.get + ${reply.list} threads.list + ${reply.other} other`,
+        target: '1 threads.get + the list calls',
+        met: reply.gets === 1 && reply.other === 0,
+      },
+    ];
+  } finally {
+    await bench.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
  * `labels` for a mailbox of 50 labels (30 ms latency): its requests — the labels.list call,
  * then the 50 labels.get calls, which should travel as one batch (one round trip) — and its
  * quota units.
@@ -849,6 +905,7 @@ async function main(): Promise<void> {
   await figure('show', 'show: quota units of show --format json for a message with five attachments (with and without --save-attachments)', showCost);
   await figure('thread', 'thread: quota units of thread --json for a 6-message conversation ÷ show --json of its six messages', threadCost);
   await figure('labels', 'labels: gmailctl labels on a mailbox of 50 labels, 30 ms latency', labelsCost);
+  await figure('threads', 'list --threads: calls and quota units of a first run, a repeat with nothing changed, and a run after one reply, on a 3,000-message mailbox (cache on, 30 ms latency)', listThreadsCost);
   await figure('since', 'list --since-last: calls of a run after one unmatched new message, and with none, on a 3,000-message mailbox', sinceLastCost);
   await figure(
     'follow',
