@@ -22,12 +22,12 @@ function defineThread() {
     'print whole conversations by thread id, oldest message first: as text, JSON, NDJSON or an mbox',
     [
       'gmailctl thread 18c1f0e2a5b3d4e6',
-      `gmailctl list -q 'subject:offsite' --json | jq -r '.[].threadId' | sort -u | gmailctl thread -`,
+      `gmailctl list --threads -q 'subject:offsite' --format ids | gmailctl thread -`,
       `gmailctl thread 18c1f0e2a5b3d4e6 --json | jq -r '.[0].messages[] | "\\(.date) \\(.from)"'`,
       'gmailctl thread 18c1f0e2a5b3d4e6 --format mbox > conversation.mbox',
     ],
     {
-      ids: 'thread ids (the threadId of any message of the conversation, as `list --json` prints it); - reads them from stdin, one a line',
+      ids: 'thread ids, as `list --threads --format ids` prints them (or the threadId of any of its messages); - reads them from stdin, one a line',
       stdin: 'read thread ids from stdin, one a line (same as -)',
       format: 'text (default), json, ndjson, or mbox (every message raw)',
     },
@@ -59,7 +59,7 @@ async function runThread({ io, signal, mailbox: openMailbox }: CommandContext, a
   const missed = notFound(
     'Thread',
     missing,
-    'It was deleted, or the id belongs to another account (--account). A thread id is the threadId of any of its messages (`gmailctl list --json`).',
+    'It was deleted, or the id belongs to another account (--account). Thread ids are what `gmailctl list --threads --format ids` prints (or the threadId of any of its messages).',
   );
   if (missed) throw missed;
 }

@@ -1,5 +1,5 @@
 /**
- * The JSON objects that `labels` and `thread` print (and the MCP tool search_threads answers). Declared once, with
+ * The JSON objects that `labels`, `list --threads` and `thread` print. Declared once, with
  * their published JSON Schemas (`gmailctl schema NAME`, the MCP tools' output schemas), in
  * src/schemas/objects.ts; re-exported here for the writers. (`list`'s message object is
  * MessageSummary, `show`'s ShownMessage: the same source.)

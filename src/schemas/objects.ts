@@ -88,7 +88,7 @@ export const threadSummarySchema = z
     snippet: z.string().describe("Gmail's snippet of the newest message, HTML entities decoded."),
     labelIds: z.array(z.string()).describe('Every label of any of its messages, once each.'),
   })
-  .describe('A conversation in a search, as the MCP tool search_threads answers it.');
+  .describe('A conversation as `gmailctl list --threads` prints it in JSON and NDJSON (and the MCP tool search_threads answers it).');
 
 export const threadSchema = z
   .object({

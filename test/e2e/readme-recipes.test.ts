@@ -117,6 +117,23 @@ describe('README: list --since-last', () => {
   }, 120_000);
 });
 
+describe('README: list --threads', () => {
+  it('"how many unread conversations in the inbox" counts what Gmail counts (labels\' INBOX threadsUnread), from list calls only', async () => {
+    const line = (await recipesOf('Commands')).flat().join('\n').split('\n').find((l) => l.includes('list --threads') && l.includes('wc -l'));
+    expect(line, 'the README has the recipe').toBeDefined();
+    emulator.clearRequests();
+    const counted = await sh(line!);
+    expect(counted.exitCode, counted.stderr).toBe(0);
+    const calls = emulator.requests.filter((r) => r.path.startsWith('/gmail/')).map((r) => r.path);
+    expect(new Set(calls)).toEqual(new Set(['/gmail/v1/users/me/threads']));
+    const labels = await sh('gmailctl labels --format json');
+    expect(labels.exitCode, labels.stderr).toBe(0);
+    const inbox = (JSON.parse(labels.stdout) as Array<{ id: string; threadsUnread: number }>).find((l) => l.id === 'INBOX')!;
+    expect(inbox.threadsUnread).toBeGreaterThan(0);
+    expect(Number(counted.stdout.trim())).toBe(inbox.threadsUnread);
+  });
+});
+
 describe('README: Recipes for shell scripts', () => {
   it('every recipe of the first block runs and succeeds', async () => {
     const [first] = await recipesOf('Recipes for shell scripts');
