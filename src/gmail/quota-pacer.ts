@@ -7,15 +7,20 @@
  * 1. Start: the pace begins at 200 gets a second and doubles about every 70 ms while calls
  *    succeed (TCP's slow start, in units instead of packets), with 8 calls in flight until
  *    100 gets have succeeded and batches that grow as calls succeed, so that a quota that is
- *    already empty is met by a few calls, and a full one is spent at full speed.
+ *    already empty is met by a few calls, and a full one is spent at full speed. Near each
+ *    bucket Gmail publishes (PUBLISHED_BUCKETS) only a few calls are in flight, so that a
+ *    full bucket's wall (every first run of the day) is met by those few.
  * 2. Learning, from the first rate-limit answer: Gmail's bucket is empty at that moment.
- *    The pacer waits until the retry time Gmail names, goes on at half of what succeeded
- *    until then, and raises the pace slowly as calls succeed until Gmail refuses one again.
+ *    The pacer waits until the retry time Gmail names, goes on at 90 % of the refill that a
+ *    published bucket explains (what went through beyond it since the first call), or else
+ *    at half of what succeeded between the first answers, and raises the pace slowly as
+ *    calls succeed until Gmail refuses one again.
  *    Gmail's bucket is empty again then, so the units that succeeded in between, over the
  *    time in between, are the pace Gmail refills at (within one call's cost).
  * 3. Paced: from then on the pace is 97 % of that. A later rate-limit answer (someone else
  *    spending the same user's quota) lowers it by 15 %. "Too many concurrent requests for
- *    user." lowers the cap on calls in flight instead.
+ *    user." lowers the cap on calls in flight instead. Paced without a refusal for long
+ *    (RAISE), it probes upward, and learns a raised quota within the run.
  *
  * Units are counted with one cost table (classic: messages.get 5). Under the 2026 regime a
  * get costs 20, so the pace learned in these units is a quarter as high, which is all that
@@ -115,18 +120,91 @@ export interface LearnedQuota {
 
 /** The cap on calls in flight: Gmail does not publish its cap; the strict emulator refuses beyond 25, list calls included. */
 const MAX_IN_FLIGHT = 24;
-/** The pace at the start, units/s (200 gets a second). */
-const START_PACE = 1000;
-/** While starting, each unit that succeeds adds this much to the pace (units/s): ×2 in about 70 ms. */
-const START_GROWTH = 10;
-/** Learning starts at this share of what Gmail let through between the first two rate-limit answers. */
-const START_GUESS = 0.5;
-/** While learning, each unit that succeeds adds this much to the pace: ×1.65 a second. */
-const LEARNING_GROWTH = 0.5;
+
+/** The start, before Gmail has refused anything: TCP's slow start, in units instead of packets. */
+const START = {
+  /** The pace at the start, units/s (200 gets a second). */
+  pace: 1000,
+  /** Each unit that succeeds adds this much to the pace (units/s): ×2 in about 70 ms. */
+  growth: 10,
+  /** Calls in flight at the start, until `proofUnits` (100 gets) have succeeded. */
+  inFlight: 8,
+  proofUnits: 100 * UNIT_COSTS['messages.get'],
+  /** Batches grow by a call for every this many calls that succeeded. */
+  batchGrowth: 6,
+  /** Learning starts at this share of what Gmail let through between the first two rate-limit answers (no published bucket explaining the wall). */
+  guess: 0.5,
+} as const;
+
+/**
+ * Gmail's bucket under each regime it publishes, in this pacer's units (a get = 5): legacy
+ * 250 units (a second's worth), the 2026 quota 6,000 units a minute (300 gets at 20: 1,500 of
+ * these units), the per-minute quota 15,000. The first run of the day meets one of them
+ * full, and the wall comes once it is spent and the refill since the first call with it.
+ */
+export const PUBLISHED_BUCKETS = [250, 1500, 15_000] as const;
+
+/** The start approaching a published bucket, and the first wall it explains. */
+const APPROACH = {
+  /**
+   * The fastest refill assumed behind a published bucket (units/s): 80 gets a second, above
+   * legacy's 50 (and the emulator's 2026 quota at time ×12, 60). Once more than the bucket
+   * and this refill since the first call went through without a wall, that bucket is not Gmail's.
+   */
+  refill: 400,
+  /**
+   * Calls in flight at most from a published bucket's size on (until it is passed): the calls
+   * that meet the wall are refused, and so few still carry the run faster than any refill.
+   */
+  inFlight: 6,
+  /** Learning starts at this share of the refill a published bucket explains (the first wall's units beyond it, over the time since the first call). */
+  guess: 0.9,
+} as const;
+
+/** Learning the pace between two walls of Gmail's quota. */
+const LEARNING = {
+  /** Each unit that succeeds adds this much to the pace: ×1.65 a second. */
+  growth: 0.5,
+  /** A rate-limit answer too soon to learn from: over Gmail's pace, slow down by this much. */
+  backoff: 0.85,
+  /** The shortest span a pace is learned from: over it, one call's cost is a few % of the units. */
+  minSpanMs: 600,
+  /** Or over this many units (20 gets): one call's cost is 5 % of them. */
+  minUnits: 20 * 5,
+  /** A batch is small until the pace is learned: Gmail refuses a batch whole when it cannot pay for all of it. */
+  batchCalls: 2,
+  /** The learned pace is kept at this share of it: just inside Gmail's. */
+  margin: 0.97,
+} as const;
+
+/** Telling a stray rate-limit answer (a backend hiccup, another process) from Gmail's wall. */
+const PROOF = {
+  /**
+   * After a rate-limit answer (once its wait is over) this many calls may be in flight, and
+   * one more for each that succeeds (twice as many each round trip): if Gmail's quota really
+   * is spent, only these few meet its refusal again (and prove it); if the answer was a stray
+   * one, the full number is back after a few round trips, at the pace before.
+   */
+  probeInFlight: 1,
+  /**
+   * Rate-limit answers in a row, each right after the wait of the one before, that prove the
+   * quota is spent: two stray answers close together (a 403 on a list call, the next call
+   * refused a moment later) must not pass for Gmail's wall; three in a row are not chance. A
+   * part of a batch refused while the batch's other parts were answered does not count:
+   * Gmail refuses a batch whole when its quota cannot pay for all of it.
+   */
+  strikes: 3,
+  /**
+   * Once a pace has been measured, a rate-limit answer this soon after the one before is the
+   * quota too (the pace is over Gmail's), without waiting for the calls after it to prove it.
+   */
+  repeatWindowMs: 5_000,
+} as const;
+
 /**
  * The slowest quota Gmail publishes: 6,000 units per user per minute (projects created since
  * May 2026), where a get costs 20: 100 units/s, 5 gets a second, 25 units/s in this pacer's
- * units (a get = 5), kept just inside it by MARGIN. A pace is never learned below it unless
+ * units (a get = 5), kept just inside it by the margin. A pace is never learned below it unless
  * Google keeps refusing at it for FLOOR_PROOF_MS: a few rate-limit answers close together
  * (a backend hiccup, another process of the same user spending a moment of the quota) must
  * not slow a whole run to a crawl.
@@ -141,91 +219,48 @@ export const FLOOR_PACE = 25 * 0.97;
  * client that keeps spending it), and going on at the floor would have most calls refused.
  */
 const FLOOR_PROOF_MS = 60_000;
-/**
- * After a rate-limit answer (once its wait is over) this many calls may be in flight, and one
- * more for each that succeeds (twice as many each round trip): if Gmail's quota really is spent, only these few meet its
- * refusal again (and prove it); if the answer was a stray one, the full number is back after
- * a few round trips, at the pace before.
- */
-const PROBE_IN_FLIGHT = 1;
-/**
- * Rate-limit answers in a row, each right after the wait of the one before, that prove the
- * quota is spent: two stray answers close together (a 403 on a list call, the next call
- * refused a moment later) must not pass for Gmail's wall; three in a row are not chance. A
- * part of a batch refused while the batch's other parts were answered does not count:
- * Gmail refuses a batch whole when its quota cannot pay for all of it.
- */
-const PROOF_STRIKES = 3;
-/**
- * Once a pace has been measured, a rate-limit answer this soon after the one before is the
- * quota too (the pace is over Gmail's), without waiting for the calls after it to prove it.
- */
-const REPEAT_WINDOW_MS = 5_000;
-/** A rate-limit answer too soon to learn from, while learning: over Gmail's pace, slow down. */
-const LEARNING_BACKOFF = 0.85;
-/** The shortest span a pace is learned from: over it, one call's cost is a few % of the units. */
-const MIN_LEARNING_SPAN_MS = 600;
-/** Or over this many units (20 gets): one call's cost is 5 % of them. */
-const MIN_LEARNING_UNITS = 20 * 5;
-/** The learned pace is kept at this share of it: just inside Gmail's. */
-const MARGIN = 0.97;
-/** A rate-limit answer once paced (someone else spends the quota too): the pace drops this much. */
-const BACKOFF = 0.85;
-/** Without a time named by Gmail, a rate-limit answer pauses sending this long. */
-const DEFAULT_PAUSE_MS = 200;
-/**
- * After a server error or no answer, nothing is sent for this long, doubled for each in a
- * row: the retry policy's longest wait before that retry, so that the retries are back first.
- */
-const SERVER_PAUSE_MS = 400;
-const MAX_SERVER_PAUSE_MS = 10_000;
-/** A retry time beyond this is not waited for here (the retry policy reports it instead). */
-const MAX_PAUSE_MS = 60_000;
-/** The pacer's bucket holds this much of its pace (and at least the largest batch's cost). */
-const BURST_SECONDS = 0.25;
-/** A batch carries about this much of the pace, so that batches are neither one call nor a burst. */
-const BATCH_SECONDS = 0.1;
+
 /** The largest batch once the pace is learned (Google allows 100 parts and asks for 50 at most). */
 export const MAX_BATCH_CALLS = 20;
-/** Calls in flight at the start, until this many units have succeeded. */
-const START_IN_FLIGHT = 8;
-const START_PROOF_UNITS = 100 * UNIT_COSTS['messages.get'];
-/** Before the first rate-limit answer, batches grow by a call for every this many calls that succeeded. */
-const START_BATCH_GROWTH = 6;
-/** Until then a batch is small: Gmail refuses a batch whole when it cannot pay for all of it. */
-const LEARNING_BATCH_CALLS = 2;
+
+/** Paced at the learned pace. */
+const PACED = {
+  /** A rate-limit answer (someone else spends the quota too): the pace drops this much. */
+  backoff: 0.85,
+  /** The pacer's bucket holds this much of its pace (and at least the largest batch's cost). */
+  burstSeconds: 0.25,
+  /** A batch carries about this much of the pace, so that batches are neither one call nor a burst. */
+  batchSeconds: 0.1,
+} as const;
+
 /**
- * Gmail's bucket under each regime it publishes, in this pacer's units (a get = 5): legacy
- * 250 units (a second's worth), the 2026 quota 6,000 units a minute (300 gets at 20: 1,500 of
- * these units), the per-minute quota 15,000. The first run of the day meets one of them
- * full, and the wall comes once it is spent and the refill since the first call with it.
- */
-export const PUBLISHED_BUCKETS = [250, 1500, 15_000] as const;
-/**
- * The fastest refill assumed behind a published bucket while approaching it (units/s): 80
- * gets a second, above legacy's 50 (and the emulator's 2026 quota at time ×12, 60). Once
- * more than the bucket and this refill since the first call went through without a wall,
- * that bucket is not Gmail's.
- */
-const APPROACH_REFILL = 400;
-/**
- * Calls in flight at most from a published bucket's size on (until it is passed): the calls
- * that meet the wall are refused, and so few still carry the run faster than any refill.
- */
-const APPROACH_IN_FLIGHT = 6;
-/**
- * Paced without a rate-limit answer for this long (and for twice the time Gmail's bucket
+ * Paced without a rate-limit answer for `quietMs` (and for twice the time Gmail's bucket
  * takes to refill at the pace), the pacer probes upward: the quota may have been raised
  * since it was learned (or remembered). It climbs as while learning, with small batches,
  * until Gmail refuses, and learns the pace again between two walls. A probe that finds
  * the same pace doubles the wait before the next: a quota that holds costs a wall or two
  * in a long run, not a steady share of refusals.
  */
-const PROBE_QUIET_MS = 20_000;
-/** A probe found a raised quota when it learned a pace this much above the one it started from. */
-const PROBE_FOUND = 1.1;
-/** Learning starts at this share of the refill a published bucket explains (the first wall's units beyond it, over the time since the first call). */
-const EXPLAINED_GUESS = 0.9;
+const RAISE = {
+  quietMs: 20_000,
+  /** A probe found a raised quota when it learned a pace this much above the one it started from. */
+  found: 1.1,
+} as const;
+
+/** Pauses of every request. */
+const PAUSES = {
+  /** Without a time named by Gmail, a rate-limit answer pauses sending this long. */
+  defaultMs: 200,
+  /**
+   * After a server error or no answer, nothing is sent for this long, doubled for each in a
+   * row (up to `maxServerMs`): the retry policy's longest wait before that retry, so that the
+   * retries are back first.
+   */
+  serverMs: 400,
+  maxServerMs: 10_000,
+  /** A retry time beyond this is not waited for here (the retry policy reports it instead). */
+  maxMs: 60_000,
+} as const;
 
 type Phase = 'start' | 'learning' | 'paced';
 
@@ -252,9 +287,9 @@ const TOLD_WAIT_MS = 100;
 export class QuotaPacer {
   private phase: Phase = 'start';
   /** Units per second. */
-  private pace = START_PACE;
+  private pace: number = START.pace;
   /** Enough for the first calls to go at once. */
-  private tokens = UNIT_COSTS['messages.get'] * LEARNING_BATCH_CALLS;
+  private tokens = UNIT_COSTS['messages.get'] * LEARNING.batchCalls;
   private refilledAt: number;
   private inFlight = 0;
   private inFlightUnits = 0;
@@ -296,7 +331,7 @@ export class QuotaPacer {
   private probeStart: Mark | undefined;
   /** When the pace was last set (learned, remembered, or probed). */
   private pacedAt: number;
-  private probeQuietMs = PROBE_QUIET_MS;
+  private probeQuietMs: number = RAISE.quietMs;
   /** The pace came from an earlier run: one proven wrong is learned again. */
   private fromMemory = false;
   private readonly startedAt: number;
@@ -382,7 +417,7 @@ export class QuotaPacer {
     let count = 1;
     for (;;) {
       // Until the pace is learned, a batch is small: Gmail refuses a batch whole when it cannot pay for all of it.
-      const largest = this.phase === 'paced' ? MAX_BATCH_CALLS : this.phase === 'start' ? this.startBatchCalls() : LEARNING_BATCH_CALLS;
+      const largest = this.phase === 'paced' ? MAX_BATCH_CALLS : this.phase === 'start' ? this.startBatchCalls() : LEARNING.batchCalls;
       // At most half the calls allowed in flight: a batch never waits for the others to drain.
       const target = this.credit >= unitCost * MAX_BATCH_CALLS ? MAX_BATCH_CALLS : this.batchTarget(unitCost);
       count = Math.max(1, Math.min(wanted, largest, Math.floor(this.inFlightCap() / 2), target));
@@ -442,7 +477,7 @@ export class QuotaPacer {
       if (ticket.sentAt >= this.failedAt) {
         this.failedInARow += 1;
         this.failedAt = now;
-        const pause = Math.min(SERVER_PAUSE_MS * 2 ** (this.failedInARow - 1), MAX_SERVER_PAUSE_MS);
+        const pause = Math.min(PAUSES.serverMs * 2 ** (this.failedInARow - 1), PAUSES.maxServerMs);
         this.pausedUntil = Math.max(this.pausedUntil, now + pause);
         this.tell({ kind: 'pause', ms: pause, text: `every request waits ${pause} ms: Google failed to answer (${this.failedInARow} in a row), the retries go first` });
       }
@@ -468,19 +503,19 @@ export class QuotaPacer {
       return;
     }
     if (this.probeCap !== undefined) return;
-    if (this.phase !== 'paced') this.pace += (this.phase === 'start' ? START_GROWTH : LEARNING_GROWTH) * units;
+    if (this.phase !== 'paced') this.pace += (this.phase === 'start' ? START.growth : LEARNING.growth) * units;
     else this.probeIfQuiet();
   }
 
   /** Paced again after probing upward; a probe that found no more than before makes the next one wait twice as long. */
   private endProbe(now: number): void {
-    this.probeQuietMs = this.pace > this.probeBase! * PROBE_FOUND ? PROBE_QUIET_MS : this.probeQuietMs * 2;
+    this.probeQuietMs = this.pace > this.probeBase! * RAISE.found ? RAISE.quietMs : this.probeQuietMs * 2;
     this.probeBase = undefined;
     this.phase = 'paced';
     this.pacedAt = now;
   }
 
-  /** Paced, and Gmail has not refused for long: probe upward (PROBE_QUIET_MS). */
+  /** Paced, and Gmail has not refused for long: probe upward (RAISE.quietMs). */
   private probeIfQuiet(): void {
     const now = this.world.now();
     const refillMs = ((this.bucketUnits ?? 0) / this.pace) * 1000;
@@ -495,7 +530,7 @@ export class QuotaPacer {
 
   private rateLimited(ticket: Ticket, answer: Answer, now: number): void {
     this.limitedCalls += answer.rateLimited;
-    const pause = answer.retryInMs === undefined ? DEFAULT_PAUSE_MS : Math.min(Math.max(answer.retryInMs, 0), MAX_PAUSE_MS);
+    const pause = answer.retryInMs === undefined ? PAUSES.defaultMs : Math.min(Math.max(answer.retryInMs, 0), PAUSES.maxMs);
     // A call sent before the last episode began is part of it: nothing new to learn.
     // Gmail's bucket is emptier than remembered: nothing more goes without waiting.
     this.credit = 0;
@@ -512,13 +547,13 @@ export class QuotaPacer {
         // A per-minute quota starts afresh at the next minute: nothing to learn about a refill.
       } else if (this.probeCap !== undefined && this.suspect !== undefined && partial) {
         // Probing goes on.
-      } else if (this.probeCap !== undefined && this.suspect !== undefined && (this.strikes += 1) >= PROOF_STRIKES) {
+      } else if (this.probeCap !== undefined && this.suspect !== undefined && (this.strikes += 1) >= PROOF.strikes) {
         // Refused again right after its wait: the quota is spent, not a stray answer.
         this.provenWall(now);
       } else if (this.probeCap !== undefined && this.suspect !== undefined) {
         // Refused again while probing: one more round of probing, from a few calls in flight.
-        this.probeCap = PROBE_IN_FLIGHT;
-      } else if (this.phase !== 'start' && !partial && now - previous <= REPEAT_WINDOW_MS) {
+        this.probeCap = PROOF.probeInFlight;
+      } else if (this.phase !== 'start' && !partial && now - previous <= PROOF.repeatWindowMs) {
         // At a measured pace, refused again soon: this pace is over Gmail's.
         this.suspect = { at: now, units: this.unitsTotal };
         this.provenWall(now);
@@ -528,15 +563,15 @@ export class QuotaPacer {
         // Answers that keep coming back within seconds of each other are the quota all the
         // same, even when the calls right after each wait got through (a refill that is fast
         // next to the round trip): they count towards the proof together.
-        const chained = !partial && now - previous <= REPEAT_WINDOW_MS && this.chain !== undefined;
+        const chained = !partial && now - previous <= PROOF.repeatWindowMs && this.chain !== undefined;
         this.strikes = chained ? this.strikes + 1 : 1;
         if (!chained) this.chain = { at: now, units: this.unitsTotal };
-        if (this.strikes >= PROOF_STRIKES) {
+        if (this.strikes >= PROOF.strikes) {
           this.suspect = this.chain;
           this.provenWall(now);
         } else {
           this.suspect = { at: now, units: this.unitsTotal };
-          this.probeCap = PROBE_IN_FLIGHT;
+          this.probeCap = PROOF.probeInFlight;
         }
       }
       // Gmail's bucket is empty now, and the calls still in flight will spend from it.
@@ -556,7 +591,7 @@ export class QuotaPacer {
     if (this.phase === 'paced' && this.fromMemory) {
       // The remembered quota is wrong (a new project, a lowered quota): learn it again, from half.
       this.fromMemory = false;
-      this.setPace(this.pace * START_GUESS, now, 'Gmail keeps refusing at the remembered pace: learning it again');
+      this.setPace(this.pace * START.guess, now, 'Gmail keeps refusing at the remembered pace: learning it again');
       this.phase = 'learning';
     } else if (this.phase === 'start') {
       // What succeeded between the two answers is what Gmail refilled in between (within a
@@ -568,23 +603,23 @@ export class QuotaPacer {
         // A published bucket, spent from full, and the refill since the first call: its pace.
         this.bucketUnits = explained.bucket;
         this.setPace(
-          explained.refill * EXPLAINED_GUESS,
+          explained.refill * APPROACH.guess,
           now,
-          `Gmail's wall came after ${Math.round(suspect.units)} units in ${Math.round(sinceFirst)} ms: a bucket of ${explained.bucket} and ${paceText(explained.refill)} of refill; learning its pace from ${Math.round(EXPLAINED_GUESS * 100)} % of that`,
+          `Gmail's wall came after ${Math.round(suspect.units)} units in ${Math.round(sinceFirst)} ms: a bucket of ${explained.bucket} and ${paceText(explained.refill)} of refill; learning its pace from ${Math.round(APPROACH.guess * 100)} % of that`,
         );
       } else {
         const measured = ((this.unitsTotal - suspect.units) / Math.max(now - suspect.at, 1)) * 1000;
         this.bucketUnits = suspect.units - (measured * sinceFirst) / 1000;
-        this.setPace(measured * START_GUESS, now, `Gmail refused again after its wait: learning its pace from half of ${Math.round(this.unitsTotal - suspect.units)} units in ${Math.round(now - suspect.at)} ms`);
+        this.setPace(measured * START.guess, now, `Gmail refused again after its wait: learning its pace from half of ${Math.round(this.unitsTotal - suspect.units)} units in ${Math.round(now - suspect.at)} ms`);
       }
       this.phase = 'learning';
     } else {
       const wall = this.wall;
       const span = wall === undefined ? 0 : suspect.at - wall.at;
       const units = wall === undefined ? 0 : suspect.units - wall.units;
-      if (this.phase === 'learning' && (span >= MIN_LEARNING_SPAN_MS || units >= MIN_LEARNING_UNITS) && units > 0) {
+      if (this.phase === 'learning' && (span >= LEARNING.minSpanMs || units >= LEARNING.minUnits) && units > 0) {
         // Gmail's bucket was empty at both ends: what it let through is what it refilled.
-        this.setPace((units / span) * 1000 * MARGIN, now, `learned: ${Math.round(units)} units in ${Math.round(span)} ms between two walls of Gmail's quota, less ${Math.round((1 - MARGIN) * 100)} %`);
+        this.setPace((units / span) * 1000 * LEARNING.margin, now, `learned: ${Math.round(units)} units in ${Math.round(span)} ms between two walls of Gmail's quota, less ${Math.round((1 - LEARNING.margin) * 100)} %`);
         this.phase = 'paced';
         this.pacedAt = now;
         if (this.probeBase !== undefined) this.endProbe(now);
@@ -593,8 +628,8 @@ export class QuotaPacer {
         // empty now, so what went through beyond a bucket's worth is what it refilled meanwhile.
         const start = this.probeStart!;
         const refill = ((suspect.units - start.units - (this.bucketUnits ?? 0)) / Math.max(suspect.at - start.at, 1)) * 1000;
-        if (refill > this.probeBase * PROBE_FOUND) {
-          this.setPace(refill * EXPLAINED_GUESS, now, `Gmail refused the probe after ${paceText(refill)} beyond its bucket: the quota was raised; learning its pace from ${Math.round(EXPLAINED_GUESS * 100)} % of that`);
+        if (refill > this.probeBase * RAISE.found) {
+          this.setPace(refill * APPROACH.guess, now, `Gmail refused the probe after ${paceText(refill)} beyond its bucket: the quota was raised; learning its pace from ${Math.round(APPROACH.guess * 100)} % of that`);
         } else {
           this.setPace(this.probeBase, now, 'Gmail refused the probe: the quota was not raised');
           this.endProbe(now);
@@ -604,7 +639,7 @@ export class QuotaPacer {
         this.setPace(this.probeBase, now, 'Gmail refused the probe again at once: back to the pace that held');
         this.endProbe(now);
       } else {
-        const factor = this.phase === 'learning' ? LEARNING_BACKOFF : BACKOFF;
+        const factor = this.phase === 'learning' ? LEARNING.backoff : PACED.backoff;
         this.setPace(this.pace * factor, now, 'Gmail keeps refusing at this pace (someone else spends the same quota, or it is lower than learned)');
       }
     }
@@ -635,15 +670,15 @@ export class QuotaPacer {
    * away (every call in flight then is refused), all of them once 100 gets' worth succeeded.
    */
   private inFlightCap(): number {
-    const early = this.phase === 'start' && this.unitsInSpan < START_PROOF_UNITS;
-    const cap = Math.min(early ? START_IN_FLIGHT : this.maxInFlight, this.maxInFlight, this.approachCap());
+    const early = this.phase === 'start' && this.unitsInSpan < START.proofUnits;
+    const cap = Math.min(early ? START.inFlight : this.maxInFlight, this.maxInFlight, this.approachCap());
     return this.probeCap === undefined ? cap : Math.min(cap, this.probeCap);
   }
 
   /**
    * From a full bucket, the start meets Gmail's wall once the bucket and the refill since the
    * first call are spent: never more units in flight than a published bucket has left, and
-   * from its size on, until it is passed, APPROACH_IN_FLIGHT calls (they are all refused if
+   * from its size on, until it is passed, APPROACH.inFlight calls (they are all refused if
    * the wall is there).
    */
   private approachCap(): number {
@@ -651,20 +686,20 @@ export class QuotaPacer {
     const seconds = (this.world.now() - this.firstSentAt) / 1000;
     let cap = Number.POSITIVE_INFINITY;
     for (const bucket of PUBLISHED_BUCKETS) {
-      if (this.unitsInSpan > bucket + APPROACH_REFILL * seconds) continue;
-      cap = Math.min(cap, Math.max(APPROACH_IN_FLIGHT, Math.floor((bucket - this.unitsInSpan) / UNIT_COSTS['messages.get'])));
+      if (this.unitsInSpan > bucket + APPROACH.refill * seconds) continue;
+      cap = Math.min(cap, Math.max(APPROACH.inFlight, Math.floor((bucket - this.unitsInSpan) / UNIT_COSTS['messages.get'])));
     }
     return cap;
   }
 
   /** Batches grow as calls succeed before the first rate-limit answer: small while an empty quota may be near. */
   private startBatchCalls(): number {
-    return Math.min(MAX_BATCH_CALLS, LEARNING_BATCH_CALLS + Math.floor(this.unitsInSpan / UNIT_COSTS['messages.get'] / START_BATCH_GROWTH));
+    return Math.min(MAX_BATCH_CALLS, LEARNING.batchCalls + Math.floor(this.unitsInSpan / UNIT_COSTS['messages.get'] / START.batchGrowth));
   }
 
   /** Calls per batch at the pace: about a tenth of a second's worth. */
   private batchTarget(unitCost: number): number {
-    return Math.floor((this.pace * BATCH_SECONDS) / unitCost);
+    return Math.floor((this.pace * PACED.batchSeconds) / unitCost);
   }
 
   /** 0 when `cost` may go now; else ms to wait (Infinity: until a call in flight is answered). */
@@ -681,7 +716,7 @@ export class QuotaPacer {
   }
 
   private bucketSize(units: number): number {
-    return Math.max(this.pace * BURST_SECONDS, units);
+    return Math.max(this.pace * PACED.burstSeconds, units);
   }
 
   private take(cost: Cost): void {
@@ -741,12 +776,12 @@ export function paceText(unitsPerSecond: number): string {
 /**
  * The published bucket (the largest) that explains a first wall met after `units` had gone
  * through, `ms` after the first call: the bucket, and the refill that topped it up meanwhile
- * (at least the slowest quota Gmail publishes, at most APPROACH_REFILL). Undefined when none
+ * (at least the slowest quota Gmail publishes, at most APPROACH.refill). Undefined when none
  * does (a quota of its own, a bucket that was not full).
  */
 export function explainedWall(units: number, ms: number): { bucket: number; refill: number } | undefined {
   const seconds = Math.max(ms, 1) / 1000;
-  const bucket = [...PUBLISHED_BUCKETS].reverse().find((size) => size + FLOOR_PACE * seconds <= units && units <= size + APPROACH_REFILL * seconds);
+  const bucket = [...PUBLISHED_BUCKETS].reverse().find((size) => size + FLOOR_PACE * seconds <= units && units <= size + APPROACH.refill * seconds);
   return bucket === undefined ? undefined : { bucket, refill: (units - bucket) / seconds };
 }
 
