@@ -547,7 +547,7 @@ export class QuotaPacer {
         // A per-minute quota starts afresh at the next minute: nothing to learn about a refill.
       } else if (this.probeCap !== undefined && this.suspect !== undefined && partial) {
         // Probing goes on.
-      } else if (this.probeCap !== undefined && this.suspect !== undefined && (this.strikes += 1) >= PROOF.strikes) {
+      } else if (this.probeCap !== undefined && this.suspect !== undefined && (this.strikes += 1) >= this.strikesToProve()) {
         // Refused again right after its wait: the quota is spent, not a stray answer.
         this.provenWall(now);
       } else if (this.probeCap !== undefined && this.suspect !== undefined) {
@@ -566,7 +566,7 @@ export class QuotaPacer {
         const chained = !partial && now - previous <= PROOF.repeatWindowMs && this.chain !== undefined;
         this.strikes = chained ? this.strikes + 1 : 1;
         if (!chained) this.chain = { at: now, units: this.unitsTotal };
-        if (this.strikes >= PROOF.strikes) {
+        if (this.strikes >= this.strikesToProve()) {
           this.suspect = this.chain;
           this.provenWall(now);
         } else {
@@ -579,6 +579,16 @@ export class QuotaPacer {
       this.tokens = Math.min(this.tokens, 0) - this.inFlightUnits;
     }
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+  }
+
+  /**
+   * Rate-limit answers in a row that prove the quota is spent: one fewer at the start when a
+   * published bucket explains where the first came (the wall expected there, not chance).
+   */
+  private strikesToProve(): number {
+    const first = this.chain ?? this.suspect;
+    const expected = this.phase === 'start' && first !== undefined && explainedWall(first.units, first.at - (this.firstSentAt ?? this.startedAt)) !== undefined;
+    return expected ? PROOF.strikes - 1 : PROOF.strikes;
   }
 
   /** A rate-limit answer, then another right after its wait: Gmail's bucket was empty at both. */

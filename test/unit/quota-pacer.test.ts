@@ -249,8 +249,8 @@ describe('QuotaPacer', () => {
 
   describe('a warm run: what the last run learned is remembered', () => {
     const regime = REGIMES[2]![1];
-    // The issue's target is 0.95: the simulated 0.947 loses 0.3 s to the process starting (Gmail's full bucket refills nothing meanwhile) and 1 % to the margin kept under the learned pace.
-    it('2026 (time ×12): the next run, its bucket refilled, spends the bucket and goes on at the pace: at least 0.94 of the ceiling (the cold run: 0.90), at most 1 in 200 calls rate-limited', { timeout: 60_000 }, async () => {
+    // The issue's target. Of the 0.05 left, 0.03 is the process starting (Gmail's full bucket refills nothing meanwhile).
+    it('2026 (time ×12): the next run, its bucket refilled, spends the bucket and goes on at the pace: at least 0.95 of the ceiling (the cold run: 0.90), at most 1 in 200 calls rate-limited', { timeout: 60_000 }, async () => {
       const cold = await simulate(regime, 900, { full: true });
       expect(cold.learned?.unitsPerSecond).toBeGreaterThan(0);
       expect(cold.learned?.bucketUnits).toBeGreaterThan(0);
@@ -259,7 +259,7 @@ describe('QuotaPacer', () => {
       figures('warm 2026 ×12', warm);
       expect(warm.messages).toBe(900);
       expect(warm.rateLimited / warm.calls).toBeLessThanOrEqual(0.005);
-      expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.94);
+      expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.95);
     });
 
     it('a quota raised since it was remembered (twice the pace) is noticed within the run: the pacer probes upward when Gmail refuses nothing', { timeout: 60_000 }, async () => {
@@ -297,6 +297,8 @@ describe('QuotaPacer', () => {
       const clean = await simulate(regime, messages);
       for (const atCall of [1, Math.round(messages / 2)]) {
         const noisy = await simulate(regime, messages, { stray: { atCall, retryInMs: 1000 } });
+        figures(`${_name} clean`, clean);
+        figures(`${_name} stray at call ${atCall}`, noisy);
         expect(noisy.messages).toBe(messages);
         // The second it names, and at most half a second more (the issue's target: 1.5 s in all).
         expect(noisy.seconds - clean.seconds).toBeLessThanOrEqual(1.5);
