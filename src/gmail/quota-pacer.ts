@@ -154,9 +154,12 @@ const APPROACH = {
   refill: 400,
   /**
    * Calls in flight at most from a published bucket's size on (until it is passed): the calls
-   * that meet the wall are refused, and so few still carry the run faster than any refill.
+   * that meet the wall are refused. At least `speedup` times the fastest refill must still
+   * get through (the round trip decides how many calls that takes), or the bucket would
+   * never be passed, nor its wall met.
    */
   inFlight: 6,
+  speedup: 2,
   /** Learning starts at this share of the refill a published bucket explains (the first wall's units beyond it, over the time since the first call). */
   guess: 0.9,
 } as const;
@@ -337,6 +340,8 @@ export class QuotaPacer {
   private readonly startedAt: number;
   /** What Gmail's bucket held, from a start that met it full: the first wall, less the refill meanwhile. */
   private bucketUnits: number | undefined;
+  /** How long Gmail takes to answer, on average (ms). */
+  private roundTripMs: number | undefined;
   /** When the first call that Gmail charged went out (its bucket, full until then, refills from there; a refused call spends nothing). */
   private firstSentAt: number | undefined;
   private readonly onEvent: (event: PacerEvent) => void;
@@ -466,6 +471,8 @@ export class QuotaPacer {
   /** The request is answered (or failed without an answer: all zeros). */
   settle(ticket: Ticket, answer: Answer): void {
     const now = this.world.now();
+    // The round trip, on average over the last few answers (a request that got none tells nothing).
+    if (answer.spentUnits > 0 || answer.rateLimited > 0) this.roundTripMs = this.roundTripMs === undefined ? now - ticket.sentAt : 0.8 * this.roundTripMs + 0.2 * (now - ticket.sentAt);
     this.inFlight = Math.max(0, this.inFlight - ticket.cost.calls);
     this.inFlightUnits = Math.max(0, this.inFlightUnits - ticket.cost.units);
     if (answer.spentUnits > 0) this.succeeded(ticket, answer);
@@ -697,9 +704,15 @@ export class QuotaPacer {
     let cap = Number.POSITIVE_INFINITY;
     for (const bucket of PUBLISHED_BUCKETS) {
       if (this.unitsInSpan > bucket + APPROACH.refill * seconds) continue;
-      cap = Math.min(cap, Math.max(APPROACH.inFlight, Math.floor((bucket - this.unitsInSpan) / UNIT_COSTS['messages.get'])));
+      cap = Math.min(cap, Math.max(this.approachInFlight(), Math.floor((bucket - this.unitsInSpan) / UNIT_COSTS['messages.get'])));
     }
     return cap;
+  }
+
+  /** Calls in flight near a published bucket: few, but enough for `speedup` times the fastest refill at the round trip seen. */
+  private approachInFlight(): number {
+    const needed = (APPROACH.speedup * APPROACH.refill * (this.roundTripMs ?? 0)) / 1000 / UNIT_COSTS['messages.get'];
+    return Math.max(APPROACH.inFlight, Math.ceil(needed));
   }
 
   /** Batches grow as calls succeed before the first rate-limit answer: small while an empty quota may be near. */
