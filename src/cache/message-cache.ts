@@ -15,7 +15,7 @@
  *   rebuilt, with a notice.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -96,7 +96,7 @@ export async function openMessageCache(options: OpenOptions): Promise<MessageCac
     } catch (error) {
       db?.close();
       if (!isCorruption(error) || attempt > 0) {
-        options.notify({ kind: 'unusable', file: options.file, reason: (error as Error).message });
+        options.notify({ kind: 'unusable', file: options.file, ...openFailure(options.file, error) });
         return undefined;
       }
       options.notify({ kind: 'rebuilt', file: options.file, reason: 'corrupt' });
@@ -130,6 +130,24 @@ function prepareFile(file: string): { reason: string; fix?: string } | undefined
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return { reason: `cannot create ${file}: ${(error as Error).message}` };
   }
   return privateProblem(file, 'file');
+}
+
+/**
+ * Why SQLite could not open an existing file, for people: its own words ("unable to open
+ * database file") name neither the file nor the reason, which is most often that the file or
+ * its directory (WAL mode writes beside the file) cannot be written: a read-only disk.
+ */
+function openFailure(file: string, error: unknown): { reason: string; fix?: string } {
+  const reason = (why: string): string => `cannot open ${file}: ${why}`;
+  for (const [target, what] of [[path.dirname(file), 'its directory'], [file, 'the file']] as const) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (denied) {
+      const readOnly = (denied as NodeJS.ErrnoException).code === 'EROFS';
+      return { reason: reason(`${what} is ${readOnly ? 'on a read-only file system' : 'not writable'}`), fix: 'Set GMAILCTL_CACHE_DIR to a directory you can write to.' };
+    }
+  }
+  return { reason: reason((error as Error).message.replace(/\.+$/, '')) };
 }
 
 /** The message cache holds mail headers: private, as tokens.json is (src/basics/private-path.ts). */

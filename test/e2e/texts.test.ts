@@ -108,4 +108,23 @@ describe.runIf(runReadOnlyTests)('a cache directory that cannot be created on a 
     expect(result.stderr).toMatch(/read-only/);
     expect(result.stderr).not.toMatch(/ENOENT/);
   });
+
+  // Found trying the packed tarball: a cache made earlier, on a disk that is read-only now (a
+  // container's read-only home, a disk remounted after errors), was "unable to open database file".
+  it('a cache file that exists on a read-only disk: the warning names the file, says read-only and what to do', async () => {
+    const s = await loggedIn();
+    const cacheDir = path.join(s.dir, 'made-earlier');
+    const env = { GMAILCTL_NO_CACHE: undefined, GMAILCTL_CACHE_DIR: cacheDir };
+    const first = await s.run(['list', '--format', 'tsv'], { env });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toBe('');
+    await readOnlyDuringTest(cacheDir);
+    const result = await s.run(['list', '--format', 'tsv'], { env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe(first.stdout);
+    expect(result.stderr).toMatch(/^warning: Not using the message cache/);
+    expect(result.stderr).toContain(path.join(cacheDir, `${encodeURIComponent(ADA)}.cache.sqlite`));
+    expect(result.stderr).toMatch(/read-only/);
+    expect(result.stderr).toMatch(/GMAILCTL_CACHE_DIR/);
+  });
 });
