@@ -23,7 +23,7 @@ import { checkFollowFlags, DEFAULT_INTERVAL_SECONDS, rememberingWriter, writeFol
 import { parseAccount, parseCursorName, parseInterval, parseLabel, parseMax } from './options.js';
 
 function defineList() {
-  return newCommand('list', 'list the messages that match a Gmail search', [
+  return newCommand('list', 'list the messages (or with --threads, the conversations) that match a Gmail search', [
     'gmailctl list -q label:UNREAD',
     'gmailctl list -q is:unread --since-last notifier --format ndjson   # cron: only new mail',
     'gmailctl list -q is:unread --since-last n --no-commit --format ndjson | ./process && gmailctl cursor commit n',
@@ -40,7 +40,7 @@ function defineList() {
     .addOption(new Option('--label <label>', 'only messages with this label, by id or name (repeatable)').argParser(collectLabel).default([] as string[], 'none'))
     .option('-n, --max <n>', 'stop after n messages (with --threads: n conversations; default: all)', parseMax)
     .option('--include-spam-trash', 'include messages in SPAM and TRASH')
-    .option('--threads', 'one row per conversation (users.threads.list): id, the newest date and sender, the message count, the first subject; a repeat run reads again only the conversations that changed')
+    .option('--threads', 'one row per conversation (users.threads.list): id, the newest date and sender, the message count, the first subject; a repeat run reads again only the conversations that changed (not with --since-last or --follow)')
     .addOption(
       new Option(
         '--format <format>',
@@ -51,7 +51,7 @@ function defineList() {
     .option('--account <email>', 'account to use (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount)
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
     .option('--no-commit', "with --since-last: leave the cursor where it is, and record where this run got for 'gmailctl cursor commit NAME'")
-    .option('--no-cache', "fetch every message's metadata instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
+    .option('--no-cache', "fetch every message's metadata (with --threads: every conversation's) instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
     .option('--follow', 'after the listing, keep running and print each new matching message as it arrives (not with --format json)')
     .option('--interval <seconds>', `with --follow: how often to ask Gmail for new mail (default ${DEFAULT_INTERVAL_SECONDS}, at least 5)`, parseInterval);
 }

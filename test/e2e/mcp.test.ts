@@ -140,6 +140,25 @@ describe('gmailctl mcp over stdio (the SDK client)', () => {
     expect((few.structuredContent!.threads as unknown[]).length).toBe(3);
   });
 
+  it('search_threads shares list --threads\' cache: asked again, it reads no conversation that did not change; the same objects as list --threads --json', async () => {
+    const { client } = await connect();
+    const threadGets = () => emulator.requests.filter((request) => request.path.startsWith('/gmail/v1/users/me/threads/')).map((request) => request.path.slice('/gmail/v1/users/me/threads/'.length));
+    const listed = await s.run(['list', '--threads', '--json', '-n', '20']);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    emulator.clearRequests();
+    const result = await call(client, 'search_threads', { max_results: 20 });
+    expect(result.isError, result.content[0]?.text).toBeFalsy();
+    expect(result.structuredContent!.threads).toEqual(JSON.parse(listed.stdout));
+    expect(threadGets()).toEqual([]);
+    const changed = (result.structuredContent!.threads as Array<{ id: string }>)[7]!.id;
+    emulator.addMessages(1, { threadId: changed });
+    emulator.clearRequests();
+    const again = await call(client, 'search_threads', { max_results: 20 });
+    expect(again.isError, again.content[0]?.text).toBeFalsy();
+    expect(threadGets()).toEqual([changed]);
+    expect((again.structuredContent!.threads as Array<{ id: string }>)[0]!.id).toBe(changed);
+  });
+
   it('read_thread answers the conversation as thread --json prints it, sent replies included, for one threads.get', async () => {
     const { client } = await connect();
     const first = emulator.mailbox().find((message) => message.subject === CONVERSATION_SUBJECT)!;
