@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { ConfigError, UsageError } from './errors.js';
-import { makeDirectory } from './make-directory.js';
+import { makeDirectory, unwritableReason } from './make-directory.js';
 import { checkPrivatePath, type PathRule } from './private-path.js';
 import { withFileLock, writePrivateFile } from './shared-file.js';
 
@@ -117,7 +117,7 @@ export async function checkConfigDirWritable(configDir: string, doing: string, s
         dir = path.dirname(dir);
         continue;
       }
-      const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOENT' ? 'does not exist' : `cannot be written (${code ?? (error as Error).message})`;
+      const why = unwritableReason(error);
       const where = dir === configDir ? `the config directory ${configDir}` : `the config directory ${configDir} cannot be created: ${dir}`;
       throw new ConfigError(`Cannot ${doing}: ${where} ${why}. ${spared}`, {
         hint: `Make ${dir} writable, or set GMAILCTL_CONFIG_DIR to a directory you can write to, then try again.`,

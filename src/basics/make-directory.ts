@@ -42,3 +42,26 @@ export function makeDirectorySync(dir: string, depth = 0): void {
     }
   }
 }
+
+/**
+ * Why a path could not be made or written, for people, from the error Node gave: the end of a
+ * sentence that starts with the path ("/mnt/x is on a read-only file system").
+ */
+export function unwritableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EROFS':
+      return 'is on a read-only file system';
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'is not writable (permission denied)';
+    case 'ENOSPC':
+      return 'is on a full disk';
+    case 'EDQUOT':
+      return 'is over its disk quota';
+    default:
+      return `cannot be written (${code ?? (error as Error).message})`;
+  }
+}

@@ -22,7 +22,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { HistoryChange } from '../gmail/history.js';
 import type { ThreadRef } from '../gmail/thread-listing.js';
 import type { ThreadSummary } from '../schemas/objects.js';
-import { makeDirectorySync } from '../basics/make-directory.js';
+import { makeDirectorySync, unwritableReason } from '../basics/make-directory.js';
 import { formatPosition, parsePosition, START, type CursorPosition, type CursorSummary } from '../gmail/cursor-position.js';
 import { inspectPathSync } from '../basics/private-path.js';
 import { cacheFileSet, removeCacheFile } from './paths.js';
@@ -143,8 +143,7 @@ function openFailure(file: string, error: unknown): { reason: string; fix?: stri
     try {
       accessSync(target, constants.W_OK);
     } catch (denied) {
-      const readOnly = (denied as NodeJS.ErrnoException).code === 'EROFS';
-      return { reason: reason(`${what} is ${readOnly ? 'on a read-only file system' : 'not writable'}`), fix: 'Set GMAILCTL_CACHE_DIR to a directory you can write to.' };
+      return { reason: reason(`${what} ${unwritableReason(denied)}`), fix: 'Set GMAILCTL_CACHE_DIR to a directory you can write to.' };
     }
   }
   return { reason: reason((error as Error).message.replace(/\.+$/, '')) };

@@ -5,6 +5,7 @@
  * MIME split, the text, the attachments), then written (output/whole-messages.ts).
  */
 import { GmailctlError } from '../basics/errors.js';
+import { unwritableReason } from '../basics/make-directory.js';
 import type { IO } from '../basics/io.js';
 import type { MessageRead } from '../mail/read-message.js';
 import { WHOLE_MESSAGE_FORMATS, type WholeMessageFormat, type WholeMessage } from '../output/whole-messages.js';
@@ -93,8 +94,7 @@ async function attachmentSaver(io: IO, wanted: string, force: boolean) {
         try {
           outcome = await saveAttachment(dir, name, { messageId, filename: attachment.filename, mimeType: attachment.mimeType, content: await content() }, force);
         } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code ?? 'error';
-          throw new GmailctlError(`Could not save an attachment of message ${messageId} in ${dir}: ${code}.`, { cause: error });
+          throw new GmailctlError(`Could not save an attachment of message ${messageId}: ${dir} ${unwritableReason(error)}.`, { cause: error });
         }
         if (outcome.kind === 'exists') refused.push(outcome.path);
         else io.info(`saved ${outcome.path}`);

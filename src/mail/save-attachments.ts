@@ -5,9 +5,10 @@
  * with O_EXCL so that a symlink planted in DIR is not followed.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { access, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GmailctlError } from '../basics/errors.js';
+import { makeDirectory, unwritableReason } from '../basics/make-directory.js';
 import { checkPrivatePath, type PathRule } from '../basics/private-path.js';
 
 interface AttachmentToSave {
@@ -83,7 +84,7 @@ export class NameAllocator {
 
 /** Writes one attachment; an existing file is replaced only with `force`. */
 export async function saveAttachment(dir: string, name: string, attachment: AttachmentToSave, force: boolean): Promise<SaveOutcome> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const target = path.join(dir, name);
   if (force) await unlink(target).catch(() => undefined);
   let handle;
@@ -113,16 +114,23 @@ const SAVE_DIR_RULE: PathRule = {
  * files would land wherever it points: ~/.config/autostart/), belongs to another user, or
  * others can write it (they could swap the files or plant links). Answers the path to write in.
  */
+const SAVE_HINT = 'Save into a directory you can write to (--save-attachments DIR).';
+
 export async function prepareSaveDirectory(dir: string): Promise<string> {
   // Without a trailing slash: lstat("link/") would look at what the link points to.
   const resolved = path.resolve(dir);
   try {
-    await mkdir(resolved, { recursive: true, mode: 0o700 });
+    await makeDirectory(resolved);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new GmailctlError(`Cannot create ${resolved} for the attachments: ${(error as Error).message}`, { cause: error });
-    }
+    const failed = (error as NodeJS.ErrnoException).path ?? resolved;
+    throw new GmailctlError(`Cannot create ${resolved} for the attachments: ${failed} ${unwritableReason(error)}.`, { hint: SAVE_HINT, cause: error });
   }
   await checkPrivatePath(resolved, SAVE_DIR_RULE, (message, hint) => new GmailctlError(message, { hint }));
+  // Checked before anything is fetched or printed: a read-only disk stops the command first.
+  try {
+    await access(resolved, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new GmailctlError(`Cannot save attachments into ${resolved}: it ${unwritableReason(error)}.`, { hint: SAVE_HINT, cause: error });
+  }
   return resolved;
 }

@@ -95,6 +95,37 @@ describe.runIf(runReadOnlyTests)('a read-only config directory', () => {
 // Found trying the packed tarball (issue #24): login went through the whole consent before
 // failing on a tokens.json it could not read, and status sent the user to that login (exit 4,
 // "Run: gmailctl login", "….." doubled) although only moving the file away helps.
+// Found trying the packed tarball (issue #24): into a read-only directory, show printed the
+// message and then failed with a bare "EROFS."; into a new directory under a read-only one,
+// Node's recursive mkdir said "ENOENT: no such file or directory".
+describe.runIf(runReadOnlyTests)('show --save-attachments into a read-only place', () => {
+  async function withAttachment(): Promise<{ s: Sandbox; id: string; parent: string }> {
+    const s = await loggedIn();
+    const raw = ['Subject: the file', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see the file', '--b',
+      'Content-Type: text/plain; name=notes.txt', 'Content-Disposition: attachment; filename=notes.txt', '', 'notes', '--b--', ''].join('\r\n');
+    const { id } = emulator.importMessage(raw);
+    const parent = path.join(s.dir, 'ro');
+    await mkdir(parent, { mode: 0o700 });
+    await readOnly(parent);
+    emulator.clearRequests();
+    return { s, id, parent };
+  }
+
+  for (const where of ['the directory itself', 'a new directory in it'] as const) {
+    it(`${where}: exit 1 saying read-only, before anything is fetched or printed`, async () => {
+      const { s, id, parent } = await withAttachment();
+      const dir = where === 'the directory itself' ? parent : path.join(parent, 'new');
+      const result = await s.run(['show', id, '--save-attachments', dir]);
+      expect(result.exitCode, result.stderr).toBe(1);
+      expect(result.stderr).toContain(dir);
+      expect(result.stderr).toMatch(/read-only file system/);
+      expect(result.stderr).not.toMatch(/ENOENT|EROFS/);
+      expect(result.stdout).toBe('');
+      expect(emulator.requests.filter((r) => r.path.includes('/messages/'))).toEqual([]);
+    });
+  }
+});
+
 describe('a corrupt tokens.json (file store)', () => {
   async function corrupted(): Promise<Sandbox> {
     const s = await loggedIn();
