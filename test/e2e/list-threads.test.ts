@@ -6,12 +6,14 @@
  * calls only; a repeat with nothing changed: list calls only; a conversation that changed:
  * that one read again); the cache's schema migration; and the refusals.
  */
+import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import stringWidth from 'string-width';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATION_SUBJECT, startEmulator, type Emulator } from '../emulator/index.js';
-import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { startCli } from '../helpers/background.js';
+import { CLI, createSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { cacheFile as cacheFileOf } from '../../src/cache/paths.js';
 import type { MessageSummary } from '../../src/gmail/message.js';
 import type { ThreadSummary } from '../../src/output/objects.js';
@@ -211,6 +213,42 @@ describe('list --threads: the search and its cost', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/Invalid query/);
+  });
+});
+
+describe('list --threads: pipes and signals', () => {
+  afterEach(() => emulator.setLatency(0));
+
+  it('stops reading conversations and exits 0 quietly when the reader closes stdout (| head -1)', async () => {
+    emulator.setLatency(30);
+    const result = await execa('bash', ['-c', `'${process.execPath}' '${CLI}' list --threads --format tsv | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], {
+      env: s.env,
+      extendEnv: false,
+      reject: false,
+    });
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(result.stdout.startsWith(visibleThreadIds()[0]!)).toBe(true);
+    expect(result.stderr.trim()).toBe('status=0');
+    expect(threadGets().length).toBeLessThan(visibleThreadIds().length);
+  });
+
+  it('exits 130 on SIGINT with what was written flushed and a valid JSON array', async () => {
+    emulator.setLatency(40);
+    const run = startCli(['list', '--threads', '--json'], s.env, { stdin: 'ignore' });
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (run.stdout().includes('"id"')) resolve();
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    run.child.kill('SIGINT');
+    const result = await run.child;
+    expect(result.exitCode).toBe(130);
+    const written = JSON.parse(run.stdout()) as ThreadSummary[];
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(visibleThreadIds().length);
+    expect(written.map((t) => t.id)).toEqual(visibleThreadIds().slice(0, written.length));
   });
 });
 
