@@ -2,11 +2,12 @@
  * The smaller things a new user ran into (issue #12, item 10), checked in-process.
  */
 import { PassThrough } from 'node:stream';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { parseMax } from '../../src/commands/options.js';
 import { chooseAccount, resolveConfigDir } from '../../src/basics/config.js';
 import { IO } from '../../src/basics/io.js';
-import { tableLayout, tableWriter } from '../../src/output/table.js';
+import { tableLayout, tableWriter, threadTableWriter } from '../../src/output/table.js';
 import { displayName } from '../../src/output/text.js';
 import { settle } from './fake-io.js';
 
@@ -47,6 +48,34 @@ describe('the table', () => {
     };
     expect(narrowest((w) => tableLayout(w).date)).toBe(58);
     expect(narrowest((w) => tableLayout(w).fromWidth > 0)).toBe(40);
+  });
+
+  it('list --threads: MSGS always stays; DATE goes below 64 columns and FROM below 46, as the README says; no row is wider than the terminal', async () => {
+    const narrowest = (has: (width: number) => boolean): number => {
+      let width = 200;
+      while (width > 0 && has(width - 1)) width -= 1;
+      return width;
+    };
+    expect(narrowest((w) => tableLayout(w, { count: true }).date)).toBe(64);
+    expect(narrowest((w) => tableLayout(w, { count: true }).fromWidth > 0)).toBe(46);
+    for (const columns of [30, 45, 46, 63, 64, 80, 120, 200]) {
+      expect(tableLayout(columns, { count: true }).count, `at ${columns}`).toBe(4);
+      const stdout = Object.assign(new PassThrough(), { isTTY: true, columns });
+      let out = '';
+      stdout.setEncoding('utf8');
+      stdout.on('data', (chunk: string) => (out += chunk));
+      const io = new IO({ stdout, stderr: new PassThrough(), env: { NO_COLOR: '1' } });
+      const writer = threadTableWriter(io);
+      const id = '1a187fa59c0d4e21';
+      const subject = 'A subject long enough to be cut at any of these widths, and then some more words';
+      await writer.writePage([{ id, historyId: '9', messageCount: 12, date: '2026-01-01T00:00:00Z', from: '田中 太郎 <taro@example.com>', subject, snippet: '', labelIds: [] }]);
+      await settle();
+      const [header, row] = out.split('\n');
+      expect(header, `at ${columns}`).toMatch(/ MSGS  SUBJ/);
+      expect(row, `at ${columns}`).toContain(id);
+      expect(row, `at ${columns}`).toMatch(/ {3}12 {2}A sub/);
+      for (const line of [header!, row!]) expect(stringWidth(line), `at ${columns}: ${line}`).toBeLessThanOrEqual(columns);
+    }
   });
 
   it('the id column is never cut, however narrow the terminal', async () => {
