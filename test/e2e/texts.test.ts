@@ -75,6 +75,8 @@ describe('help', () => {
     const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
     expect(readme).toMatch(/DATE[^.]*below 58 columns/);
     expect(readme).toMatch(/FROM[^.]*below 40 columns/);
+    // list --threads' table, with its MSGS column (test/unit/new-user.test.ts holds the numbers).
+    expect(readme).toMatch(/MSGS always staying \(DATE is left out below 64 columns and FROM below 46\)/);
   });
 });
 
