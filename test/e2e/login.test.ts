@@ -235,6 +235,9 @@ describe('ending without an answer', () => {
     const result = await run.child;
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/No answer from the browser within 1 seconds/);
+    // Issue #24 item 3: the hint suggested --no-browser, which was given.
+    expect(result.stderr).not.toMatch(/or --no-browser to paste/);
+    expect(result.stderr).toMatch(/paste the address the browser ends up on/);
     expect(await portIsFree(Number(redirectUri.port))).toBe(true);
     expect(await readFile(path.join(s.configDir, 'tokens.json'), 'utf8')).toBe(before);
   });
