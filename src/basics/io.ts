@@ -8,6 +8,7 @@ import { processEnvironment } from './environment.js';
 import { toSafeLines } from './single-line.js';
 import { redact } from './redact.js';
 import { isClosedReader, stdoutIsRegularFile } from './stdout-state.js';
+import { watchStdoutReader } from './stdout-reader.js';
 
 interface IOOptions {
   stdin?: NodeJS.ReadableStream;
@@ -40,10 +41,13 @@ export class IO {
   private readonly stdoutClosedController = new AbortController();
   /** A write to stdout that failed (ENOSPC, EIO, a closed stdout): the command then exits 1. */
   stdoutFailure: NodeJS.ErrnoException | undefined;
+  /** stdout is the process's own (fd 1), not a stream given by a test. */
+  private readonly stdoutIsFd1: boolean;
 
   constructor(options: IOOptions = {}) {
     this.stdin = options.stdin ?? process.stdin;
     this.stdout = options.stdout ?? process.stdout;
+    this.stdoutIsFd1 = options.stdout === undefined;
     this.stderr = options.stderr ?? process.stderr;
     this.env = options.env ?? processEnvironment();
     this.isStdoutTTY = this.stdout.isTTY === true;
@@ -65,6 +69,21 @@ export class IO {
     if (!error) return;
     if (!isClosedReader(error) && !this.stdoutFailure) this.stdoutFailure = error;
     this.stdoutClosedController.abort();
+  }
+
+  /**
+   * For a command that may write nothing for hours (list --follow): notices the reader of
+   * stdout going away meanwhile, and aborts stdoutClosed then, as a failed write would
+   * (src/basics/stdout-reader.ts). Answers how to stop watching.
+   */
+  watchReader(): () => void {
+    if (!this.stdoutIsFd1 || this.stdoutClosed.aborted) return () => undefined;
+    const stop = watchStdoutReader(() => this.stdoutClosedController.abort(), this.env);
+    this.stdoutClosed.addEventListener('abort', stop, { once: true });
+    return () => {
+      this.stdoutClosed.removeEventListener('abort', stop);
+      stop();
+    };
   }
 
   /** Resolves once everything written so far has been handed to the OS (or failed to be). */

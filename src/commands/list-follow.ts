@@ -107,6 +107,8 @@ export async function writeFollowing(io: IO, deps: ListDeps, writer: MessageWrit
     },
   );
   const idle = io.progress();
+  // Nothing may be written for hours: the reader of stdout going away meanwhile ends it too.
+  const unwatch = io.watchReader();
   try {
     for await (const event of events) {
       if (event.kind !== 'checked') idle.clear();
@@ -118,6 +120,7 @@ export async function writeFollowing(io: IO, deps: ListDeps, writer: MessageWrit
     // Ctrl-C or a closed stdout makes the request in flight fail with an abort: a normal end.
     if (!run.stop.aborted) throw error;
   } finally {
+    unwatch();
     idle.clear();
   }
 }

@@ -250,6 +250,22 @@ describe('list --follow', { timeout: 90_000 }, () => {
     expect(err).toMatch(/status 0/);
   });
 
+  it('exits 0 soon after the reader of stdout is gone, while no mail comes (nothing to write to find out)', async () => {
+    const shell = execa('bash', ['-c', `"${process.execPath}" "${CLI}" list ${QUERY.map((a) => `'${a}'`).join(' ')} --interval 5 --follow --format ids | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
+      env: s.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    await following();
+    const [first] = newMail(1);
+    // head has its line and is gone; no more mail comes, so no write finds it out.
+    const result = await shell;
+    expect(result.timedOut).toBe(false);
+    expect(String(result.stdout).trim()).toBe(first);
+    expect(result.stderr).toMatch(/status 0/);
+  });
+
   it('refuses --format json, an interval under 5 s, and --interval without --follow (exit 2)', async () => {
     const json = await s.run(['list', '--follow', '--json']);
     expect(json.exitCode).toBe(2);
