@@ -13,6 +13,7 @@ import { failureFacts } from './google-error.js';
 import { currentHistoryId, readHistory } from './history.js';
 import { fetchMetadata, listIdPages, MAX_PAGE_SIZE, type Fetched, type ListDeps } from './listing.js';
 import { toSummary, type MessageSummary } from './message.js';
+import { withinDates } from './new-mail.js';
 import { classifyFailure } from './retry.js';
 
 export interface FollowQuery {
@@ -98,13 +99,13 @@ export async function* followMailbox(deps: ListDeps, options: FollowOptions): As
   const clock = options.clock ?? realClock;
   const printed = new RecentIds(REMEMBERED);
   for (const id of options.printed ?? []) printed.add(id);
-  const state: FollowState = { position: options.from, newestSeen: options.newestSeen, started: clock.now() };
+  const run: FollowRun = { deps, options, clock, printed, state: { position: options.from, newestSeen: options.newestSeen, started: clock.now() } };
   let down = false;
   while (!deps.signal.aborted) {
     const started = clock.now();
     let events: FollowEvent[] | undefined;
     try {
-      events = await poll(deps, options, state, printed, clock, started);
+      events = await poll(run, started);
     } catch (error) {
       if (deps.signal.aborted) return;
       if (!isOutage(error)) throw error;
@@ -121,17 +122,21 @@ export async function* followMailbox(deps: ListDeps, options: FollowOptions): As
   }
 }
 
-/** One poll: what happened since `state.position`, as events; `state` moves only when it succeeds. */
-async function poll(
-  deps: ListDeps,
-  options: FollowOptions,
-  state: FollowState,
-  printed: RecentIds,
-  clock: FollowClock,
-  readAt: number,
-): Promise<FollowEvent[]> {
+/** What following keeps from one poll to the next. */
+interface FollowRun {
+  deps: ListDeps;
+  options: FollowOptions;
+  clock: FollowClock;
+  /** The ids printed lately: none is printed twice. */
+  printed: RecentIds;
+  state: FollowState;
+}
+
+/** One poll, begun at `readAt`: what happened since `state.position`, as events; `state` moves only when it succeeds. */
+async function poll(run: FollowRun, readAt: number): Promise<FollowEvent[]> {
+  const { deps, options, state, printed, clock } = run;
   const read = await readHistory(deps, state.position, ['messageAdded', 'messageDeleted']);
-  if (read === 'expired') return resync(deps, options, state, printed, clock);
+  if (read === 'expired') return resync(run);
   const candidates = [...read.added.keys()].filter((id) => !printed.has(id));
   const { found, unreadable } = await readWhenReady(deps, candidates, options.notReadyDelaysMs ?? NOT_READY_DELAYS_MS, clock);
   for (const message of found.values()) noteSeen(state, message);
@@ -185,7 +190,7 @@ async function matches(deps: ListDeps, query: FollowQuery, messages: ReadonlyArr
   // Without dates (never seen from Gmail), the query alone: paged only until all are seen.
   const oldest = dates.length === filtered.length ? Math.min(...dates) : 0;
   const listed = new Set<string>();
-  const restricted = { ...query, query: oldest > 0 ? `(${query.query}) after:${afterSeconds(oldest)}` : query.query, only: ids };
+  const restricted = { ...query, query: oldest > 0 ? withinDates(query.query, afterSeconds(oldest)) : query.query, only: ids };
   for await (const page of listIdPages(deps, restricted, MAX_PAGE_SIZE)) for (const ref of page.ids) listed.add(ref.id as string);
   return listed;
 }
@@ -211,18 +216,10 @@ function afterSeconds(ms: number): number {
  * from now, and list what matches after the newest message already seen, leaving out what
  * was printed — printing nothing twice.
  */
-async function resync(
-  deps: ListDeps,
-  options: FollowOptions,
-  state: FollowState,
-  printed: RecentIds,
-  clock: FollowClock,
-): Promise<FollowEvent[]> {
+async function resync({ deps, options, state, printed, clock }: FollowRun): Promise<FollowEvent[]> {
   const readAt = clock.now();
   const now = await currentHistoryId(deps);
-  const query = options.query.query?.trim();
-  const since = `after:${afterSeconds(state.newestSeen ?? state.started - CLOCK_MARGIN_MS)}`;
-  const listing = { ...options.query, query: query ? `(${query}) ${since}` : since };
+  const listing = { ...options.query, query: withinDates(options.query.query, afterSeconds(state.newestSeen ?? state.started - CLOCK_MARGIN_MS)) };
   const ids: string[] = [];
   for await (const page of listIdPages(deps, listing, MAX_PAGE_SIZE)) for (const ref of page.ids) if (!printed.has(ref.id as string)) ids.push(ref.id as string);
   ids.reverse(); // oldest first, as history reports
