@@ -30,6 +30,7 @@ function defineList() {
     `gmailctl list -q 'from:boss@example.com after:2026/01/01' --max 20`,
     'gmailctl list -q is:unread --format ids | wc -l',
     `gmailctl list -q 'is:unread' -n 5 --follow --format ndjson   # the newest 5, then new mail as it comes`,
+    `gmailctl list -q 'is:unread' --since-last n --follow --format tsv   # a restart resumes: nothing twice, nothing missed`,
     `gmailctl list --label INBOX --label IMPORTANT --json | jq -r '.[].subject'`,
     `gmailctl list --label Receipts               # a label's name works too`,
     `gmailctl list -q 'has:attachment' --format ndjson | jq -c '{id, from}'`,
@@ -52,7 +53,7 @@ function defineList() {
     .option('--since-last <name>', 'only messages that arrived since the last complete run with this name (a cursor kept per account)', parseCursorName)
     .option('--no-commit', "with --since-last: leave the cursor where it is, and record where this run got for 'gmailctl cursor commit NAME'")
     .option('--no-cache', "fetch every message's metadata (with --threads: every conversation's) instead of using the local cache (also GMAILCTL_NO_CACHE=1)")
-    .option('--follow', 'after the listing, keep running and print each new matching message as it arrives (not with --format json)')
+    .option('--follow', 'after the listing, keep running and print each new matching message as it arrives (not with --format json); with --since-last, the cursor advances after each message')
     .option('--interval <seconds>', `with --follow: how often to ask Gmail for new mail (default ${DEFAULT_INTERVAL_SECONDS}, at least 5)`, parseInterval);
 }
 

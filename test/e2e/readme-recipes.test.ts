@@ -201,7 +201,8 @@ describe('README: Recipes for shell scripts', () => {
       const recipes = (await recipesOf('Recipes for shell scripts')).flat().filter((r) => r.includes('--follow'));
       const unit = /```ini\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('\n## Recipes for shell scripts\n')))?.[1] ?? '';
       const faster = (recipe: string) => recipe.replace('--follow', '--follow --interval 5');
-      return { loop: faster(recipes.find((r) => !r.startsWith('#!')) ?? ''), script: faster(recipes.find((r) => r.startsWith('#!/bin/bash')) ?? ''), unit };
+      const start = (await recipesOf('Recipes for shell scripts')).flat().find((r) => r.includes('--since-last gmail-notify') && !r.includes('--follow')) ?? '';
+      return { loop: faster(recipes.find((r) => !r.startsWith('#!')) ?? ''), script: faster(recipes.find((r) => r.startsWith('#!/bin/bash')) ?? ''), unit, start };
     }
 
     /** notify-send that writes "summary|body" lines to a file instead. */
@@ -237,24 +238,46 @@ describe('README: Recipes for shell scripts', () => {
       }
     }, 60_000);
 
-    it('the systemd service restarts on failure, and its script fails when gmailctl does (a revoked login)', async () => {
-      const { script, unit } = await followRecipes();
+    it('the systemd service restarts on failure, its script fails when gmailctl does (a revoked login), and the restart notifies what came meanwhile, each once', async () => {
+      const { script, unit, start } = await followRecipes();
       expect(unit).toMatch(/^ExecStart=%h\/\.local\/bin\/gmail-notify$/m);
       expect(unit).toMatch(/^Restart=on-failure$/m);
       expect(script).toMatch(/^# ~\/\.local\/bin\/gmail-notify/m);
+      expect(script).toMatch(/--since-last gmail-notify --follow/);
       await mkdir(path.join(s.dir, '.local/bin'), { recursive: true });
       const file = path.join(s.dir, '.local/bin/gmail-notify');
       await writeFile(file, `${script}\n`);
       await chmod(file, 0o755);
       const notified = await fakeNotifier();
-      const run = execa(file, [], { env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}` }, extendEnv: false, reject: false, cwd: s.dir, timeout: 60_000 });
+      // Once, before the first start: the cursor starts, nothing is notified.
+      const started = await sh(start);
+      expect(started.exitCode, started.stderr).toBe(0);
+      expect(started.stdout).toBe('');
+      // Its own process group, as a service's cgroup: stopped whole at the end.
+      const service = () => execa(file, [], { env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}` }, extendEnv: false, reject: false, cwd: s.dir, timeout: 60_000, detached: true });
+      const run = service();
+      const [first] = emulator.addMessages(1, { subject: 'Deploy finished' });
       await until(async () => (await notified()).length === 1);
+      expect(await notified()).toEqual([`${first!.from}|Deploy finished`]);
       emulator.revokeAll();
       const result = await run;
       expect(result.exitCode).toBe(4);
       expect(String(result.stderr)).toMatch(/gmailctl login/);
       expect((await s.login()).exitCode).toBe(0);
-    }, 60_000);
+
+      // Mail while the service is down; systemd starts it again.
+      const [meanwhile] = emulator.addMessages(1, { subject: 'Backup done' });
+      const again = service();
+      try {
+        await until(async () => (await notified()).length === 2);
+        const [later] = emulator.addMessages(1, { subject: 'Tests passed' });
+        await until(async () => (await notified()).length === 3);
+        expect(await notified()).toEqual([`${first!.from}|Deploy finished`, `${meanwhile!.from}|Backup done`, `${later!.from}|Tests passed`]);
+      } finally {
+        process.kill(-again.pid!, 'SIGTERM');
+        await again;
+      }
+    }, 90_000);
   });
 
   // Last: it revokes every login the emulator issued.
