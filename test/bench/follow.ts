@@ -32,6 +32,17 @@ async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+/** The least-squares slope of samples taken every `everySeconds`, in units per minute. */
+function slopePerMinute(samples: readonly number[], everySeconds: number): number {
+  if (samples.length < 2) return Number.NaN;
+  const xs = samples.map((_, i) => (i * everySeconds) / 60);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = samples.reduce((a, b) => a + b, 0) / samples.length;
+  const num = xs.reduce((sum, x, i) => sum + (x - mx) * (samples[i]! - my), 0);
+  const den = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
+  return num / den;
+}
+
 export async function followFigures(say: (line?: string) => void): Promise<FollowFigure[]> {
   const idleSeconds = Number(process.env.BENCH_FOLLOW_IDLE_S ?? 90);
   const loadSeconds = Number(process.env.BENCH_FOLLOW_LOAD_S ?? 180);
@@ -116,6 +127,9 @@ export async function followFigures(say: (line?: string) => void): Promise<Follo
     const drift = rssEnd - (rssWarm ?? rssStart);
     say(`RSS: ${fmt(rssStart)} MB idle before the load, ${fmt(rssWarm ?? Number.NaN)} MB once the first new message was printed (warm), ${fmt(rssEnd)} MB at the end (peak ${fmt(rssPeak)} MB): drift from warm ${fmt(drift)} MB`);
     say(`RSS every 10 s (MB): ${series.map((mb) => fmt(mb)).join(' ')}`);
+    // Warm-up and the collector's sawtooth fill the first minutes; a leak keeps its slope to the end.
+    const lateSlope = slopePerMinute(series.slice(Math.floor(series.length / 2)), 10);
+    say(`RSS slope over the second half of the load: ${fmt(lateSlope, 2)} MB/min (least squares over ${series.length - Math.floor(series.length / 2)} samples)`);
     say(`load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
     child.kill('SIGTERM');
