@@ -359,6 +359,8 @@ describe('README: Testing your scripts offline with the emulator', () => {
       '',
     ].join('\r\n');
     await writeFile(path.join(s.dir, 'invoice.eml'), eml);
+    // "Exit codes in scripts" above revoked every login: log in again, as its recipe says to.
+    expect((await s.login()).exitCode).toBe(0);
     const result = await sh(block!.join('\n').replaceAll('http://127.0.0.1:8085/', emulator.url));
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Subject: +Your invoice 31$/m);
