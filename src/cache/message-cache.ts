@@ -424,10 +424,13 @@ export class MessageCache {
   rememberThreads(threads: readonly ThreadSummary[]): void {
     if (threads.length === 0) return;
     this.#guard(() =>
-      this.db.transaction(() => {
-        const insert = this.db.prepare('INSERT OR REPLACE INTO threads (id, history_id, summary, checksum) VALUES (@id, @history_id, @summary, @checksum)');
-        for (const thread of threads) if (thread.historyId !== '') insert.run(toThreadRow(thread));
-      })(),
+      this.db
+        .transaction(() => {
+          const insert = this.db.prepare('INSERT OR REPLACE INTO threads (id, history_id, summary, checksum) VALUES (@id, @history_id, @summary, @checksum)');
+          for (const thread of threads) if (thread.historyId !== '') insert.run(toThreadRow(thread));
+        })
+        // The write lock first, as every other write here: another gmailctl's write is waited for (busy timeout).
+        .immediate(),
     );
   }
 

@@ -319,6 +319,20 @@ describe('list --threads with the cache', () => {
     expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
   });
 
+  it('two runs at once on an empty cache: both print every conversation, neither warns, and the next run reads none', async () => {
+    const clear = await cached.run(['cache', 'clear']);
+    expect(clear.exitCode, clear.stderr).toBe(0);
+    const [one, two] = await Promise.all([cached.run(['list', '--threads', '--json']), cached.run(['list', '--threads', '--json'])]);
+    for (const run of [one, two]) {
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toBe('');
+    }
+    expect(JSON.parse(one.stdout)).toEqual(JSON.parse(two.stdout));
+    emulator.clearRequests();
+    expect(await threadsJson(cached)).toEqual(JSON.parse(one.stdout));
+    expect(threadGets()).toEqual([]);
+  });
+
   it('--no-cache reads every conversation again; cache clear removes what was kept', async () => {
     const threads = await threadsJson(cached);
     emulator.clearRequests();
