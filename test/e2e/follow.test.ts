@@ -231,13 +231,17 @@ describe('list --follow', { timeout: 90_000 }, () => {
     }
   });
 
-  it('exits 0 once the reader of stdout is gone', async () => {
-    const shell = execa('bash', ['-c', `"${process.execPath}" "${CLI}" list ${QUERY.map((a) => `'${a}'`).join(' ')} --interval 5 --follow --format ids | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
+  /** `gmailctl list … --follow | head -1` in bash, which then says on stderr how gmailctl exited. */
+  const followIntoHead = () =>
+    execa('bash', ['-c', `"${process.execPath}" "${CLI}" list ${QUERY.map((a) => `'${a}'`).join(' ')} --interval 5 --follow --format ids | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
       env: s.env,
       extendEnv: false,
       reject: false,
       timeout: 60_000,
     });
+
+  it('exits 0 once the reader of stdout is gone', async () => {
+    const shell = followIntoHead();
     let err = '';
     shell.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
     await following();
@@ -251,12 +255,7 @@ describe('list --follow', { timeout: 90_000 }, () => {
   });
 
   it('exits 0 soon after the reader of stdout is gone, while no mail comes (nothing to write to find out)', async () => {
-    const shell = execa('bash', ['-c', `"${process.execPath}" "${CLI}" list ${QUERY.map((a) => `'${a}'`).join(' ')} --interval 5 --follow --format ids | head -1; echo "status \${PIPESTATUS[0]}" >&2`], {
-      env: s.env,
-      extendEnv: false,
-      reject: false,
-      timeout: 60_000,
-    });
+    const shell = followIntoHead();
     await following();
     const [first] = newMail(1);
     // head has its line and is gone; no more mail comes, so no write finds it out.
