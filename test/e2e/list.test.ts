@@ -359,13 +359,7 @@ describe('pipes and signals', () => {
   it('exits 130 on SIGINT with what was written flushed and a valid JSON array', async () => {
     emulator.setLatency(30);
     const run = startCli(['list', '--json'], s.env, { stdin: 'ignore' });
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (run.stdout().includes('"id"')) resolve();
-        else setTimeout(check, 20);
-      };
-      check();
-    });
+    await run.waitForStdout('"id"');
     run.child.kill('SIGINT');
     const result = await run.child;
     expect(result.exitCode).toBe(130);

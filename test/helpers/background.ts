@@ -14,6 +14,8 @@ export interface BackgroundRun {
   stdout(): string;
   /** Resolves with the first match of `pattern` in stderr. */
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves once stdout holds `text` (checked every 20 ms); rejects if the CLI exits or `timeoutMs` passes first. */
+  waitForStdout(text: string, timeoutMs?: number): Promise<void>;
   /** The consent URL the login printed, and the redirect_uri inside it. */
   authUrl(): Promise<{ url: URL; redirectUri: URL; state: string }>;
 }
@@ -38,6 +40,19 @@ export function startCli(args: string[], env: Record<string, string>, options: {
     child,
     stderr: () => err,
     stdout: () => out,
+    waitForStdout(text, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let exited = false;
+      child.finally(() => (exited = true)).catch(() => undefined);
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (out.includes(text)) resolve();
+          else if (exited || Date.now() > deadline) reject(new Error(`stdout never held ${JSON.stringify(text)}; it was:\n${out}`));
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+    },
     waitForStderr(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
