@@ -9,7 +9,7 @@ import { describeCacheNotice } from '../cache/notices.js';
 import type { CacheNotice } from '../cache/message-cache.js';
 import { CacheError, UsageError } from '../basics/errors.js';
 import type { IO } from '../basics/io.js';
-import { toSingleLine } from '../basics/single-line.js';
+import { toJson, toSingleLine } from '../basics/single-line.js';
 import type { CommandContext, ContextSource } from './context.js';
 import { newCommand } from './define.js';
 import { parseAccount, parseCursorName } from './options.js';
@@ -63,7 +63,7 @@ export async function runCursorList({ io, env }: CommandContext, flags: CursorLi
   const { listCursors } = await import('../cache/manage.js');
   const cursors = await listCursors(env, flags.account ? [flags.account] : undefined, notices(io));
   if (flags.json) {
-    await io.write(`${JSON.stringify(cursors.map(toJson), null, 2)}\n`);
+    await io.write(`${toJson(cursors.map(cursorObject), 2)}\n`);
     return;
   }
   if (cursors.length === 0) io.info('There are no --since-last cursors.');
@@ -81,7 +81,7 @@ export async function runCursorDelete(context: CommandContext, name: string, fla
   io.info(`Deleted cursor ${name} (${account}): the next --since-last ${name} run prints every match.`);
 }
 
-function toJson(cursor: CursorListing): object {
+function cursorObject(cursor: CursorListing): object {
   return {
     name: cursor.name,
     account: cursor.account,

@@ -8,7 +8,7 @@ import type { IO } from '../basics/io.js';
 import { isSystemLabelId, type GmailLabel } from '../gmail/labels.js';
 import { jsonArrayWriter, lineWriter, type LabelFormat } from './formats.js';
 import type { LabelObject } from './objects.js';
-import { toSingleLine } from '../basics/single-line.js';
+import { toJson, toSingleLine } from '../basics/single-line.js';
 import { fitToWidth } from './text.js';
 
 
@@ -54,7 +54,7 @@ export async function writeLabels(io: IO, format: LabelFormat, labels: readonly 
       return writer.end('complete');
     }
     case 'ndjson': {
-      const writer = lineWriter<LabelObject>(io, (label) => JSON.stringify(label));
+      const writer = lineWriter<LabelObject>(io, (label) => toJson(label));
       await writer.writePage(labels);
       return writer.end('complete');
     }

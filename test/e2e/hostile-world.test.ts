@@ -53,8 +53,8 @@ async function loggedIn(account = ADA, options: Parameters<typeof sandbox>[0] = 
  * so the test logs in as Ada and renames her login. What prints stored addresses must still
  * clean them.
  */
-async function storedAs(address: string) {
-  const s = await loggedIn(ADA);
+async function storedAs(address: string, options: Parameters<typeof sandbox>[0] = {}) {
+  const s = await loggedIn(ADA, options);
   const tokensFile = path.join(s.configDir, 'tokens.json');
   const configFile = path.join(s.configDir, 'config.json');
   const tokens = JSON.parse(await readFile(tokensFile, 'utf8')) as Record<string, unknown>;
@@ -62,6 +62,17 @@ async function storedAs(address: string) {
   const settings = JSON.parse(await readFile(configFile, 'utf8')) as { defaultAccount?: string; accounts?: string[] };
   await writeFile(configFile, JSON.stringify({ ...settings, defaultAccount: address, accounts: [address] }), { mode: 0o600 });
   return s;
+}
+
+/** Bash lines that complete `gmailctl WORDS…` with the sourced completion and print each candidate as <candidate>. */
+function complete(...words: string[]): string {
+  return [
+    `COMP_WORDS=(gmailctl ${words.map((w) => `'${w}'`).join(' ')})`,
+    `COMP_CWORD=${words.length}`,
+    'COMPREPLY=()',
+    '_gmailctl gmailctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
+    'printf "<%s>\\n" "${COMPREPLY[@]}"',
+  ].join('\n');
 }
 
 /** A server on another port of this machine that records what reaches it: where a redirect would lead. */
@@ -151,26 +162,56 @@ describe('a hostile address reaches neither the terminal nor the shell (item 6)'
     expect(result.stdout).not.toMatch(UNSAFE_ON_A_TERMINAL);
   });
 
+  it('cursor list --json escapes a stored address’s bidi override, as every JSON gmailctl prints', async () => {
+    const s = await storedAs(REVERSED, { cache: true });
+    const list = await s.run(['list', '--format', 'ids', '--max', '1', '--since-last', 'new']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    const result = await s.run(['cursor', 'list', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(UNSAFE_ON_A_TERMINAL);
+    expect((JSON.parse(result.stdout) as Array<{ name: string; account: string }>).map((c) => [c.name, c.account])).toEqual([['new', REVERSED]]);
+  });
+
   it('bash completion of --account and of switch never expands what an address holds', async () => {
     const s = await storedAs(HOSTILE);
     expect((await s.login(['--account', ADA])).exitCode).toBe(0);
     const shims = await mkdtemp(path.join(tmpdir(), 'gmailctl-shim-'));
     try {
       await writeFile(path.join(shims, 'gmailctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
-      const complete = (...words: string[]) =>
-        [
-          `COMP_WORDS=(gmailctl ${words.map((w) => `'${w}'`).join(' ')})`,
-          `COMP_CWORD=${words.length}`,
-          'COMPREPLY=()',
-          '_gmailctl gmailctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
-          'printf "<%s>\\n" "${COMPREPLY[@]}"',
-        ].join('\n');
       const script = ['source <(gmailctl completion bash) || exit 99', complete('list', '--account', ''), complete('switch', ''), complete('list', '--account', 'ev')].join('\n');
       const result = await execa('bash', ['--norc', '--noprofile', '-c', script], { env: { ...s.env, PATH: `${shims}:${process.env.PATH ?? ''}` }, extendEnv: false, reject: false, timeout: 60_000 });
       expect(result.exitCode, String(result.stderr)).toBe(0);
       await expect(stat(MARK)).rejects.toThrow(/ENOENT/);
       expect(String(result.stdout)).toContain(`<${ADA}>`);
       expect(String(result.stdout)).not.toMatch(UNSAFE_ON_A_TERMINAL);
+    } finally {
+      await rm(shims, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bash completion trusts nothing it is given (item 6)', () => {
+  // __accounts now leaves out any address that is not plain, so the test above no longer
+  // reaches the completion script with one: here `gmailctl __accounts` answers such lines
+  // itself (as an older gmailctl on PATH would), and the script must still expand nothing.
+  it('what __accounts answers is offered as text, never expanded ($(…), `…`)', async () => {
+    const s = await loggedIn(ADA);
+    const mark = path.join(marks, 'completion-expanded');
+    const shims = await mkdtemp(path.join(tmpdir(), 'gmailctl-shim-'));
+    try {
+      const answers = ['ada@example.com', `$(touch ${mark})@example.com`, `\`touch ${mark}\`@example.com`, '${HOME}@example.com'];
+      await writeFile(
+        path.join(shims, 'gmailctl'),
+        `#!/bin/sh\nif [ "$1" = "__accounts" ]; then cat '${path.join(shims, 'accounts')}'; exit 0; fi\nexec '${process.execPath}' '${CLI}' "$@"\n`,
+        { mode: 0o755 },
+      );
+      await writeFile(path.join(shims, 'accounts'), `${answers.join('\n')}\n`);
+      const script = ['source <(gmailctl completion bash) || exit 99', complete('list', '--account', ''), complete('switch', '')].join('\n');
+      const result = await execa('bash', ['--norc', '--noprofile', '-c', script], { env: { ...s.env, PATH: `${shims}:${process.env.PATH ?? ''}` }, extendEnv: false, reject: false, timeout: 60_000 });
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      await expect(stat(mark)).rejects.toThrow(/ENOENT/);
+      expect(String(result.stdout)).toContain('<ada@example.com>');
+      expect(String(result.stdout)).not.toContain(`<${s.dir}@example.com>`); // \${HOME} was not expanded either
     } finally {
       await rm(shims, { recursive: true, force: true });
     }
@@ -301,6 +342,22 @@ describe('settings no one else can change: the config directory (item 2)', () =>
         expect(result.stderr, store).toMatch(/config.*writable by others/s);
       }
       expect(await readdir(s.configDir)).toEqual([]);
+    }
+  });
+
+  it('a config directory that is a symbolic link is refused whichever token store is chosen, and nothing is written where it points', async () => {
+    for (const store of ['keychain', 'file'] as const) {
+      const s = await sandbox({ store });
+      // Where another user could swap the link's target between our check and our write.
+      const target = path.join(s.dir, 'elsewhere');
+      await mkdir(target, { mode: 0o700 });
+      await symlink(target, s.configDir);
+      for (const args of [['status', '--offline'], ['login', '--no-browser', '--timeout', '5']]) {
+        const result = await s.run(args, { stdin: 'ignore' });
+        expect(result.exitCode, `${store} ${args[0]}: ${result.stderr}`).toBe(1);
+        expect(result.stderr, `${store} ${args[0]}`).toMatch(/the directory is a symbolic link/);
+      }
+      expect(await readdir(target), store).toEqual([]);
     }
   });
 

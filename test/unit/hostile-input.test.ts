@@ -13,6 +13,7 @@ import { toGmailctlError } from '../../src/gmail/google-error.js';
 import { htmlToText } from '../../src/mail/readable.js';
 import { createMessageWriter } from '../../src/output/formats.js';
 import { createWholeMessageWriter } from '../../src/output/whole-messages.js';
+import { writeLabels } from '../../src/output/labels.js';
 import { redact, registerSecret } from '../../src/basics/redact.js';
 import { replaceFileAtomically } from '../../src/basics/atomic-file.js';
 import { writePrivateFile } from '../../src/basics/shared-file.js';
@@ -124,6 +125,19 @@ describe('nothing from outside can drive your terminal: raw output and JSON (ite
     await settle();
     expect(terminal.out()).not.toMatch(UNSAFE_ON_A_TERMINAL);
     expect((JSON.parse(terminal.out()) as Array<{ subject: string }>)[0]!.subject).toBe(subject);
+  });
+
+  // Every JSON that gmailctl prints, not only list's: labels --format ndjson wrote its objects with JSON.stringify.
+  it('labels in JSON and NDJSON escape them too (a label name is anyone’s text)', async () => {
+    const name = 'Invoices\u202egpj.exe \u009b31m \u2028 \u007f';
+    for (const format of ['json', 'ndjson'] as const) {
+      const terminal = fakeTerminal({ tty: false });
+      await writeLabels(terminal.io, format, [{ id: 'Label_1', name, type: 'user' }]);
+      await settle();
+      expect(terminal.out(), format).not.toMatch(UNSAFE_ON_A_TERMINAL);
+      const parsed = format === 'json' ? (JSON.parse(terminal.out()) as Array<{ name: string }>)[0]! : (JSON.parse(terminal.out().trim()) as { name: string });
+      expect(parsed.name, format).toBe(name);
+    }
   });
 });
 
