@@ -80,6 +80,9 @@ export async function runShow({ io, signal, mailbox: openMailbox }: CommandConte
   if (missed) throw missed;
 }
 
+/** How many refused files "Not overwritten" names. */
+const NAMED_REFUSALS = 5;
+
 /** Saves attachments as they come (their bytes decoded from the message); says on stderr what went where; refuses to overwrite. */
 async function attachmentSaver(io: IO, wanted: string, force: boolean) {
   const { NameAllocator, prepareSaveDirectory, safeFileName, saveAttachment } = await import('../mail/save-attachments.js');
@@ -102,7 +105,10 @@ async function attachmentSaver(io: IO, wanted: string, force: boolean) {
     },
     finish(): void {
       if (refused.length === 0) return;
-      throw new GmailctlError(`Not overwritten: ${refused.join(', ')} (${refused.length === 1 ? 'the file exists' : 'the files exist'}).`, {
+      // The first few by name, the rest counted: a second save of many messages refuses hundreds.
+      const named = refused.slice(0, NAMED_REFUSALS).join(', ');
+      const more = refused.length > NAMED_REFUSALS ? ` and ${refused.length - NAMED_REFUSALS} more` : '';
+      throw new GmailctlError(`Not overwritten: ${named}${more} (${refused.length === 1 ? 'the file exists' : 'the files exist'}).`, {
         hint: 'Save into an empty directory, or pass --force to replace them.',
       });
     },

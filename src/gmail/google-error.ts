@@ -202,6 +202,12 @@ function apiError(error: unknown, e: GaxiosLike, status: number, data: unknown, 
       },
     );
   }
+  if (status === 400 && /^invalid query\b/i.test(message)) {
+    return new GoogleApiError(`Google answered ${status} while ${context.doing}: ${message}`, status, {
+      hint: "Check the search query (list -q): it is Gmail's search syntax, as in Gmail's search box (https://support.google.com/mail/answer/7190), with balanced quotes and parentheses.",
+      cause: error,
+    });
+  }
   return new GoogleApiError(`Google answered ${status} while ${context.doing}: ${message}`, status, { cause: error });
 }
 

@@ -307,6 +307,23 @@ describe('ids from stdin, bad input, missing messages', () => {
 });
 
 describe('--save-attachments', () => {
+  // Found trying the packed tarball (issue #24): saving 50 messages' files a second time
+  // printed all 250 refused paths in one line of 16 KB.
+  it('saved again: the refusal names the first five files and counts the rest', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'gmailctl-att-')), 'files');
+    const ids = [idOf('nested-attachments'), idOf('inline-image'), idOf('small-attachments')];
+    const first = await s.run(['show', ...ids, '--save-attachments', dir]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const saved = (await readdir(dir)).length;
+    expect(saved).toBeGreaterThan(7);
+    const again = await s.run(['show', ...ids, '--save-attachments', dir]);
+    expect(again.exitCode).toBe(1);
+    const line = again.stderr.split('\n').find((l) => l.startsWith('error: Not overwritten:'))!;
+    expect(line.match(new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'))).toHaveLength(5);
+    expect(line).toMatch(new RegExp(` and ${saved - 5} more \\(the files exist\\)\\.$`));
+    expect(again.stderr).toMatch(/--force/);
+  });
+
   it('safe names inside DIR (no traversal), unique, 0600; no overwrite without --force', async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'gmailctl-att-')), 'files');
     const first = await s.run(['show', idOf('nested-attachments'), idOf('inline-image'), '--save-attachments', dir]);

@@ -123,6 +123,9 @@ describe('toGmailctlError', () => {
     expect(exitCodeOf(error)).toBe(ExitCode.failure);
     expect(error.message).toBe('Google answered 400 while listing messages: Invalid query');
     expect((error as GoogleApiError).status).toBe(400);
+    // Found trying the packed tarball (issue #24): the message said nothing of what to do.
+    expect(error.hint).toMatch(/search query/);
+    expect(error.hint).toMatch(/Gmail's search syntax/);
   });
 
   it('a short text body is used as the message; a long one (an HTML page) is not', () => {
