@@ -4,7 +4,7 @@ import type { CommandContext, ContextSource } from './context.js';
 import { accountOrAllCommand } from './define.js';
 
 function defineCacheClear() {
-  return accountOrAllCommand('gmailctl cache clear', 'delete the cached messages and --since-last cursors of an account', { account: 'account whose cache to delete (default: $GMAILCTL_ACCOUNT or the default account)', all: 'delete the cache of every account' });
+  return accountOrAllCommand('gmailctl cache clear', 'delete the cached messages, conversations and --since-last cursors of an account', { account: 'account whose cache to delete (default: $GMAILCTL_ACCOUNT or the default account)', all: 'delete the cache of every account' });
 }
 
 type CacheClearFlags = ReturnType<ReturnType<typeof defineCacheClear>['opts']>;
