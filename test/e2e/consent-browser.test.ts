@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
+import { MAX_CONNECTIONS } from '../../src/auth/connection-guard.js';
 import { startCli, startFlooder } from '../helpers/background.js';
 import { createSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -90,12 +91,12 @@ describe.runIf(hasChromium || process.env.CI === 'true')('the consent page in he
 
   // Issue 23 item 4: another local user holding more connections than the listener keeps,
   // each having sent the start of a callback, made it drop the browser's connection instead.
-  it('Allow completes the login while another user holds 40 connections to the listener, each with a partial request', async () => {
+  it('Allow completes the login while another user holds more connections to the listener than it keeps, each with a partial request', async () => {
     const s = await createSandbox(emulator);
     try {
       const { run, page } = await consentPage(s, ['--account', 'grace@example.com']);
       const redirectUri = new URL(new URL(page.url()).searchParams.get('redirect_uri') ?? '');
-      const flooder = await startFlooder(redirectUri.port, 40, `GET ${redirectUri.pathname}?state=`);
+      const flooder = await startFlooder(redirectUri.port, MAX_CONNECTIONS + 8, `GET ${redirectUri.pathname}?state=`);
       try {
         await new Promise((resolve) => setTimeout(resolve, 1500)); // held, as an attacker's are
         await Promise.all([page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\//), page.click('#allow')]);
