@@ -332,6 +332,27 @@ describe('README: Testing your scripts offline with the emulator', () => {
     expect((await readdir(home)).filter((name) => name !== '.npm')).toEqual([]);
   }, 180_000);
 
+  // Found trying the packed tarball (issue #24): with port 8085 taken (another emulator), the
+  // recipe's wait for the env file never ended.
+  it('the first recipe, with its port taken, ends with the emulator saying so instead of waiting forever', async () => {
+    const [block] = await recipesOf('Testing your scripts offline with the emulator');
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const emu = path.join(s.dir, 'emu-taken');
+    const script = block!.join('\n').replaceAll('/tmp/emu', emu).replace('--port 8085', `--port ${port}`).replace('--messages 5000', '--messages 10');
+    const env = { PATH: `${bin}:${s.env.PATH ?? ''}`, HOME: path.join(s.dir, 'taken-home'), GMAILCTL_BROWSER: s.env.GMAILCTL_BROWSER!, LANG: 'C.UTF-8' };
+    try {
+      const result = await execa('bash', ['-e', '-c', script], { env, extendEnv: false, reject: false, cwd: ROOT, timeout: 60_000 });
+      expect(result.timedOut).toBe(false);
+      expect(result.exitCode).not.toBe(0);
+      expect(String(result.stderr)).toContain(`emulator: port ${port} on 127.0.0.1 is in use`);
+    } finally {
+      taken.close();
+    }
+  }, 90_000);
+
   // Issue #24 item 7: a script author's own .eml, posted with curl as the README shows.
   it('the "your own mail" recipe posts an .eml and shows it, and show --format raw gives back its bytes', async () => {
     const block = (await recipesOf('Testing your scripts offline with the emulator')).find((recipes) => recipes.join('\n').includes('/__emulator/mailbox/import'));

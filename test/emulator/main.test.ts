@@ -48,6 +48,22 @@ describe('npm run emulator', () => {
     );
   });
 
+  // Found trying the packed tarball (issue #24): the README's --port 8085 taken by another
+  // emulator printed Node's EADDRINUSE stack trace.
+  it('a port in use: one line saying so and what to do, exit 1, no stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const result = await run(['--port', String(port), '--messages', '1']);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(`emulator: port ${port} on 127.0.0.1 is in use (another emulator?). Stop it, or choose another port: --port 0 picks a free one.`);
+    } finally {
+      taken.close();
+    }
+  });
+
   it.each([['--port', 'x'], ['--quota', '1999'], ['--quota-time-scale', '10'], ['--accounts', 'not-an-email'], ['--bogus']])('exits 2 for %s %s', async (...args) => {
     const result = await run(args.filter((arg): arg is string => arg !== undefined));
     expect(result.exitCode).toBe(2);

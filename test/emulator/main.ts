@@ -3,7 +3,7 @@
  * offline and for tests that drive it from another process (see the /__emulator/ API).
  *
  *   npm run -s emulator -- --write-credentials /tmp/emu/credentials.json --print-env > /tmp/emu/env &
- *   until [ -s /tmp/emu/env ]; do sleep 0.1; done; . /tmp/emu/env
+ *   until [ -s /tmp/emu/env ] || ! kill -0 $! 2>/dev/null; do sleep 0.1; done; . /tmp/emu/env
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,7 +118,14 @@ async function main(): Promise<void> {
     process.stderr.write(`emulator: ${error.message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const emulator = await startEmulator(invocation.options);
+  let emulator: Emulator;
+  try {
+    emulator = await startEmulator(invocation.options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    process.stderr.write(`emulator: port ${invocation.options.port} on 127.0.0.1 is in use (another emulator?). Stop it, or choose another port: --port 0 picks a free one.\n`);
+    process.exit(1);
+  }
   if (invocation.credentialsFile) {
     await writeFile(invocation.credentialsFile, `${JSON.stringify(emulator.credentials(), null, 2)}\n`, { mode: 0o600 });
   }
