@@ -10,6 +10,7 @@ import { ConfigError, UsageError } from './errors.js';
 import { makeDirectory, unwritableReason } from './make-directory.js';
 import { checkPrivatePath, type PathRule } from './private-path.js';
 import { withFileLock, writePrivateFile } from './shared-file.js';
+import { unsafeCharacterIn } from './single-line.js';
 
 export type TokenStoreKind = 'keychain' | 'file';
 
@@ -197,9 +198,20 @@ export function chooseAccount(flag: string | undefined, env: NodeJS.ProcessEnv, 
   return wanted === undefined ? undefined : storedSpelling(settings, wanted);
 }
 
-/** GMAILCTL_ACCOUNT: while set, it is used instead of the default account. */
+/**
+ * GMAILCTL_ACCOUNT: while set, it is used instead of the default account. Like --account, it
+ * may not hold a control or bidi character (no Gmail address does): it goes into messages,
+ * where a line break would start a line of its own.
+ */
 export function accountFromEnvironment(env: NodeJS.ProcessEnv): string | undefined {
-  return env.GMAILCTL_ACCOUNT || undefined;
+  const account = env.GMAILCTL_ACCOUNT || undefined;
+  const unsafe = account === undefined ? undefined : unsafeCharacterIn(account);
+  if (unsafe) {
+    throw new UsageError(`GMAILCTL_ACCOUNT holds a control or bidi character (${unsafe}); no Gmail address does.`, {
+      hint: 'Set it to the plain address (GMAILCTL_ACCOUNT=you@gmail.com), or unset it to use the default account.',
+    });
+  }
+  return account;
 }
 
 /** Addresses are case-insensitive: `A@Example.com` finds the login stored as `a@example.com`. */

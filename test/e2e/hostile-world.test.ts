@@ -237,6 +237,15 @@ describe('login refuses an address that holds a control or bidi character (item 
     });
   }
 
+  it('GMAILCTL_ACCOUNT with a line break: exit 2, the character named, no forged line', async () => {
+    const s = await loggedIn(ADA);
+    const result = await s.run(['token'], { env: { GMAILCTL_ACCOUNT: BROKEN_LINE } });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/GMAILCTL_ACCOUNT holds a control or bidi character \(U\+000A\)/);
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('warning: run'))).toEqual([]);
+    expect(result.stdout).toBe('');
+  });
+
   const answered = [
     { name: 'a line break', address: BROKEN_LINE, character: /U\+000A/ },
     { name: 'escape sequences and $(…)', address: HOSTILE, character: /U\+001B/ },

@@ -76,6 +76,20 @@ describe('chooseAccount', () => {
     expect(chooseAccount(undefined, {}, {})).toBeUndefined();
     expect(chooseAccount(undefined, { GMAILCTL_ACCOUNT: '' }, { defaultAccount: '' })).toBeUndefined();
   });
+  // As --account: an address with a control or bidi character is no Gmail address (issue 23).
+  it('refuses a GMAILCTL_ACCOUNT holding a line break, an escape or a bidi control: a usage error naming the character', () => {
+    for (const [value, character] of [['mal\nwarning: run x@example.com', 'U+000A'], ['eve\u001b[2J@example.com', 'U+001B'], ['eve\u202e@example.com', 'U+202E']]) {
+      let thrown: unknown;
+      try {
+        chooseAccount(undefined, { GMAILCTL_ACCOUNT: value }, settings);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, value).toBeInstanceOf(UsageError);
+      expect((thrown as UsageError).exitCode).toBe(ExitCode.usage);
+      expect((thrown as UsageError).message).toContain(`GMAILCTL_ACCOUNT holds a control or bidi character (${character})`);
+    }
+  });
 });
 
 describe('withLogin / withoutLogin', () => {
