@@ -33,7 +33,7 @@ import { cacheFileSet, removeCacheFile } from './paths.js';
  * 2: a cursor keeps a position (src/gmail/cursor-position.ts) and a pending one for --no-commit.
  * 3: the threads table (`list --threads` summaries).
  */
-export const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 3;
 /** How long to wait for another gmailctl's write transaction before giving up the cache. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -42,14 +42,14 @@ export type CachedMessage = Pick<gmail_v1.Schema$Message, 'id' | 'threadId' | 'l
   payload: { headers: Array<{ name: string; value: string }> };
 };
 
-export interface SyncState {
+interface SyncState {
   /** The Gmail historyId the cached rows are in step with; undefined before the first sync. */
   historyId?: string;
   /** When it was last brought up to date (ms since the epoch). */
   syncedAt?: number;
 }
 
-export interface CacheStats extends SyncState {
+interface CacheStats extends SyncState {
   file: string;
   messages: number;
   /** The database with its write-ahead log. */
@@ -67,7 +67,7 @@ class CorruptCacheError extends Error {}
 
 type Database = BetterSqlite3.Database;
 
-export interface OpenOptions {
+interface OpenOptions {
   file: string;
   account: string;
   notify: (notice: CacheNotice) => void;

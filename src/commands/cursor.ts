@@ -39,9 +39,9 @@ function defineCursorDelete() {
     .option('--account <email>', ACCOUNT_HELP, parseAccount);
 }
 
-export type CursorCommitFlags = ReturnType<ReturnType<typeof defineCursorCommit>['opts']>;
-export type CursorListFlags = ReturnType<ReturnType<typeof defineCursorList>['opts']>;
-export type CursorDeleteFlags = ReturnType<ReturnType<typeof defineCursorDelete>['opts']>;
+type CursorCommitFlags = ReturnType<ReturnType<typeof defineCursorCommit>['opts']>;
+type CursorListFlags = ReturnType<ReturnType<typeof defineCursorList>['opts']>;
+type CursorDeleteFlags = ReturnType<ReturnType<typeof defineCursorDelete>['opts']>;
 
 export function cursorCommand(context: ContextSource) {
   return new Command('cursor')
@@ -51,7 +51,7 @@ export function cursorCommand(context: ContextSource) {
     .addCommand(defineCursorDelete().action((name, flags) => runCursorDelete(context(), name, flags)));
 }
 
-export async function runCursorCommit(context: CommandContext, name: string, flags: CursorCommitFlags): Promise<void> {
+async function runCursorCommit(context: CommandContext, name: string, flags: CursorCommitFlags): Promise<void> {
   const { io, env } = context;
   const account = await accountOf(context, flags.account);
   const { commitCursor } = await import('../cache/manage.js');
@@ -59,7 +59,7 @@ export async function runCursorCommit(context: CommandContext, name: string, fla
   io.info(`Cursor ${name} (${account}) advanced to where the last --no-commit run got.`);
 }
 
-export async function runCursorList({ io, env }: CommandContext, flags: CursorListFlags): Promise<void> {
+async function runCursorList({ io, env }: CommandContext, flags: CursorListFlags): Promise<void> {
   const { listCursors } = await import('../cache/manage.js');
   const cursors = await listCursors(env, flags.account ? [flags.account] : undefined, notices(io));
   if (flags.json) {
@@ -73,7 +73,7 @@ export async function runCursorList({ io, env }: CommandContext, flags: CursorLi
   }
 }
 
-export async function runCursorDelete(context: CommandContext, name: string, flags: CursorDeleteFlags): Promise<void> {
+async function runCursorDelete(context: CommandContext, name: string, flags: CursorDeleteFlags): Promise<void> {
   const { io, env } = context;
   const account = await accountOf(context, flags.account);
   const { deleteCursor } = await import('../cache/manage.js');

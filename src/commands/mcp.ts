@@ -27,21 +27,21 @@ function defineMcp() {
   ]).option('--account <email>', 'account to serve (default: $GMAILCTL_ACCOUNT or the default account)', parseAccount);
 }
 
-export type McpFlags = ReturnType<ReturnType<typeof defineMcp>['opts']>;
+type McpFlags = ReturnType<ReturnType<typeof defineMcp>['opts']>;
 
 export function mcpCommand(context: ContextSource) {
   return defineMcp().action((flags) => runMcp(context(), flags));
 }
 
 /** Defaults and bounds of the tools' inputs (the input schemas say them too). */
-export const MCP_LIMITS = {
+const MCP_LIMITS = {
   searchDefault: 25,
   searchMax: 500,
   readMaxIds: 20,
   bodyCharsDefault: 20_000,
 } as const;
 
-export async function runMcp(context: CommandContext, flags: McpFlags): Promise<void> {
+async function runMcp(context: CommandContext, flags: McpFlags): Promise<void> {
   const { io } = context;
   const [{ loadMcpLibraries }, tools] = await Promise.all([import('../libraries/load.js'), import('./mcp-tools.js')]);
   const { McpServer, StdioServerTransport, z, schemas } = await loadMcpLibraries();
@@ -82,27 +82,29 @@ export async function runMcp(context: CommandContext, flags: McpFlags): Promise<
     includeSpamTrash: input.include_spam_trash ?? false,
   });
 
-  server.registerTool(
+  // The two searches differ in what they find and what they answer it as: messages or threads.
+  const READ_ONLY = { readOnlyHint: true, openWorldHint: true };
+  const searchTool = (name: string, title: string, description: string, key: 'messages' | 'threads', item: typeof schemas.messageSummarySchema | typeof schemas.threadSummarySchema, find: typeof tools.searchMessages | typeof tools.searchThreads) =>
+    server.registerTool(
+      name,
+      { title, description, inputSchema: search, outputSchema: { [key]: z.array(item) }, annotations: READ_ONLY },
+      answer(io, async (input) => ({ [key]: clean(await find(context, await mailbox(), searchQuery(input))) })),
+    );
+  searchTool(
     'search_messages',
-    {
-      title: 'Search messages',
-      description: `Find messages with a Gmail search; newest first. Costs about 5 quota units per message (a list call and one metadata get each), less for messages the local cache knows.`,
-      inputSchema: search,
-      outputSchema: { messages: z.array(schemas.messageSummarySchema) },
-      annotations: { readOnlyHint: true, openWorldHint: true },
-    },
-    answer(io, async (input) => ({ messages: clean(await tools.searchMessages(context, await mailbox(), searchQuery(input))) })),
+    'Search messages',
+    'Find messages with a Gmail search; newest first. Costs about 5 quota units per message (a list call and one metadata get each), less for messages the local cache knows.',
+    'messages',
+    schemas.messageSummarySchema,
+    tools.searchMessages,
   );
-  server.registerTool(
+  searchTool(
     'search_threads',
-    {
-      title: 'Search conversations',
-      description: 'Find conversations with a Gmail search; newest first; one entry per thread with its message count and the first subject. Costs 10 units per list call and per thread it has not seen change.',
-      inputSchema: search,
-      outputSchema: { threads: z.array(schemas.threadSummarySchema) },
-      annotations: { readOnlyHint: true, openWorldHint: true },
-    },
-    answer(io, async (input) => ({ threads: clean(await tools.searchThreads(context, await mailbox(), searchQuery(input))) })),
+    'Search conversations',
+    'Find conversations with a Gmail search; newest first; one entry per thread with its message count and the first subject. Costs 10 units per list call and per thread it has not seen change.',
+    'threads',
+    schemas.threadSummarySchema,
+    tools.searchThreads,
   );
   server.registerTool(
     'read_messages',
@@ -186,13 +188,13 @@ function answer<I>(io: IO, handler: (input: I) => Promise<object>): (input: I) =
 }
 
 /** What `report()` would print for a command, on one line or a few: the message, then the hint. */
-export function failureText(error: unknown): string {
+function failureText(error: unknown): string {
   if (error instanceof GmailctlError) return toSafeLines(redact(error.hint ? `${error.message}\n${error.hint}` : error.message));
   return toSafeLines(redact(`Unexpected failure: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 /** Bodies cut to `limit` characters; `truncated` says whether either was. */
-export function cutBodies(message: ShownMessage, limit: number): ShownMessage & { truncated: boolean } {
+function cutBodies(message: ShownMessage, limit: number): ShownMessage & { truncated: boolean } {
   const truncated = message.text.length > limit || message.html.length > limit;
   return { ...message, text: message.text.slice(0, limit), html: message.html.slice(0, limit), truncated };
 }

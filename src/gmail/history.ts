@@ -22,7 +22,7 @@ export type HistoryChange = (
 ) & { historyId: string };
 
 /** A message added in the history read. */
-export interface AddedMessage {
+interface AddedMessage {
   /** The record that added it. */
   historyId: string;
   /** Its labels as of the end of the read (added, then changed), when Gmail gave them. */

@@ -46,8 +46,8 @@ export interface KnownMessages {
 /** The largest page users.messages.list allows. */
 export const MAX_PAGE_SIZE = 500;
 /** For formats that fetch metadata: small enough that the first rows show quickly. */
-export const METADATA_PAGE_SIZE = 100;
-export const METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
+const METADATA_PAGE_SIZE = 100;
+const METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
 /** Quota units one message costs in a metadata listing: its get, and a share of the list call that listed it. */
 export const METADATA_UNITS_PER_MESSAGE = UNIT_COSTS['messages.get'] + UNIT_COSTS['messages.list'] / METADATA_PAGE_SIZE;
 

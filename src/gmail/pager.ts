@@ -37,12 +37,12 @@ export interface ListParams {
 }
 
 /** What a list method answers for one page (users.messages.list and users.threads.list alike). */
-export interface ListedPage {
+interface ListedPage {
   nextPageToken?: string | null | undefined;
   resultSizeEstimate?: number | null | undefined;
 }
 
-export interface ListMethod<R extends ListedPage, T> {
+interface ListMethod<R extends ListedPage, T> {
   /** What the call does, for errors and retries ("listing messages"). */
   doing: string;
   /** What one answer is, should it be malformed ("a page of messages"). */
@@ -69,7 +69,7 @@ export const THREADS_LIST: ListMethod<gmail_v1.Schema$ListThreadsResponse, gmail
   items: (page) => page.threads,
 };
 
-export interface PagerDeps {
+interface PagerDeps {
   gmail: GmailClient;
   call: CallGoogle;
   signal: AbortSignal;

@@ -68,7 +68,7 @@ export interface PacerWorld {
 }
 
 /** What one request costs: its units and how many calls it holds in flight (a batch: its parts). */
-export interface Cost {
+interface Cost {
   units: number;
   calls: number;
 }
@@ -92,7 +92,7 @@ export interface Answer {
 }
 
 /** A request let through: settle it with its answer. */
-export interface Ticket {
+interface Ticket {
   readonly cost: Cost;
   readonly sentAt: number;
 }
@@ -142,7 +142,7 @@ const START = {
  * these units), the per-minute quota 15,000. The first run of the day meets one of them
  * full, and the wall comes once it is spent and the refill since the first call with it.
  */
-export const PUBLISHED_BUCKETS = [250, 1500, 15_000] as const;
+const PUBLISHED_BUCKETS = [250, 1500, 15_000] as const;
 
 /** The start approaching a published bucket, and the first wall it explains. */
 const APPROACH = {
@@ -212,7 +212,7 @@ const PROOF = {
  * (a backend hiccup, another process of the same user spending a moment of the quota) must
  * not slow a whole run to a crawl.
  */
-export const FLOOR_PACE = 25 * 0.97;
+const FLOOR_PACE = 25 * 0.97;
 /**
  * How long Google must keep refusing at the floor pace before the pacer goes below it: one
  * minute, a whole window of the per-minute quotas. A per-minute quota spent by a burst (this
@@ -224,7 +224,7 @@ export const FLOOR_PACE = 25 * 0.97;
 const FLOOR_PROOF_MS = 60_000;
 
 /** The largest batch once the pace is learned (Google allows 100 parts and asks for 50 at most). */
-export const MAX_BATCH_CALLS = 20;
+const MAX_BATCH_CALLS = 20;
 
 /** Paced at the learned pace. */
 const PACED = {
@@ -802,7 +802,7 @@ export function paceText(unitsPerSecond: number): string {
  * (at least the slowest quota Gmail publishes, at most APPROACH.refill). Undefined when none
  * does (a quota of its own, a bucket that was not full).
  */
-export function explainedWall(units: number, ms: number): { bucket: number; refill: number } | undefined {
+function explainedWall(units: number, ms: number): { bucket: number; refill: number } | undefined {
   const seconds = Math.max(ms, 1) / 1000;
   const bucket = [...PUBLISHED_BUCKETS].reverse().find((size) => size + FLOOR_PACE * seconds <= units && units <= size + APPROACH.refill * seconds);
   return bucket === undefined ? undefined : { bucket, refill: (units - bucket) / seconds };

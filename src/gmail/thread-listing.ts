@@ -39,19 +39,19 @@ export interface KnownThreads {
   remember(threads: readonly ThreadSummary[]): void;
 }
 
-export interface ThreadListDeps extends ListDeps {
+interface ThreadListDeps extends ListDeps {
   /** Summaries already known (the local cache): only the other threads are fetched. */
   knownThreads?: KnownThreads | undefined;
 }
 
 /** Small enough that the first rows show quickly; a threads.get costs twice a message get. */
-export const THREAD_PAGE_SIZE = 50;
+const THREAD_PAGE_SIZE = 50;
 /** Quota units one thread costs in a listing that reads it: its threads.get, and a share of the list call. */
 export const UNITS_PER_THREAD = UNIT_COSTS['threads.get'] + UNIT_COSTS['threads.list'] / THREAD_PAGE_SIZE;
 const THREAD_HEADERS = ['From', 'Subject'];
 
 /** Pages of thread refs (list calls only), `pageSize` at a time (asked for each page when a function), to `query.max` threads. */
-export function listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize: number | (() => number) = MAX_PAGE_SIZE): AsyncGenerator<Page<gmail_v1.Schema$Thread>> {
+function listThreadIdPages(deps: ListDeps, query: ListQuery, pageSize: number | (() => number) = MAX_PAGE_SIZE): AsyncGenerator<Page<gmail_v1.Schema$Thread>> {
   return pagesOf(deps, query, THREADS_LIST, pageSize);
 }
 
@@ -114,7 +114,7 @@ function idOnly(ref: gmail_v1.Schema$Thread): ThreadSummary {
 }
 
 /** A conversation in a search, as `list --threads` prints it and search_threads answers it: the newest message's date, sender and snippet, the first one's subject. */
-export function toThreadSummary(id: string, thread: gmail_v1.Schema$Thread): ThreadSummary {
+function toThreadSummary(id: string, thread: gmail_v1.Schema$Thread): ThreadSummary {
   const at = (message: gmail_v1.Schema$Message): number => Number(message.internalDate ?? 0);
   const messages = [...(thread.messages ?? [])].sort((a, b) => at(a) - at(b));
   const header = (message: gmail_v1.Schema$Message | undefined, name: string): string =>
