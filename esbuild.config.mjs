@@ -67,6 +67,17 @@ const UNLOCK = 'dist/secret-service-unlock.js';
 
 await build({ ...shared, entryPoints: ['src/libraries/secret-service-unlock.ts'], outfile: UNLOCK, format: 'cjs' });
 
+// The SDK's JSON Schema validator is for elicitation answers only, which gmailctl never asks for:
+// build/no-ajv-provider.mjs takes its place, and Ajv is not in the bundle.
+const withoutAjv = {
+  name: 'without-ajv',
+  setup(build) {
+    build.onResolve({ filter: /\/validation\/ajv-provider\.js$/ }, (args) =>
+      args.importer.includes('@modelcontextprotocol/sdk') ? { path: path.resolve('build/no-ajv-provider.mjs') } : undefined,
+    );
+  },
+};
+
 // The MCP SDK, zod and the objects' schemas (src/libraries/mcp.ts): loaded by src/libraries/load.ts
 // through the entry's code cache for `gmailctl mcp` and `gmailctl schema` only.
 const MCP = 'dist/mcp-libraries.js';
@@ -77,7 +88,7 @@ await build({
   outfile: MCP,
   format: 'cjs',
   inject: ['build/import-meta-cjs.mjs'],
-  plugins: [builtinsWithTheirUser(true)],
+  plugins: [builtinsWithTheirUser(true), withoutAjv],
   define: { ...shared.define, 'import.meta.url': 'importMetaUrl', 'import.meta.resolve': 'importMetaResolve' },
 });
 
