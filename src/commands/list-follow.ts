@@ -17,7 +17,7 @@ export const DEFAULT_INTERVAL_SECONDS = 30;
 const LISTED_REMEMBERED = 2000;
 
 /** The --follow flags as commander parses them. */
-export interface FollowFlags {
+interface FollowFlags {
   follow?: boolean;
   interval?: number;
   max?: number;

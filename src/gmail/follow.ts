@@ -22,13 +22,13 @@ export interface FollowQuery {
   includeSpamTrash: boolean;
 }
 
-export interface FollowClock {
+interface FollowClock {
   now(): number;
   /** Resolves after `ms`, or at once when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
-export interface FollowOptions {
+interface FollowOptions {
   query: FollowQuery;
   /** The mailbox's historyId when the run before following began: changes after it are news. */
   from: string;

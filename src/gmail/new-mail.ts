@@ -35,7 +35,7 @@ export interface NewMail {
   expired: boolean;
 }
 
-export interface NewMailSources {
+interface NewMailSources {
   /** Reads history from a start (default: readHistory with every type). The message cache shares one read with its own sync. */
   history?: (startHistoryId: string) => Promise<MailboxChanges | 'expired'>;
   /** The mailbox's historyId now (default: getProfile). */
@@ -61,7 +61,7 @@ export async function readNewMail(deps: HistoryDeps, position: CursorPosition, f
  * it accepts it, and records it in the history after its filters ran; clocks differ too. A
  * message dated earlier still is found by step 3, at the cost of one get.
  */
-export const DATE_MARGIN_MS = 60 * 60 * 1000;
+const DATE_MARGIN_MS = 60 * 60 * 1000;
 /** Old-dated candidates further apart than this are looked for in separate date windows. */
 const WINDOW_GAP_MS = 60 * 60 * 1000;
 
