@@ -731,6 +731,13 @@ export class QuotaPacer {
     if (!retry && this.retriesWaiting > 0) return Number.POSITIVE_INFINITY;
     if (this.inFlight > 0 && this.inFlight + cost.calls > this.inFlightCap()) return Number.POSITIVE_INFINITY;
     if (now < this.pausedUntil) return this.pausedUntil - now;
+    // Less came back into Gmail's bucket since the last run than this call costs (a run started
+    // right after it): that credit could never be spent, and while it is held the pacer's own
+    // bucket refills nothing. It joins the pacer's own units, which refill at the pace from now.
+    if (this.credit > 0 && this.credit < cost.units && this.unitsTotal === 0 && this.inFlight === 0) {
+      this.tokens += this.credit;
+      this.credit = 0;
+    }
     this.refill(now);
     if (this.credit >= cost.units && this.tokens < cost.units) return 0;
     // A request larger than the bucket goes once the bucket is full.

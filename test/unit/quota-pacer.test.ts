@@ -262,6 +262,15 @@ describe('QuotaPacer', () => {
       expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.95);
     });
 
+    it('a run started right after the last one (less come back into the bucket than a call costs) still goes, at the remembered pace', { timeout: 60_000 }, async () => {
+      // Two runs a few milliseconds apart (an in-process caller, a script's loop): 2 units came
+      // back, a get costs 5. The credit must not hold back the pacer's own refill for ever.
+      const legacy = REGIMES[0]![1];
+      const warm = await simulate(legacy, 200, { remembered: { unitsPerSecond: 240, availableUnits: 2, bucketUnits: 250 } });
+      expect(warm.messages).toBe(200);
+      expect(warm.ceilingShare).toBeGreaterThanOrEqual(0.8);
+    });
+
     it('a quota raised since it was remembered (twice the pace) is noticed within the run: the pacer probes upward when Gmail refuses nothing', { timeout: 60_000 }, async () => {
       const result = await simulate(regime, 3000, { full: true, remembered: { unitsPerSecond: 150, availableUnits: 1500, bucketUnits: 1500 } });
       figures('raised quota (remembered half the pace)', result);
