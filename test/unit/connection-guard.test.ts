@@ -4,10 +4,11 @@
  * busiest source, its old ones first. And, on a real listener, what it drops without waiting
  * to be full.
  */
-import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { connectionToDrop, mayBeCallback, STALE_MS, type ConnectionFacts } from '../../src/auth/connection-guard.js';
-import { CALLBACK_PATH, startLoopbackListener, type LoopbackListener } from '../../src/auth/loopback.js';
+import { CALLBACK_PATH } from '../../src/auth/loopback.js';
+import { useLoopbackListener } from '../helpers/use-listener.js';
 
 const NOW = 100_000;
 
@@ -68,13 +69,7 @@ describe("the first bytes of the browser's request", () => {
 });
 
 describe('what the listener drops before it is full', () => {
-  let listener: LoopbackListener | undefined;
-  const sockets: Socket[] = [];
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    await listener?.close();
-    listener = undefined;
-  });
+  const listening = useLoopbackListener();
 
   /** Sends `bytes` and answers how long the listener took to close the connection (ms), and what it answered. */
   function closedAfter(port: number, bytes: string): Promise<{ ms: number; answer: string }> {
@@ -82,7 +77,7 @@ describe('what the listener drops before it is full', () => {
       const started = performance.now();
       let answer = '';
       const socket = connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
-      sockets.push(socket);
+      listening.track(socket);
       socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
       socket.on('error', () => undefined);
       socket.on('close', () => resolve({ ms: performance.now() - started, answer }));
@@ -90,7 +85,7 @@ describe('what the listener drops before it is full', () => {
   }
 
   it('a request that is not GET on the callback path, not complete: at once, unanswered; complete: answered 404', async () => {
-    listener = await startLoopbackListener({ port: 0, expectedState: 'state' });
+    const listener = await listening.start('state');
     const partial = await closedAfter(listener.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1');
     expect(partial.answer).toBe('');
     expect(partial.ms).toBeLessThan(2_000); // not by the deadline of a stalled head (3 s)
@@ -99,7 +94,7 @@ describe('what the listener drops before it is full', () => {
   });
 
   it('the start of a callback whose head never completes: after a few seconds (not the 10 of an idle connection); the callback is still answered', async () => {
-    listener = await startLoopbackListener({ port: 0, expectedState: 'state' });
+    const listener = await listening.start('state');
     const stalled = await closedAfter(listener.port, `GET ${CALLBACK_PATH}?state=`);
     expect(stalled.answer).toBe('');
     expect(stalled.ms).toBeGreaterThan(2_000);

@@ -5,8 +5,9 @@
  * listener as the login starts it, with its own timings: the wait is real, about 10 s.
  */
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CALLBACK_PATH, startLoopbackListener, type LoopbackListener } from '../../src/auth/loopback.js';
+import { describe, expect, it } from 'vitest';
+import { CALLBACK_PATH } from '../../src/auth/loopback.js';
+import { useLoopbackListener } from '../helpers/use-listener.js';
 
 const STATE = 'expected-state-0123456789abcdefghijklmnop';
 
@@ -26,18 +27,12 @@ function openConnection(port: number): Promise<{ socket: Socket; ended: Promise<
 }
 
 describe('the login listener and silent connections', () => {
-  let listener: LoopbackListener | undefined;
-  const sockets: Socket[] = [];
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.destroy();
-    await listener?.close();
-    listener = undefined;
-  });
+  const listening = useLoopbackListener();
 
   it('drops a connection that sends nothing (after 10 s of silence) and still answers the real callback', async () => {
-    listener = await startLoopbackListener({ port: 0, expectedState: STATE });
+    const listener = await listening.start(STATE);
     const silent = await openConnection(listener.port);
-    sockets.push(silent.socket);
+    listening.track(silent.socket);
     // A generous outer bound, so that a listener that never drops it fails here, not by the test's timeout.
     const stillOpen = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 25 s'), 25_000).unref());
     expect(await Promise.race([silent.ended, stillOpen])).toBe('closed by the listener');
