@@ -301,10 +301,26 @@ export class CacheFailure extends Error {
 }
 
 export class MessageCache {
+  /**
+   * Each SQL text prepared once for the life of the open file: `list --follow` runs for days,
+   * and a statement prepared anew each poll is native memory that lingers until the garbage
+   * collector finds its wrapper.
+   */
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
   constructor(
     private readonly db: Database,
     readonly file: string,
   ) {}
+
+  #sql(text: string): BetterSqlite3.Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
 
   /** Runs one database step; SQLite's failures become a CacheFailure that says whether the file is corrupt. */
   #guard<T>(step: () => T): T {
@@ -317,7 +333,7 @@ export class MessageCache {
 
   syncState(): SyncState {
     return this.#guard(() => {
-      const rows = this.db.prepare("SELECT key, value FROM meta WHERE key IN ('history_id', 'synced_at')").all() as Array<{ key: string; value: string }>;
+      const rows = this.#sql("SELECT key, value FROM meta WHERE key IN ('history_id', 'synced_at')").all() as Array<{ key: string; value: string }>;
       const value = (key: string) => rows.find((row) => row.key === key)?.value;
       const syncedAt = value('synced_at');
       return { ...(value('history_id') ? { historyId: value('history_id') } : {}), ...(syncedAt ? { syncedAt: Number(syncedAt) } : {}) };
@@ -327,8 +343,7 @@ export class MessageCache {
   /** The cached messages among these ids. */
   lookup(ids: readonly string[]): Map<string, CachedMessage> {
     return this.#guard(() => {
-      const rows = this.db
-        .prepare('SELECT id, thread_id, internal_date, snippet, headers, label_ids, checksum FROM messages WHERE id IN (SELECT value FROM json_each(?))')
+      const rows = this.#sql('SELECT id, thread_id, internal_date, snippet, headers, label_ids, checksum FROM messages WHERE id IN (SELECT value FROM json_each(?))')
         .all(JSON.stringify(ids)) as Row[];
       return new Map(rows.map((row) => [row.id, fromRow(row)]));
     });
@@ -344,7 +359,7 @@ export class MessageCache {
       this.db
         .transaction(() => {
           if (this.#historyId() !== syncedFrom) return false;
-          const insert = this.db.prepare(
+          const insert = this.#sql(
             'INSERT OR REPLACE INTO messages (id, thread_id, internal_date, snippet, headers, label_ids, checksum) VALUES (@id, @thread_id, @internal_date, @snippet, @headers, @label_ids, @checksum)',
           );
           for (const message of messages) insert.run(toRow(message));
@@ -363,9 +378,9 @@ export class MessageCache {
       this.db
         .transaction(() => {
           if (this.#historyId() !== from) return false;
-          const select = this.db.prepare('SELECT id, thread_id, internal_date, snippet, headers, label_ids, checksum FROM messages WHERE id = ?');
-          const remove = this.db.prepare('DELETE FROM messages WHERE id = ?');
-          const update = this.db.prepare('UPDATE messages SET label_ids = @label_ids, checksum = @checksum WHERE id = @id');
+          const select = this.#sql('SELECT id, thread_id, internal_date, snippet, headers, label_ids, checksum FROM messages WHERE id = ?');
+          const remove = this.#sql('DELETE FROM messages WHERE id = ?');
+          const update = this.#sql('UPDATE messages SET label_ids = @label_ids, checksum = @checksum WHERE id = @id');
           for (const change of changes) {
             if (change.kind === 'deleted') {
               remove.run(change.id);
@@ -397,7 +412,7 @@ export class MessageCache {
     return this.#guard(() =>
       this.db
         .transaction(() => {
-          const dropped = this.db.prepare('DELETE FROM messages').run().changes;
+          const dropped = this.#sql('DELETE FROM messages').run().changes;
           this.#setSynced(historyId, now);
           return dropped;
         })
@@ -409,8 +424,7 @@ export class MessageCache {
   lookupThreads(refs: readonly ThreadRef[]): Map<string, ThreadSummary> {
     return this.#guard(() => {
       const wanted = new Map(refs.map((ref) => [ref.id, ref.historyId]));
-      const rows = this.db
-        .prepare('SELECT id, history_id, summary, checksum FROM threads WHERE id IN (SELECT value FROM json_each(?))')
+      const rows = this.#sql('SELECT id, history_id, summary, checksum FROM threads WHERE id IN (SELECT value FROM json_each(?))')
         .all(JSON.stringify([...wanted.keys()])) as ThreadRow[];
       return new Map(rows.filter((row) => wanted.get(row.id) === row.history_id).map((row) => [row.id, fromThreadRow(row)]));
     });
@@ -426,7 +440,7 @@ export class MessageCache {
     this.#guard(() =>
       this.db
         .transaction(() => {
-          const insert = this.db.prepare('INSERT OR REPLACE INTO threads (id, history_id, summary, checksum) VALUES (@id, @history_id, @summary, @checksum)');
+          const insert = this.#sql('INSERT OR REPLACE INTO threads (id, history_id, summary, checksum) VALUES (@id, @history_id, @summary, @checksum)');
           for (const thread of threads) if (thread.historyId !== '') insert.run(toThreadRow(thread));
         })
         // The write lock first, as every other write here: another gmailctl's write is waited for (busy timeout).
@@ -437,7 +451,7 @@ export class MessageCache {
   /** Where the --since-last cursor NAME stands (START when it never advanced). */
   cursorPosition(name: string): CursorPosition {
     return this.#guard(() => {
-      const row = this.db.prepare('SELECT position FROM cursors WHERE name = ?').get(name) as { position: string | null } | undefined;
+      const row = this.#sql('SELECT position FROM cursors WHERE name = ?').get(name) as { position: string | null } | undefined;
       return parsePosition(row?.position ?? null) ?? START;
     });
   }
@@ -445,8 +459,7 @@ export class MessageCache {
   /** Moves the cursor NAME; whatever a --no-commit run left pending is dropped (it was based on the old position). */
   saveCursor(name: string, position: CursorPosition, now = Date.now()): void {
     this.#guard(() =>
-      this.db
-        .prepare('INSERT INTO cursors (name, position, updated_at, pending) VALUES (?, ?, ?, NULL) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at, pending = NULL')
+      this.#sql('INSERT INTO cursors (name, position, updated_at, pending) VALUES (?, ?, ?, NULL) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at, pending = NULL')
         .run(name, formatPosition(position), now),
     );
   }
@@ -454,8 +467,7 @@ export class MessageCache {
   /** Records (or, with undefined, forgets) where a --no-commit run got, for `gmailctl cursor commit`. */
   setPending(name: string, position: CursorPosition | undefined): void {
     this.#guard(() =>
-      this.db
-        .prepare('INSERT INTO cursors (name, pending) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET pending = excluded.pending')
+      this.#sql('INSERT INTO cursors (name, pending) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET pending = excluded.pending')
         .run(name, position === undefined ? null : formatPosition(position)),
     );
   }
@@ -465,10 +477,10 @@ export class MessageCache {
     return this.#guard(() =>
       this.db
         .transaction(() => {
-          const row = this.db.prepare('SELECT pending FROM cursors WHERE name = ?').get(name) as { pending: string | null } | undefined;
+          const row = this.#sql('SELECT pending FROM cursors WHERE name = ?').get(name) as { pending: string | null } | undefined;
           const pending = parsePosition(row?.pending ?? null);
           if (!pending) return false;
-          this.db.prepare('UPDATE cursors SET position = ?, updated_at = ?, pending = NULL WHERE name = ?').run(formatPosition(pending), now, name);
+          this.#sql('UPDATE cursors SET position = ?, updated_at = ?, pending = NULL WHERE name = ?').run(formatPosition(pending), now, name);
           return true;
         })
         .immediate(),
@@ -478,7 +490,7 @@ export class MessageCache {
   /** Every cursor of this account, by name. */
   cursors(): CursorSummary[] {
     return this.#guard(() =>
-      (this.db.prepare('SELECT name, updated_at, pending FROM cursors ORDER BY name').all() as Array<{ name: string; updated_at: number | null; pending: string | null }>).map((row) => ({
+      (this.#sql('SELECT name, updated_at, pending FROM cursors ORDER BY name').all() as Array<{ name: string; updated_at: number | null; pending: string | null }>).map((row) => ({
         name: row.name,
         ...(row.updated_at !== null ? { advancedAt: row.updated_at } : {}),
         pending: row.pending !== null,
@@ -488,13 +500,13 @@ export class MessageCache {
 
   /** Forgets the cursor NAME: the next run prints every match. False when there was none. */
   deleteCursor(name: string): boolean {
-    return this.#guard(() => this.db.prepare('DELETE FROM cursors WHERE name = ?').run(name).changes > 0);
+    return this.#guard(() => this.#sql('DELETE FROM cursors WHERE name = ?').run(name).changes > 0);
   }
 
   stats(): CacheStats {
     return this.#guard(() => {
-      const messages = (this.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
-      const cursors = (this.db.prepare('SELECT count(*) AS n FROM cursors').get() as { n: number }).n;
+      const messages = (this.#sql('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
+      const cursors = (this.#sql('SELECT count(*) AS n FROM cursors').get() as { n: number }).n;
       let bytes = 0;
       for (const part of cacheFileSet(this.file).slice(0, 2)) {
         try {
@@ -516,11 +528,11 @@ export class MessageCache {
   }
 
   #historyId(): string | undefined {
-    return (this.db.prepare("SELECT value FROM meta WHERE key = 'history_id'").get() as { value: string } | undefined)?.value;
+    return (this.#sql("SELECT value FROM meta WHERE key = 'history_id'").get() as { value: string } | undefined)?.value;
   }
 
   #setSynced(historyId: string, now: number): void {
-    const upsert = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    const upsert = this.#sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     upsert.run('history_id', historyId);
     upsert.run('synced_at', String(now));
   }
