@@ -5,6 +5,7 @@
  * stderr. `list` (list.ts) keeps the listing; this module only the following after it.
  */
 import { UsageError } from '../basics/errors.js';
+import { settleIntoLongRun } from '../basics/long-run.js';
 import type { FollowEvent, FollowQuery } from '../gmail/follow.js';
 import type { ListDeps } from '../gmail/listing.js';
 import type { MessageSummary } from '../gmail/message.js';
@@ -96,6 +97,7 @@ export interface FollowCursor {
 /** Follows until stopped; a failure that is not an outage (a revoked login) is thrown. */
 export async function writeFollowing(io: IO, deps: ListDeps, writer: MessageWriter, run: FollowRun): Promise<void> {
   const { followMailbox } = await import('../gmail/follow.js');
+  settleIntoLongRun();
   const events = followMailbox(
     { ...deps, signal: run.stop },
     {
