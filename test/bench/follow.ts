@@ -32,6 +32,48 @@ async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+interface MemoryParts {
+  /** Anonymous memory outside malloc's arenas: mostly V8's heap pages. */
+  v8: number;
+  /** The main thread's malloc heap ([heap]). */
+  mainMalloc: number;
+  /** glibc's per-thread malloc arenas (64 MB-aligned anonymous regions): where worker threads allocate. */
+  threadArenas: number;
+  /** Pages of the node binary and the libraries, mapped from files. */
+  files: number;
+}
+
+/**
+ * Where a process's resident memory sits, from /proc/PID/smaps (Linux, glibc), in MB: a
+ * climb in threadArenas is native memory of worker threads (V8's optimizing compiler was
+ * one), a climb in v8 the JavaScript heap.
+ */
+async function memoryParts(pid: number): Promise<MemoryParts> {
+  const ARENA = 64n << 20n;
+  const parts: MemoryParts = { v8: 0, mainMalloc: 0, threadArenas: 0, files: 0 };
+  const mappings: Array<{ start: bigint; end: bigint; perms: string; file: boolean; name: string; rssKb: number }> = [];
+  for (const line of (await readFile(`/proc/${pid}/smaps`, 'utf8')).split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) mappings.push({ start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3]!, file: head[4] !== '0', name: head[5]!, rssKb: 0 });
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && mappings.length > 0) mappings.at(-1)!.rssKb = Number(rss[1]);
+  }
+  mappings.forEach((m, i) => {
+    const next = mappings[i + 1];
+    // An arena's heap: a read-write start at a 64 MB boundary, reserved (---p) to 64 MB.
+    const reservedTo = next && next.start === m.end && next.perms === '---p' ? next.end : m.end;
+    if (m.name === '[heap]') parts.mainMalloc += m.rssKb;
+    else if (m.file || m.name !== '') parts.files += m.rssKb;
+    else if (m.start % ARENA === 0n && m.perms.startsWith('rw') && reservedTo - m.start === ARENA) parts.threadArenas += m.rssKb;
+    else parts.v8 += m.rssKb;
+  });
+  return { v8: parts.v8 / 1024, mainMalloc: parts.mainMalloc / 1024, threadArenas: parts.threadArenas / 1024, files: parts.files / 1024 };
+}
+
+function formatParts(parts: MemoryParts): string {
+  return `V8 heap ${fmt(parts.v8)}, main malloc ${fmt(parts.mainMalloc)}, thread arenas ${fmt(parts.threadArenas)}, files ${fmt(parts.files)}`;
+}
+
 /** The least-squares slope of samples taken every `everySeconds`, in units per minute. */
 function slopePerMinute(samples: readonly number[], everySeconds: number): number {
   if (samples.length < 2) return Number.NaN;
@@ -93,6 +135,7 @@ export async function followFigures(say: (line?: string) => void): Promise<Follo
     const rssStart = await rssMb(child.pid!);
     let rssPeak = rssStart;
     let rssWarm: number | undefined;
+    let partsWarm: MemoryParts | undefined;
     /** RSS every 10 s of the load: a sawtooth is the garbage collector, a slope a leak. */
     const series: number[] = [];
     emulator.clearRequests();
@@ -101,7 +144,10 @@ export async function followFigures(say: (line?: string) => void): Promise<Follo
       const [added] = emulator.addMessages(1, { subject: `${SUBJECT} ${second}` });
       arrivedAt.set(added!.id, performance.now());
       // Warm: the first new message has been through every code path (lazy imports, JIT).
-      if (rssWarm === undefined && lineAt.size > 0) rssWarm = await rssMb(child.pid!);
+      if (rssWarm === undefined && lineAt.size > 0) {
+        rssWarm = await rssMb(child.pid!);
+        partsWarm = await memoryParts(child.pid!);
+      }
       if (second % 10 === 0) {
         const rss = await rssMb(child.pid!);
         series.push(rss);
@@ -126,6 +172,8 @@ export async function followFigures(say: (line?: string) => void): Promise<Follo
     say(`latency arrival → line: median ${fmt(median)} s, worst ${fmt(worst)} s`);
     const drift = rssEnd - (rssWarm ?? rssStart);
     say(`RSS: ${fmt(rssStart)} MB idle before the load, ${fmt(rssWarm ?? Number.NaN)} MB once the first new message was printed (warm), ${fmt(rssEnd)} MB at the end (peak ${fmt(rssPeak)} MB): drift from warm ${fmt(drift)} MB`);
+    const partsEnd = await memoryParts(child.pid!);
+    if (partsWarm) say(`RSS by part (MB), warm: ${formatParts(partsWarm)}; end: ${formatParts(partsEnd)}`);
     say(`RSS every 10 s (MB): ${series.map((mb) => fmt(mb)).join(' ')}`);
     // Warm-up and the collector's sawtooth fill the first minutes; a leak keeps its slope to the end.
     const lateSlope = slopePerMinute(series.slice(Math.floor(series.length / 2)), 10);
