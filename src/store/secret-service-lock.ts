@@ -57,14 +57,19 @@ const RETRY_PAUSE_MS = 50;
  */
 export async function secretServiceLocked(socketPath: string, service: string, timeoutMs: number): Promise<LockOutcome> {
   const deadline = Date.now() + timeoutMs;
+  let failedForNow: string | undefined;
   for (let pause = RETRY_PAUSE_MS; ; pause *= 2) {
     const outcome = await askOnce(socketPath, service, Math.max(deadline - Date.now(), 1), timeoutMs);
-    if (outcome.ok || !outcome.transient || Date.now() + pause >= deadline) return outcome.ok ? outcome : { ok: false, reason: outcome.reason };
+    if (outcome.ok) return outcome;
+    // An attempt cut short by the deadline says less than the error the service named before it.
+    if (outcome.unanswered && failedForNow !== undefined) return { ok: false, reason: failedForNow };
+    if (!outcome.transient || Date.now() + pause >= deadline) return { ok: false, reason: outcome.reason };
+    failedForNow = outcome.reason;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
-type AttemptOutcome = { ok: true; locked: boolean } | { ok: false; reason: string; transient?: boolean };
+type AttemptOutcome = { ok: true; locked: boolean } | { ok: false; reason: string; transient?: boolean; unanswered?: boolean };
 
 function askOnce(socketPath: string, service: string, waitMs: number, timeoutMs: number): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
@@ -74,7 +79,7 @@ function askOnce(socketPath: string, service: string, waitMs: number, timeoutMs:
       socket.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: false, reason: noAnswerWithin(timeoutMs) }), waitMs);
+    const timer = setTimeout(() => finish({ ok: false, reason: noAnswerWithin(timeoutMs), unanswered: true }), waitMs);
     socket.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: `the D-Bus session bus cannot be reached (${error.code ?? error.message})` }));
     socket.on('connect', () => {
       const uid = String(process.getuid?.() ?? 0);
